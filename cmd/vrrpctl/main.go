@@ -1,0 +1,73 @@
+// Command vrrpctl analyzes, watches, speaks and stages VRRP.
+//
+// Each subcommand lives in its own file and only parses flags and calls one
+// package; the exit status is decided here, in one place.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit statuses, monitoring-plugin style.
+const (
+	exitOK       = 0 // nothing above info / the test passed
+	exitWarning  = 1 // warnings / the test failed
+	exitCritical = 2 // critical findings
+	exitUnusable = 3 // the input could not be read, the usage was wrong, or a run could not start
+)
+
+// exitError carries a status out of a command. A nil Err means the command
+// already printed what it had to say.
+type exitError struct {
+	Code int
+	Err  error
+}
+
+func (e *exitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.Err }
+
+// withStatus wraps err so that vrrpctl exits with code.
+func withStatus(code int, err error) error { return &exitError{Code: code, Err: err} }
+
+var rootCmd = &cobra.Command{
+	Use:           "vrrpctl",
+	Short:         "See what really happened on the wire when a virtual IP moved",
+	Long:          "vrrpctl decodes VRRP, IGMP and ARP, builds a failover timeline and flags\nstale ARP caches, GARP anomalies, split brain and misconfigurations.",
+	SilenceUsage:  true,
+	SilenceErrors: true,
+}
+
+func main() {
+	rootCmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return withStatus(exitUnusable, fmt.Errorf("%w (see '%s --help')", err, c.CommandPath()))
+	})
+	err := rootCmd.Execute()
+	os.Exit(exitCode(err))
+}
+
+// exitCode prints err (if it has a message) and returns the status to exit with.
+func exitCode(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.Err != nil {
+			fmt.Fprintf(os.Stderr, "vrrpctl: %v\n", ee.Err)
+		}
+		return ee.Code
+	}
+	// Errors cobra raises itself (unknown command, bad arguments) are usage errors.
+	fmt.Fprintf(os.Stderr, "vrrpctl: %v\n", err)
+	return exitUnusable
+}

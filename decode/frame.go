@@ -1,0 +1,130 @@
+// Package decode turns captured frames into the facts vrrpctl reasons about.
+//
+// Every wire format the project reads or writes lives here once: VRRP v2/v3
+// (vrrp.go), IGMP v1/v2/v3 (igmp.go) and ARP (arp.go) as gopacket
+// DecodingLayers, and the link and IP headers through gopacket's own layers.
+// A Decoder (decoder.go) fills a Frame, reusing all memory between calls, so
+// the layers a Frame points to are only valid until the next Decode.
+package decode
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+)
+
+// MAC is an Ethernet address held by value, so frames carry it without allocating.
+type MAC [6]byte
+
+func (m MAC) String() string {
+	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5])
+}
+
+// IsZero reports whether m is 00:00:00:00:00:00 (also: not known).
+func (m MAC) IsZero() bool { return m == MAC{} }
+
+// IsMulticast reports whether the group bit is set (broadcast included).
+func (m MAC) IsMulticast() bool { return m[0]&1 == 1 }
+
+// Kind says which part of a Frame is filled.
+type Kind uint8
+
+const (
+	KindOther Kind = iota // nothing of interest past the link header
+	KindVRRP              // Frame.VRRP and Frame.IP are set
+	KindIGMP              // Frame.IGMP and Frame.IP are set
+	KindARP               // Frame.ARP is set
+	KindIP                // another IPv4/IPv6 packet: Frame.IP and Frame.L4 are set
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindVRRP:
+		return "vrrp"
+	case KindIGMP:
+		return "igmp"
+	case KindARP:
+		return "arp"
+	case KindIP:
+		return "ip"
+	}
+	return "other"
+}
+
+// IPHeader is what the analysis needs of an IPv4 or IPv6 header.
+type IPHeader struct {
+	Version  uint8 // 4 or 6
+	Src, Dst netip.Addr
+	TTL      uint8 // hop limit for IPv6
+	Protocol uint8 // next header for IPv6
+	TOS      uint8 // traffic class for IPv6
+}
+
+// Transport summarises the ICMP or TCP header of a KindIP frame: enough to
+// tell a request from its answer (echo request/reply, SYN/SYN-ACK/RST).
+type Transport struct {
+	Protocol         uint8 // 1 ICMP, 6 TCP, 17 UDP, 58 ICMPv6, 0 none decoded
+	ICMPType         uint8
+	ICMPCode         uint8
+	ICMPID, ICMPSeq  uint16
+	SrcPort, DstPort uint16
+	TCPFlags         uint8 // FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10
+}
+
+// ChecksumStatus is the result of verifying a VRRP checksum.
+type ChecksumStatus uint8
+
+const (
+	ChecksumNotChecked ChecksumStatus = iota // truncated packet: cannot tell
+	ChecksumOK                               // verifies as its version requires
+	ChecksumBad                              // verifies in no known way
+	ChecksumV2Style                          // a VRRPv3 packet that only verifies without the IP pseudo-header
+)
+
+func (c ChecksumStatus) String() string {
+	switch c {
+	case ChecksumOK:
+		return "ok"
+	case ChecksumBad:
+		return "bad"
+	case ChecksumV2Style:
+		return "v2-style"
+	}
+	return "not-checked"
+}
+
+// Frame is one captured frame, decoded. The pointers refer to the Decoder's
+// reused layers: copy what you keep.
+type Frame struct {
+	Number   uint64 // 1-based, as in tcpdump and Wireshark
+	Time     time.Time
+	Length   int // original length on the wire
+	CapLen   int // bytes captured
+	LinkType layers.LinkType
+
+	// VLAN is the innermost 802.1Q VLAN ID, OuterVLAN the 802.1ad (QinQ)
+	// service tag when there are two; both 0 when untagged.
+	VLAN, OuterVLAN uint16
+
+	// SrcMAC is the Ethernet source (or the SLL address). DstMAC is only
+	// meaningful when HasDstMAC: Linux cooked captures (SLL, SLL2) record
+	// no destination address.
+	SrcMAC, DstMAC MAC
+	HasDstMAC      bool
+	// SLLPacketType is the cooked header's packet type (0 host, 1 broadcast,
+	// 2 multicast, 3 other host, 4 outgoing) on SLL/SLL2 captures.
+	SLLPacketType uint16
+
+	Kind Kind
+	IP   IPHeader  // for KindVRRP, KindIGMP, KindIP
+	L4   Transport // for KindIP
+
+	VRRP *VRRP // for KindVRRP
+	IGMP *IGMP // for KindIGMP
+	ARP  *ARP  // for KindARP
+
+	// VRRPChecksum is set for KindVRRP (the pseudo-header needs the IP layer).
+	VRRPChecksum ChecksumStatus
+}
