@@ -1,0 +1,380 @@
+package kaconf
+
+import (
+	"errors"
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func mustParse(t *testing.T, text string) *Config {
+	t.Helper()
+	c, err := Parse("t.conf", strings.NewReader(text))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return c
+}
+
+func warnings(c *Config) []string {
+	var out []string
+	for _, w := range c.Warnings {
+		out = append(out, w.String())
+	}
+	return out
+}
+
+// inst wraps instance keywords in a valid instance.
+func inst(body string) string {
+	return "vrrp_instance VI_1 {\n interface eth1\n virtual_router_id 51\n" + body +
+		"\n virtual_ipaddress {\n  192.168.33.100/24\n }\n}\n"
+}
+
+func TestReadmeConfigs(t *testing.T) {
+	for _, tc := range []struct {
+		file, router, state string
+		prio                int
+	}{
+		{"testdata/nat1.conf", "nat1", "MASTER", 100},
+		{"testdata/nat2.conf", "nat2", "BACKUP", 10},
+	} {
+		c, err := ParseFile(tc.file)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
+		}
+		if len(c.Warnings) != 0 {
+			t.Errorf("%s: warnings %v", tc.file, warnings(c))
+		}
+		if c.Global.RouterID != tc.router || !c.Global.SkipCheckAdvAddr {
+			t.Errorf("%s: global %+v", tc.file, c.Global)
+		}
+		in := c.Instance(51, "ipv4")
+		if in == nil {
+			t.Fatalf("%s: no instance for VRID 51", tc.file)
+		}
+		want := netip.MustParsePrefix("192.168.33.100/24")
+		if in.Name != "VI_1" || in.State != tc.state || in.Priority != tc.prio || in.Interface != "eth1" ||
+			in.AdvertInt != time.Second || in.Version != 2 || len(in.VIPs) != 1 || in.VIPs[0].Prefix != want ||
+			in.VIPs[0].Dev != "eth1" || in.VIPs[0].Line != 12 || in.Line != 5 || !in.SkipCheckAdvAddr || !in.Accept {
+			t.Errorf("%s: instance %+v", tc.file, in)
+		}
+		if c.Instance(51, "ipv6") != nil || c.Instance(52, "ipv4") != nil {
+			t.Errorf("%s: Instance found what is not there", tc.file)
+		}
+	}
+}
+
+func TestArticle(t *testing.T) {
+	c, err := ParseFile("testdata/article.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := c.Instance(51, "ipv4")
+	want := GARP{MasterDelay: 5 * time.Second, MasterRepeat: 5, MasterRefresh: 6 * time.Second,
+		MasterRefreshRepeat: 1, Interval: 4 * time.Second, LowerPrioDelay: 5 * time.Second, LowerPrioRepeat: 5}
+	if in.AdvertInt != 5*time.Second || in.GARP != want {
+		t.Errorf("advert %v garp %+v, want 5s %+v", in.AdvertInt, in.GARP, want)
+	}
+}
+
+func TestIncludes(t *testing.T) {
+	c, err := ParseFile("testdata/inc/main.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Warnings) != 0 || c.Global.RouterID != "inc" || len(c.Instances) != 2 {
+		t.Fatalf("warnings %v, router %q, %d instances", warnings(c), c.Global.RouterID, len(c.Instances))
+	}
+	// The glob is read in name order: 10-vi1 before 20-vi2.
+	vi1, vi2 := c.Instances[0], c.Instances[1]
+	if vi1.Name != "VI_1" || vi1.File != "testdata/inc/conf.d/10-vi1.conf" || vi1.Line != 1 {
+		t.Errorf("first instance %s at %s:%d", vi1.Name, vi1.File, vi1.Line)
+	}
+	if vi2.Name != "VI_2" || vi2.File != "testdata/inc/conf.d/20-vi2.conf" {
+		t.Errorf("second instance %s at %s", vi2.Name, vi2.File)
+	}
+	// An include inside a block, relative to the including file.
+	if len(vi1.VIPs) != 2 || vi1.VIPs[1].File != "testdata/inc/vips/vi1.vips" || vi1.VIPs[1].Line != 2 {
+		t.Errorf("VIPs from the included file: %+v", vi1.VIPs)
+	}
+
+	c, err = ParseFile("testdata/cycle/a.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`testdata/cycle/b.conf:4: include "a.conf": testdata/cycle/a.conf includes itself; not read again`}
+	if !reflect.DeepEqual(warnings(c), want) || len(c.Instances) != 1 || c.Global.RouterID != "cycle" {
+		t.Errorf("cycle: warnings %q, %d instances, router %q", warnings(c), len(c.Instances), c.Global.RouterID)
+	}
+
+	c = mustParse(t, "include testdata/nothere/*.conf\n")
+	if w := warnings(c); len(w) != 1 || w[0] != `t.conf:1: include "testdata/nothere/*.conf" matches no file` {
+		t.Errorf("missing include: %q", w)
+	}
+}
+
+func TestAllKeywords(t *testing.T) {
+	c, err := ParseFile("testdata/all.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := c.Global
+	wantGARP := GARP{MasterDelay: 3 * time.Second, MasterRepeat: 4, MasterRefresh: 30 * time.Second,
+		MasterRefreshRepeat: 2, Interval: time.Millisecond, NAInterval: 2 * time.Millisecond,
+		LowerPrioDelay: 7 * time.Second, LowerPrioRepeat: 8}
+	if g.RouterID != "all keywords" || g.VRRPVersion != 3 || !g.SkipCheckAdvAddr || !g.Strict ||
+		g.GARP != wantGARP || !g.LowerPrioNoAdvert || !g.HigherPrioSendAdvert ||
+		g.MulticastGroup4 != netip.MustParseAddr("224.0.0.19") || g.MulticastGroup6 != netip.MustParseAddr("ff02::13") ||
+		g.Firewall != "nftables" {
+		t.Errorf("global %+v", g)
+	}
+	if !reflect.DeepEqual(c.Scripts, []string{"chk"}) {
+		t.Errorf("scripts %q", c.Scripts)
+	}
+	if len(c.SyncGroups) != 1 || !reflect.DeepEqual(c.SyncGroups[0].Members, []string{"VI_1", "VI_6"}) {
+		t.Errorf("sync groups %+v", c.SyncGroups)
+	}
+
+	in := c.Instance(51, "ipv4")
+	if in == nil {
+		t.Fatal("no VI_1")
+	}
+	want := &Instance{
+		Name: "VI_1", File: "testdata/all.conf", Line: 25, State: "BACKUP", Interface: "eth1", VRID: 51,
+		Priority: 150, AdvertInt: 250 * time.Millisecond, Version: 3, NoPreempt: true,
+		PreemptDelay: 2500 * time.Millisecond,
+		VIPs: []VIP{
+			{Prefix: netip.MustParsePrefix("192.168.33.100/24"), Broadcast: netip.MustParseAddr("192.168.33.255"),
+				Dev: "eth2", Label: "eth2:vip", Scope: "global", File: "testdata/all.conf", Line: 35},
+			{Prefix: netip.MustParsePrefix("192.168.33.101/32"), Dev: "eth1", File: "testdata/all.conf", Line: 36},
+		},
+		ExcludedVIPs: []VIP{{Prefix: netip.MustParsePrefix("2001:db8::1/64"), Dev: "eth1", File: "testdata/all.conf", Line: 39}},
+		UnicastSrcIP: netip.MustParseAddr("192.168.33.101"),
+		UnicastPeers: []netip.Addr{netip.MustParseAddr("192.168.33.102"), netip.MustParseAddr("192.168.33.103")},
+		GARP: GARP{MasterDelay: time.Second, MasterRepeat: 2, MasterRefresh: 10 * time.Second, MasterRefreshRepeat: 3,
+			Interval: time.Millisecond, NAInterval: 2 * time.Millisecond, LowerPrioDelay: 4 * time.Second, LowerPrioRepeat: 6},
+		UseVMAC: true, VMACName: "vrrp.51", VMACXmitBase: true,
+		Notify: Notify{Master: "/etc/keepalived/notify.sh master", Backup: "/etc/keepalived/notify.sh backup",
+			Fault: "/etc/keepalived/fault.sh", Stop: "/etc/keepalived/stop.sh", Any: "/etc/keepalived/any.sh"},
+		TrackInterfaces:  []string{"eth3", "eth4"},
+		TrackScripts:     []string{"chk"},
+		DontTrackPrimary: true,
+		Accept:           true,
+	}
+	want.Keywords = in.Keywords
+	if !reflect.DeepEqual(in, want) {
+		t.Errorf("VI_1\n got %+v\nwant %+v", in, want)
+	}
+	if p := in.Keywords["advert_int"]; p != (Position{"testdata/all.conf", 30}) {
+		t.Errorf("advert_int written at %v", p)
+	}
+	if !in.Unicast() {
+		t.Error("VI_1 not unicast")
+	}
+
+	v6 := c.Instance(51, "ipv6")
+	if v6 == nil || v6.Name != "VI_6" || !v6.NativeIPv6 || v6.Accept || v6.Auth != (Auth{}) ||
+		v6.GARP != wantGARP || !v6.Strict || !v6.SkipCheckAdvAddr || !v6.LowerPrioNoAdvert {
+		t.Errorf("VI_6 %+v", v6)
+	}
+	wantWarn := []string{
+		`testdata/all.conf:22: keyword "vrrp_script" not interpreted with its block`,
+		`testdata/all.conf:78: authentication: VRRPv3 has no authentication; ignored`,
+		`testdata/all.conf:83: virtual_ipaddress: in strict mode the first IPv6 address must be link-local`,
+	}
+	if !reflect.DeepEqual(warnings(c), wantWarn) {
+		t.Errorf("warnings\n got %q\nwant %q", warnings(c), wantWarn)
+	}
+	if !c.Warnings[0].Unsupported || c.Warnings[1].Unsupported {
+		t.Errorf("Unsupported marks wrong: %+v", c.Warnings)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		name, conf string
+		check      func(in *Instance) bool
+	}{
+		{"master implies 255", inst(" state MASTER"), func(in *Instance) bool { return in.Priority == 255 }},
+		{"backup 100", inst(" state BACKUP"), func(in *Instance) bool { return in.Priority == 100 && in.State == "BACKUP" }},
+		{"no state is backup", inst(""), func(in *Instance) bool { return in.State == "BACKUP" && in.Priority == 100 }},
+		{"bad priority on master is 100", inst(" state MASTER\n priority 0"), func(in *Instance) bool { return in.Priority == 100 }},
+		{"advert 1s", inst(""), func(in *Instance) bool { return in.AdvertInt == time.Second && in.Version == 2 }},
+		{"v2 rounds 1.5 up", inst(" advert_int 1.5"), func(in *Instance) bool { return in.AdvertInt == 2*time.Second }},
+		{"v2 rounds 1.4 down", inst(" advert_int 1.4"), func(in *Instance) bool { return in.AdvertInt == time.Second }},
+		{"v2 at least 1s", inst(" advert_int 0.4"), func(in *Instance) bool { return in.AdvertInt == time.Second }},
+		{"v3 centiseconds", inst(" version 3\n advert_int 0.015"), func(in *Instance) bool { return in.AdvertInt == 20*time.Millisecond }},
+		{"v3 at most 40.95", inst(" version 3\n advert_int 41"), func(in *Instance) bool { return in.AdvertInt == 40950*time.Millisecond }},
+		{"global version", "global_defs {\n vrrp_version 3\n}\n" + inst(" advert_int 0.5"),
+			func(in *Instance) bool { return in.Version == 3 && in.AdvertInt == 500*time.Millisecond }},
+		{"garp defaults", inst(""), func(in *Instance) bool {
+			return in.GARP == GARP{MasterDelay: 5 * time.Second, MasterRepeat: 5, MasterRefreshRepeat: 1,
+				LowerPrioDelay: 5 * time.Second, LowerPrioRepeat: 5}
+		}},
+		{"global garp inherited, instance overrides", "global_defs {\n vrrp_garp_master_delay 2\n vrrp_garp_master_refresh 9\n}\n" +
+			inst(" garp_master_delay 7"), func(in *Instance) bool {
+			return in.GARP.MasterDelay == 7*time.Second && in.GARP.MasterRefresh == 9*time.Second
+		}},
+		{"strict disables accept", "global_defs {\n vrrp_strict\n}\n" + inst(""), func(in *Instance) bool { return in.Strict && !in.Accept }},
+		{"repeat 0 is 1", inst(" garp_master_repeat 0"), func(in *Instance) bool { return in.GARP.MasterRepeat == 1 }},
+		{"password truncated", inst(" authentication {\n auth_type PASS\n auth_pass 123456789\n }"),
+			func(in *Instance) bool { return in.Auth == Auth{Type: "PASS", Pass: "12345678"} }},
+		{"vip without length", inst(""), func(in *Instance) bool { return in.VIPs[0].Prefix.Bits() == 24 }},
+		{"master then backup stays master", inst(" state MASTER\n state BACKUP"), func(in *Instance) bool { return in.State == "MASTER" }},
+		{"family from first vip", strings.Replace(inst(""), "192.168.33.100/24", "fe80::1\n 10.0.0.1", 1),
+			func(in *Instance) bool { return in.Family() == "ipv6" && len(in.VIPs) == 1 }},
+	} {
+		c, _ := Parse("t.conf", strings.NewReader(tc.conf))
+		if len(c.Instances) != 1 || !tc.check(c.Instances[0]) {
+			t.Errorf("%s: %+v", tc.name, c.Instances)
+		}
+	}
+}
+
+func TestLexing(t *testing.T) {
+	c := mustParse(t, `$IF=eth1
+$NET=192.168.33
+global_defs{
+  router_id "nat 1" ! comment
+}
+vrrp_instance VI_1{   # glued braces
+    interface $IF
+    virtual_router_id 51
+    virtual_ipaddress {${NET}.100/24 label ${IF}:1
+        ${NET}.101 scope link}
+    notify_master "/bin/echo a # b"
+}
+`)
+	in := c.Instances[0]
+	if c.Global.RouterID != "nat 1" || in.Interface != "eth1" || len(in.VIPs) != 2 ||
+		in.VIPs[0].Label != "eth1:1" || in.VIPs[1].Prefix.String() != "192.168.33.101/32" || in.VIPs[1].Scope != "link" ||
+		in.Notify.Master != "/bin/echo a # b" || len(c.Warnings) != 0 {
+		t.Errorf("global %+v instance %+v warnings %q", c.Global, in, warnings(c))
+	}
+}
+
+func TestErrors(t *testing.T) {
+	for _, tc := range []struct {
+		conf string
+		want []string
+	}{
+		{"vrrp_instance VI_1 {\n interface eth1\n virtual_router_id 300\n}\n",
+			[]string{"t.conf:3: virtual_router_id: 300 is out of range 1-255"}},
+		{"vrrp_instance VI_1 {\n interface eth1\n virtual_router_id 0\n}\n",
+			[]string{"t.conf:3: virtual_router_id: 0 is out of range 1-255"}},
+		{"vrrp_instance VI_1 {\n interface eth1\n virtual_router_id 5x\n}\n",
+			[]string{`t.conf:3: virtual_router_id: invalid number "5x"`}},
+		{"vrrp_instance VI_1 {\n interface eth1\n}\n",
+			[]string{"t.conf:1: virtual_router_id: missing in vrrp_instance VI_1"}},
+		{"vrrp_instance VI_1 {\n virtual_router_id 1\n}\n",
+			[]string{"t.conf:1: interface: missing in vrrp_instance VI_1"}},
+		{inst("") + strings.Replace(inst(""), "VI_1", "VI_2", 1),
+			[]string{"t.conf:11: virtual_router_id: 51 on eth1 (ipv4) is already used by vrrp_instance VI_1 at t.conf:1"}},
+		{"vrrp_instance A {\n}\nvrrp_instance B {\n}\n", []string{
+			"t.conf:1: virtual_router_id: missing in vrrp_instance A", "t.conf:1: interface: missing in vrrp_instance A",
+			"t.conf:3: virtual_router_id: missing in vrrp_instance B", "t.conf:3: interface: missing in vrrp_instance B"}},
+	} {
+		c, err := Parse("t.conf", strings.NewReader(tc.conf))
+		var got []string
+		for _, e := range Errors(err) {
+			got = append(got, e.Error())
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%q\n got %q\nwant %q", tc.conf, got, tc.want)
+		}
+		var e *Error
+		if !errors.As(err, &e) || c == nil {
+			t.Errorf("%q: errors.As found no *Error in %v", tc.conf, err)
+		}
+	}
+	// The refused instance is left out, a good one on another VRID kept.
+	c, _ := Parse("t.conf", strings.NewReader(inst("")+strings.Replace(inst(""), "VI_1", "VI_2", 1)))
+	if len(c.Instances) != 1 || c.Instances[0].Name != "VI_1" {
+		t.Errorf("instances after duplicate VRID: %+v", c.Instances)
+	}
+	if _, err := ParseFile("testdata/does-not-exist.conf"); err == nil {
+		t.Error("ParseFile of a missing file succeeded")
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		want string // the first warning
+	}{
+		{" priority 256", "t.conf:4: priority: 256 is out of range 1-255"},
+		{" priority abc", `t.conf:4: priority: invalid number "abc"`},
+		{" advert_int 0", "t.conf:4: advert_int: 0 is out of range 0.01-255"},
+		{" advert_int -1", `t.conf:4: advert_int: negative number "-1"`},
+		{" advert_int 1.5", "t.conf:4: advert_int: VRRPv2 needs whole seconds; 1.5 rounded to 2"},
+		{" version 3\n advert_int 0.015", "t.conf:5: advert_int: VRRPv3 needs units of 10ms; 0.015 rounded to 0.02"},
+		{" version 3\n advert_int 41", "t.conf:5: advert_int: VRRPv3 allows at most 40.95; 41 lowered"},
+		{" version 4", "t.conf:4: version: 4 is out of range 2-3"},
+		{" state FOO", `t.conf:4: state: unknown state "FOO"; using BACKUP`},
+		{" state MASTER\n state BACKUP", "t.conf:5: state: already MASTER; BACKUP ignored"},
+		{" state MASTER\n preempt_delay 10", "t.conf:5: preempt_delay: has no effect with state MASTER; cleared"},
+		{" preempt_delay 1001", "t.conf:4: preempt_delay: 1001 is out of range 0-1000"},
+		{" state MASTER\n nopreempt", "t.conf:5: nopreempt: has no effect with priority 255; cleared"},
+		{" garp_master_delay 1.5", `t.conf:4: garp_master_delay: invalid number "1.5"`},
+		{" garp_master_repeat 0", "t.conf:4: garp_master_repeat: must be greater than 0; using 1"},
+		{" authentication {\n auth_type PASS\n }", "t.conf:4: authentication: auth_type PASS without auth_pass; authentication ignored"},
+		{" authentication {\n auth_type FOO\n auth_pass x\n }", `t.conf:5: auth_type: unknown authentication type "FOO"`},
+		{" authentication {\n auth_type PASS\n auth_pass 123456789\n }", "t.conf:6: auth_pass: password truncated to 8 characters"},
+		{" unicast_src_ip 1.2.3.4", "t.conf:4: unicast_src_ip: no unicast_peer given; the instance uses multicast"},
+		{" unicast_src_ip 1.2.3", `t.conf:4: unicast_src_ip: "1.2.3" is not an IP address; ignored`},
+		{" unicast_peer {\n 10.0.0.x\n }", `t.conf:5: unicast_peer: "10.0.0.x" is not an IP address; ignored`},
+		{" unicast_peer {\n fe80::1\n }", "t.conf:8: virtual_ipaddress: 192.168.33.100/24 is not of the instance's family; ignored"},
+		{" native_ipv6", "t.conf:6: virtual_ipaddress: 192.168.33.100/24 is not of the instance's family; ignored"},
+		{" vmac_xmit_base", "t.conf:4: vmac_xmit_base: has no effect without use_vmac"},
+		{" track_script {\n chk\n }", "t.conf:5: track_script: no vrrp_script chk; ignored"},
+		{" foo_bar 1", `t.conf:4: unknown keyword "foo_bar" ignored`},
+		{" foo_bar {\n x\n }", `t.conf:4: unknown keyword "foo_bar" ignored with its block`},
+		{" mcast_src_ip 10.0.0.1", `t.conf:4: keyword "mcast_src_ip" not interpreted`},
+		{" virtual_ipaddress {\n 10.0.0.9 foo\n }", `t.conf:5: virtual address 10.0.0.9: unknown option "foo" ignored`},
+		{" virtual_ipaddress {\n 10.0.0.300\n }", `t.conf:5: virtual address "10.0.0.300" is not an address; ignored`},
+	} {
+		c, err := Parse("t.conf", strings.NewReader(inst(tc.body)))
+		if err != nil {
+			t.Errorf("%q: %v", tc.body, err)
+			continue
+		}
+		if w := warnings(c); len(w) == 0 || w[0] != tc.want {
+			t.Errorf("%q\n got %q\nwant %q", tc.body, w, tc.want)
+		}
+		if len(c.Instances) != 1 {
+			t.Errorf("%q: instance lost", tc.body)
+		}
+	}
+
+	// A skipped block takes its nested blocks along, and parsing goes on.
+	c := mustParse(t, "virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  weight 1\n }\n}\n"+
+		"vrrp_sync_group G {\n group {\n  VI_1\n  VI_X\n }\n}\n"+inst(""))
+	want := []string{
+		`t.conf:1: keyword "virtual_server" not interpreted with its block`,
+		"t.conf:6: vrrp_sync_group G: no vrrp_instance VI_X; ignored",
+		"t.conf:6: vrrp_sync_group G has 1 instances; a group needs two to be of use",
+	}
+	if !reflect.DeepEqual(warnings(c), want) || len(c.Instances) != 1 {
+		t.Errorf("got %q\nwant %q", warnings(c), want)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{inst(""), inst(" state MASTER\n advert_int 0.5\n version 3"), "global_defs {\n}\n",
+		"$A=${A}${A}\n$A\n", "{{}}}", "vrrp_instance \"x\" {\n virtual_ipaddress {\n fe80::1%eth0\n }\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := Parse("f.conf", strings.NewReader(s))
+		if c == nil {
+			t.Fatalf("nil Config (err %v)", err)
+		}
+		for _, in := range c.Instances {
+			if in.VRID < 1 || in.VRID > 255 || in.Priority < 1 || in.Priority > 255 || in.AdvertInt <= 0 || in.Interface == "" {
+				t.Fatalf("invalid instance accepted: %+v", in)
+			}
+		}
+	})
+}

@@ -1,0 +1,855 @@
+package kaconf
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults of keepalived 2.2.7 (keepalived/core/global_data.c, vrrp_data.c;
+// confirmed with keepalived -d).
+const (
+	DefaultPriority        = 100
+	OwnerPriority          = 255 // implied by state MASTER without priority
+	DefaultAdvertInt       = time.Second
+	DefaultVersion         = 2
+	DefaultGARPDelay       = 5 * time.Second
+	DefaultGARPRepeat      = 5
+	DefaultGARPRefreshRep  = 1
+	DefaultLowerPrioDelay  = 5 * time.Second
+	DefaultLowerPrioRepeat = 5
+	maxAdvertIntV3         = 4095 * 10 * time.Millisecond // 12 bits of centiseconds
+	maxPreemptDelay        = 1000 * time.Second
+)
+
+var (
+	defaultGroup4 = netip.MustParseAddr("224.0.0.18")
+	defaultGroup6 = netip.MustParseAddr("ff02::12")
+)
+
+// statement is one keyword with its arguments, and whether a block follows.
+type statement struct {
+	words []token
+	block bool
+}
+
+func (s statement) keyword() string { return s.words[0].text }
+func (s statement) pos() Position   { return s.words[0].pos }
+func (s statement) args() []token   { return s.words[1:] }
+
+// parser walks the token stream of a configuration.
+type parser struct {
+	toks []token
+	i    int
+	cfg  *Config
+	errs ErrorList
+
+	globalSet map[string]bool
+	raws      []*rawInstance
+}
+
+// rawInstance is an instance as written, before defaults are resolved.
+type rawInstance struct {
+	in          *Instance
+	set         map[string]bool // keywords given a valid value
+	advert      time.Duration   // as written, before rounding for the version
+	familyKnown bool
+	authPos     Position
+	authSet     bool
+	vidsPending []VIP // addresses of either family before the family is known
+}
+
+func parse(name string, data []byte, isFile bool) (*Config, error) {
+	cfg := &Config{File: name}
+	p := &parser{cfg: cfg, globalSet: map[string]bool{}}
+	dir := "."
+	if isFile {
+		dir = filepath.Dir(name)
+	}
+	lx := &lexer{defs: map[string]string{}, warn: p.addWarning}
+	lx.file(name, dir, data)
+	p.toks = lx.toks
+	cfg.Global = Global{
+		VRRPVersion:     DefaultVersion,
+		MulticastGroup4: defaultGroup4,
+		MulticastGroup6: defaultGroup6,
+		GARP: GARP{
+			MasterDelay:         DefaultGARPDelay,
+			MasterRepeat:        DefaultGARPRepeat,
+			MasterRefreshRepeat: DefaultGARPRefreshRep,
+			LowerPrioDelay:      DefaultLowerPrioDelay,
+			LowerPrioRepeat:     DefaultLowerPrioRepeat,
+		},
+	}
+	p.top()
+	p.resolve()
+	if len(p.errs) == 0 {
+		return cfg, nil
+	}
+	if len(p.errs) == 1 {
+		return cfg, p.errs[0]
+	}
+	return cfg, p.errs
+}
+
+func (p *parser) addWarning(w Warning) { p.cfg.Warnings = append(p.cfg.Warnings, w) }
+
+func (p *parser) warnf(pos Position, format string, args ...any) {
+	p.addWarning(Warning{File: pos.File, Line: pos.Line, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (p *parser) errorf(pos Position, keyword, format string, args ...any) {
+	p.errs = append(p.errs, &Error{File: pos.File, Line: pos.Line, Keyword: keyword, Msg: fmt.Sprintf(format, args...)})
+}
+
+// next returns the next statement; end is true at a closing brace and ok
+// false at the end of the input.
+func (p *parser) next() (st statement, end, ok bool) {
+	for p.i < len(p.toks) && p.toks[p.i].eol {
+		p.i++
+	}
+	if p.i >= len(p.toks) {
+		return statement{}, false, false
+	}
+	t := p.toks[p.i]
+	if t.isClose() {
+		p.i++
+		return statement{}, true, true
+	}
+	if t.isOpen() {
+		// A block nobody opened: keepalived reports it and reads on.
+		p.warnf(t.pos, "unexpected \"{\"")
+		p.i++
+		p.skipBlock()
+		return p.next()
+	}
+	for p.i < len(p.toks) {
+		t := p.toks[p.i]
+		if t.eol || t.isOpen() || t.isClose() {
+			break
+		}
+		st.words = append(st.words, t)
+		p.i++
+	}
+	// The brace may open the block on the same line or on one of its own.
+	j := p.i
+	for j < len(p.toks) && p.toks[j].eol {
+		j++
+	}
+	if j < len(p.toks) && p.toks[j].isOpen() {
+		p.i = j + 1
+		st.block = true
+	}
+	return st, false, true
+}
+
+// skipBlock consumes up to and including the brace closing the current block.
+func (p *parser) skipBlock() {
+	depth := 1
+	for ; p.i < len(p.toks); p.i++ {
+		switch t := p.toks[p.i]; {
+		case t.isOpen():
+			depth++
+		case t.isClose():
+			depth--
+			if depth == 0 {
+				p.i++
+				return
+			}
+		}
+	}
+}
+
+// body calls fn for each statement of a block until its closing brace.
+func (p *parser) body(open Position, what string, fn func(st statement)) {
+	for {
+		st, end, ok := p.next()
+		if !ok {
+			p.warnf(open, "%s: missing closing \"}\"", what)
+			return
+		}
+		if end {
+			return
+		}
+		fn(st)
+	}
+}
+
+// values returns the lines of a block of values, such as
+// virtual_ipaddress, one statement per line.
+func (p *parser) values(st statement) []statement {
+	if !st.block {
+		p.warnf(st.pos(), "%s: expected a \"{\" block", st.keyword())
+		return nil
+	}
+	var lines []statement
+	p.body(st.pos(), st.keyword(), func(v statement) {
+		if v.block {
+			p.warnf(v.pos(), "%s: unexpected block after %q", st.keyword(), v.keyword())
+			p.skipBlock()
+		}
+		lines = append(lines, v)
+	})
+	return lines
+}
+
+// ignore records a keyword that is not interpreted and skips its block.
+// Keywords keepalived knows are Unsupported; others are unknown to
+// keepalived as well.
+func (p *parser) ignore(st statement, known map[string]bool) {
+	kw := st.keyword()
+	w := Warning{File: st.pos().File, Line: st.pos().Line}
+	if known[kw] {
+		w.Unsupported = true
+		w.Msg = fmt.Sprintf("keyword %q not interpreted", kw)
+	} else {
+		w.Msg = fmt.Sprintf("unknown keyword %q ignored", kw)
+	}
+	if st.block {
+		w.Msg += " with its block"
+		p.skipBlock()
+	}
+	p.addWarning(w)
+}
+
+func (p *parser) top() {
+	for {
+		st, end, ok := p.next()
+		if !ok {
+			return
+		}
+		if end {
+			p.warnf(p.toks[p.i-1].pos, "unexpected \"}\"")
+			continue
+		}
+		switch st.keyword() {
+		case "global_defs":
+			if !st.block {
+				p.warnf(st.pos(), "global_defs: expected a \"{\" block")
+				continue
+			}
+			p.body(st.pos(), "global_defs", p.global)
+		case "vrrp_instance":
+			p.instance(st)
+		case "vrrp_sync_group":
+			p.syncGroup(st)
+		case "vrrp_script":
+			if len(st.args()) > 0 {
+				p.cfg.Scripts = append(p.cfg.Scripts, st.args()[0].text)
+			}
+			p.ignore(st, knownTop)
+		default:
+			p.ignore(st, knownTop)
+		}
+	}
+}
+
+// arg returns the first argument, reporting its absence.
+func (p *parser) arg(st statement) (string, bool) {
+	if len(st.args()) == 0 {
+		p.warnf(st.pos(), "%s: missing value", st.keyword())
+		return "", false
+	}
+	return st.args()[0].text, true
+}
+
+// optBool reads an optional true/false argument; without one the keyword
+// means true.
+func (p *parser) optBool(st statement, dst *bool) {
+	if len(st.args()) == 0 {
+		*dst = true
+		return
+	}
+	switch strings.ToLower(st.args()[0].text) {
+	case "true", "on", "yes":
+		*dst = true
+	case "false", "off", "no":
+		*dst = false
+	default:
+		p.warnf(st.pos(), "%s: %q is not true or false; ignored", st.keyword(), st.args()[0].text)
+	}
+}
+
+// uintArg reads an unsigned integer in [lo, hi], as keepalived's
+// read_unsigned_strvec does.
+func (p *parser) uintArg(st statement, lo, hi int) (int, bool) {
+	s, ok := p.arg(st)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		if strings.HasPrefix(s, "-") {
+			p.warnf(st.pos(), "%s: negative number %q", st.keyword(), s)
+		} else if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+			p.warnf(st.pos(), "%s: %s is out of range %d-%d", st.keyword(), s, lo, hi)
+		} else {
+			p.warnf(st.pos(), "%s: invalid number %q", st.keyword(), s)
+		}
+		return 0, false
+	}
+	if int64(n) < int64(lo) || int64(n) > int64(hi) {
+		p.warnf(st.pos(), "%s: %s is out of range %d-%d", st.keyword(), s, lo, hi)
+		return 0, false
+	}
+	return int(n), true
+}
+
+// seconds reads a non-negative decimal number of seconds, to the
+// microsecond, in [lo, hi].
+func (p *parser) seconds(st statement, lo, hi time.Duration) (time.Duration, bool) {
+	s, ok := p.arg(st)
+	if !ok {
+		return 0, false
+	}
+	d, err := parseSeconds(s)
+	if err != nil {
+		p.warnf(st.pos(), "%s: %v", st.keyword(), err)
+		return 0, false
+	}
+	if d < lo || d > hi {
+		p.warnf(st.pos(), "%s: %s is out of range %s-%s", st.keyword(), s, fmtSeconds(lo), fmtSeconds(hi))
+		return 0, false
+	}
+	return d, true
+}
+
+// parseSeconds reads "1", "0.5" or "0.001" as a duration rounded to the
+// microsecond.
+func parseSeconds(s string) (time.Duration, error) {
+	if strings.HasPrefix(s, "-") {
+		return 0, fmt.Errorf("negative number %q", s)
+	}
+	digits, dot := 0, 0
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '.':
+			dot++
+		default:
+			return 0, fmt.Errorf("invalid number %q", s)
+		}
+	}
+	if digits == 0 || dot > 1 {
+		return 0, fmt.Errorf("invalid number %q", s)
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f > 1e9 {
+		return 0, fmt.Errorf("invalid number %q", s)
+	}
+	return time.Duration(math.Round(f*1e6)) * time.Microsecond, nil
+}
+
+func fmtSeconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
+}
+
+func (p *parser) global(st statement) {
+	g := &p.cfg.Global
+	kw := st.keyword()
+	if st.block && kw != "vrrp_iptables" {
+		p.ignore(st, knownGlobal)
+		return
+	}
+	switch kw {
+	case "router_id":
+		if v, ok := p.arg(st); ok {
+			g.RouterID = v
+		}
+	case "vrrp_version":
+		if v, ok := p.uintArg(st, 2, 3); ok {
+			g.VRRPVersion = v
+		}
+	case "vrrp_skip_check_adv_addr":
+		p.optBool(st, &g.SkipCheckAdvAddr)
+	case "vrrp_strict":
+		g.Strict = true
+	case "vrrp_lower_prio_no_advert":
+		p.optBool(st, &g.LowerPrioNoAdvert)
+	case "vrrp_higher_prio_send_advert":
+		p.optBool(st, &g.HigherPrioSendAdvert)
+	case "vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",
+		"vrrp_garp_master_refresh_repeat", "vrrp_garp_lower_prio_delay", "vrrp_garp_lower_prio_repeat",
+		"vrrp_garp_interval", "vrrp_gna_interval":
+		p.garp(st, strings.TrimPrefix(kw, "vrrp_"), &g.GARP)
+	case "vrrp_mcast_group4", "vrrp_mcast_group6":
+		s, ok := p.arg(st)
+		if !ok {
+			return
+		}
+		a, err := netip.ParseAddr(s)
+		want4 := kw == "vrrp_mcast_group4"
+		switch {
+		case err != nil || a.Is4() != want4:
+			p.warnf(st.pos(), "%s: %q is not an IPv%s address; ignored", kw, s, map[bool]string{true: "4", false: "6"}[want4])
+		case !a.IsMulticast():
+			p.warnf(st.pos(), "%s: %s is not multicast; ignored", kw, s)
+		case want4:
+			g.MulticastGroup4 = a
+		default:
+			g.MulticastGroup6 = a
+		}
+	case "vrrp_iptables":
+		g.Firewall = "iptables"
+		if st.block {
+			p.skipBlock()
+		}
+	case "nftables":
+		g.Firewall = "nftables"
+	default:
+		p.ignore(st, knownGlobal)
+		return
+	}
+	p.globalSet[kw] = true
+}
+
+// garp reads one GARP timer; kw is the instance keyword without "vrrp_".
+func (p *parser) garp(st statement, kw string, g *GARP) bool {
+	var ok bool
+	switch kw {
+	case "garp_master_delay":
+		var n int
+		if n, ok = p.uintArg(st, 0, math.MaxInt32); ok {
+			g.MasterDelay = time.Duration(n) * time.Second
+		}
+	case "garp_master_refresh":
+		var n int
+		if n, ok = p.uintArg(st, 0, math.MaxInt32); ok {
+			g.MasterRefresh = time.Duration(n) * time.Second
+		}
+	case "garp_lower_prio_delay":
+		var n int
+		if n, ok = p.uintArg(st, 0, math.MaxInt32); ok {
+			g.LowerPrioDelay = time.Duration(n) * time.Second
+		}
+	case "garp_master_repeat", "garp_master_refresh_repeat":
+		var n int
+		if n, ok = p.uintArg(st, 0, math.MaxInt32); ok {
+			if n == 0 {
+				p.warnf(st.pos(), "%s: must be greater than 0; using 1", st.keyword())
+				n = 1
+			}
+			if kw == "garp_master_repeat" {
+				g.MasterRepeat = n
+			} else {
+				g.MasterRefreshRepeat = n
+			}
+		}
+	case "garp_lower_prio_repeat":
+		var n int
+		if n, ok = p.uintArg(st, 0, math.MaxInt32); ok {
+			g.LowerPrioRepeat = n
+		}
+	case "garp_interval":
+		var d time.Duration
+		if d, ok = p.seconds(st, 0, time.Duration(math.MaxInt32)*time.Microsecond); ok {
+			g.Interval = d
+		}
+	case "gna_interval":
+		var d time.Duration
+		if d, ok = p.seconds(st, 0, time.Duration(math.MaxInt32)*time.Microsecond); ok {
+			g.NAInterval = d
+		}
+	}
+	return ok
+}
+
+func (p *parser) instance(st statement) {
+	if len(st.args()) != 1 {
+		p.warnf(st.pos(), "vrrp_instance must have one name; block skipped")
+		if st.block {
+			p.skipBlock()
+		}
+		return
+	}
+	name := st.args()[0].text
+	if !st.block {
+		p.warnf(st.pos(), "vrrp_instance %s: expected a \"{\" block", name)
+		return
+	}
+	for _, r := range p.raws {
+		if r.in.Name == name {
+			p.warnf(st.pos(), "vrrp_instance %s already defined at %s:%d; block skipped", name, r.in.File, r.in.Line)
+			p.skipBlock()
+			return
+		}
+	}
+	r := &rawInstance{
+		in:  &Instance{Name: name, File: st.pos().File, Line: st.pos().Line, State: "BACKUP", Keywords: map[string]Position{}},
+		set: map[string]bool{},
+	}
+	p.raws = append(p.raws, r)
+	p.body(st.pos(), "vrrp_instance "+name, func(s statement) { p.instanceKeyword(r, s) })
+}
+
+func (p *parser) instanceKeyword(r *rawInstance, st statement) {
+	in := r.in
+	kw := st.keyword()
+	if _, block := valueBlocks[kw]; st.block && !block {
+		p.ignore(st, knownInstance)
+		return
+	}
+	in.Keywords[kw] = st.pos()
+	set := true
+	switch kw {
+	case "state":
+		v, ok := p.arg(st)
+		switch {
+		case !ok:
+			set = false
+		case v == "BACKUP" && in.State == "MASTER" && r.set["state"]:
+			p.warnf(st.pos(), "state: already MASTER; BACKUP ignored")
+		case v == "MASTER" || v == "BACKUP":
+			in.State = v
+		default:
+			p.warnf(st.pos(), "state: unknown state %q; using BACKUP", v)
+			in.State = "BACKUP"
+		}
+	case "interface":
+		var ok bool
+		in.Interface, ok = p.arg(st)
+		set = ok
+	case "virtual_router_id":
+		s, ok := p.arg(st)
+		if !ok {
+			set = false
+			break
+		}
+		n, err := strconv.ParseUint(s, 10, 32)
+		switch {
+		case err != nil && strings.HasPrefix(s, "-"), err == nil && (n < 1 || n > 255):
+			p.errorf(st.pos(), kw, "%s is out of range 1-255", s)
+			set = false
+		case err != nil:
+			p.errorf(st.pos(), kw, "invalid number %q", s)
+			set = false
+		default:
+			in.VRID = int(n)
+		}
+	case "priority":
+		n, ok := p.uintArg(st, 1, 255)
+		if !ok {
+			p.warnf(st.pos(), "priority: using %d", DefaultPriority)
+			n = DefaultPriority
+		}
+		in.Priority = n
+	case "advert_int":
+		d, ok := p.seconds(st, 10*time.Millisecond, 255*time.Second)
+		if !ok {
+			p.warnf(st.pos(), "advert_int: ignored; using %s", fmtSeconds(DefaultAdvertInt))
+			set = false
+			break
+		}
+		r.advert = d
+	case "version":
+		n, ok := p.uintArg(st, 2, 3)
+		if ok {
+			in.Version = n
+		}
+		set = ok
+	case "nopreempt":
+		in.NoPreempt = true
+	case "preempt":
+		in.NoPreempt = false
+	case "preempt_delay":
+		d, ok := p.seconds(st, 0, maxPreemptDelay)
+		if ok {
+			in.PreemptDelay = d
+		}
+		set = ok
+	case "authentication":
+		p.auth(r, st)
+	case "virtual_ipaddress", "virtual_ipaddress_excluded":
+		for _, line := range p.values(st) {
+			if vip, ok := p.vip(line); ok {
+				if kw == "virtual_ipaddress" {
+					r.vidsPending = append(r.vidsPending, vip)
+				} else {
+					in.ExcludedVIPs = append(in.ExcludedVIPs, vip)
+				}
+			}
+		}
+	case "unicast_src_ip":
+		s, ok := p.arg(st)
+		if !ok {
+			set = false
+			break
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil || a.Zone() != "" {
+			p.warnf(st.pos(), "unicast_src_ip: %q is not an IP address; ignored", s)
+			set = false
+			break
+		}
+		if r.familyKnown && a.Is6() != in.ipv6 {
+			p.warnf(st.pos(), "unicast_src_ip: %s is not of the instance's family; ignored", s)
+			set = false
+			break
+		}
+		in.UnicastSrcIP = a
+		r.setFamily(a.Is6())
+	case "unicast_peer":
+		for _, line := range p.values(st) {
+			s := line.keyword()
+			a, err := netip.ParseAddr(s)
+			if err != nil || a.Zone() != "" {
+				p.warnf(line.pos(), "unicast_peer: %q is not an IP address; ignored", s)
+				continue
+			}
+			if r.familyKnown && a.Is6() != in.ipv6 {
+				p.warnf(line.pos(), "unicast_peer: %s is not of the instance's family; ignored", s)
+				continue
+			}
+			r.setFamily(a.Is6())
+			in.UnicastPeers = append(in.UnicastPeers, a)
+		}
+	case "garp_master_delay", "garp_master_repeat", "garp_master_refresh", "garp_master_refresh_repeat",
+		"garp_lower_prio_delay", "garp_lower_prio_repeat":
+		set = p.garp(st, kw, &in.GARP)
+	case "lower_prio_no_advert":
+		p.optBool(st, &in.LowerPrioNoAdvert)
+	case "higher_prio_send_advert":
+		p.optBool(st, &in.HigherPrioSendAdvert)
+	case "use_vmac":
+		in.UseVMAC = true
+		if len(st.args()) > 0 {
+			in.VMACName = st.args()[0].text
+		}
+	case "vmac_xmit_base":
+		in.VMACXmitBase = true
+	case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
+		if len(st.args()) == 0 {
+			p.warnf(st.pos(), "%s: missing script", kw)
+			set = false
+			break
+		}
+		script := joinWords(st.args())
+		switch kw {
+		case "notify_master":
+			in.Notify.Master = script
+		case "notify_backup":
+			in.Notify.Backup = script
+		case "notify_fault":
+			in.Notify.Fault = script
+		case "notify_stop":
+			in.Notify.Stop = script
+		default:
+			in.Notify.Any = script
+		}
+	case "track_interface":
+		for _, line := range p.values(st) {
+			in.TrackInterfaces = append(in.TrackInterfaces, line.keyword())
+		}
+	case "track_script":
+		for _, line := range p.values(st) {
+			in.TrackScripts = append(in.TrackScripts, line.keyword())
+			in.Keywords["track_script "+line.keyword()] = line.pos()
+		}
+	case "dont_track_primary":
+		in.DontTrackPrimary = true
+	case "skip_check_adv_addr":
+		p.optBool(st, &in.SkipCheckAdvAddr)
+	case "strict_mode":
+		p.optBool(st, &in.Strict)
+	case "accept":
+		in.Accept = true
+	case "no_accept":
+		in.Accept = false
+	case "native_ipv6":
+		if r.familyKnown && !in.ipv6 {
+			p.warnf(st.pos(), "native_ipv6: the instance already has IPv4 addresses; ignored")
+			set = false
+			break
+		}
+		in.NativeIPv6 = true
+		r.setFamily(true)
+	default:
+		delete(in.Keywords, kw)
+		p.ignore(st, knownInstance)
+		return
+	}
+	if set {
+		r.set[kw] = true
+	}
+	if kw == "virtual_ipaddress" {
+		// The family is that of the first address; later ones must match.
+		for _, v := range r.vidsPending {
+			is6 := v.Prefix.Addr().Is6()
+			if r.familyKnown && is6 != in.ipv6 {
+				p.warnf(Position{v.File, v.Line}, "virtual_ipaddress: %s is not of the instance's family; ignored", v.Prefix)
+				continue
+			}
+			r.setFamily(is6)
+			in.VIPs = append(in.VIPs, v)
+		}
+		r.vidsPending = nil
+	}
+}
+
+// valueBlocks are the instance keywords followed by a block.
+var valueBlocks = map[string]struct{}{
+	"authentication": {}, "virtual_ipaddress": {}, "virtual_ipaddress_excluded": {},
+	"unicast_peer": {}, "track_interface": {}, "track_script": {},
+}
+
+func (r *rawInstance) setFamily(ipv6 bool) {
+	if !r.familyKnown {
+		r.familyKnown = true
+		r.in.ipv6 = ipv6
+	}
+}
+
+// joinWords rebuilds a script command line: one quoted word stays whole.
+func joinWords(ws []token) string {
+	parts := make([]string, len(ws))
+	for i, w := range ws {
+		parts[i] = w.text
+	}
+	return strings.Join(parts, " ")
+}
+
+func (p *parser) auth(r *rawInstance, st statement) {
+	if !st.block {
+		p.warnf(st.pos(), "authentication: expected a \"{\" block")
+		return
+	}
+	r.authSet = true
+	r.authPos = st.pos()
+	p.body(st.pos(), "authentication", func(s statement) {
+		if s.block {
+			p.ignore(s, nil)
+			return
+		}
+		switch s.keyword() {
+		case "auth_type":
+			v, ok := p.arg(s)
+			if !ok {
+				return
+			}
+			switch v {
+			case "PASS", "AH":
+				r.in.Auth.Type = v
+			default:
+				p.warnf(s.pos(), "auth_type: unknown authentication type %q", v)
+			}
+		case "auth_pass":
+			v, ok := p.arg(s)
+			if !ok {
+				return
+			}
+			if len(v) > 8 {
+				p.warnf(s.pos(), "auth_pass: password truncated to 8 characters")
+				v = v[:8]
+			}
+			r.in.Auth.Pass = v
+		default:
+			p.ignore(s, nil)
+		}
+	})
+}
+
+// vip reads "ADDR[/LEN] [brd X] [dev IF] [label L] [scope S] ...".
+func (p *parser) vip(st statement) (VIP, bool) {
+	pos := st.pos()
+	v := VIP{File: pos.File, Line: pos.Line}
+	s := st.keyword()
+	var err error
+	if strings.Contains(s, "/") {
+		v.Prefix, err = netip.ParsePrefix(s)
+	} else {
+		var a netip.Addr
+		a, err = netip.ParseAddr(s)
+		if err == nil {
+			v.Prefix = netip.PrefixFrom(a, a.BitLen())
+		}
+	}
+	if err != nil || v.Prefix.Addr().Zone() != "" {
+		p.warnf(pos, "virtual address %q is not an address; ignored", s)
+		return VIP{}, false
+	}
+	args := st.args()
+	for i := 0; i < len(args); i++ {
+		opt := args[i].text
+		if _, flag := vipFlags[opt]; flag {
+			continue
+		}
+		_, valued := vipValued[opt]
+		if !valued {
+			p.warnf(pos, "virtual address %s: unknown option %q ignored", s, opt)
+			continue
+		}
+		if i+1 >= len(args) {
+			p.warnf(pos, "virtual address %s: %s needs a value", s, opt)
+			break
+		}
+		i++
+		val := args[i].text
+		switch opt {
+		case "dev":
+			v.Dev = val
+		case "label":
+			v.Label = val
+		case "scope":
+			v.Scope = val
+		case "brd", "broadcast":
+			if a, err := netip.ParseAddr(val); err == nil {
+				v.Broadcast = a
+			} else {
+				p.warnf(pos, "virtual address %s: broadcast %q is not an address; ignored", s, val)
+			}
+		}
+	}
+	return v, true
+}
+
+// Options of a virtual address keepalived accepts (vrrp_ipaddress.c).
+var (
+	vipValued = map[string]struct{}{"dev": {}, "label": {}, "scope": {}, "brd": {}, "broadcast": {},
+		"peer": {}, "track_group": {}, "preferred_lft": {}, "metric": {}}
+	vipFlags = map[string]struct{}{"no_track": {}, "home": {}, "-home": {}, "nodad": {}, "-nodad": {},
+		"noprefixroute": {}, "-noprefixroute": {}, "autojoin": {}, "-autojoin": {}, "mngtmpaddr": {}}
+)
+
+func (p *parser) syncGroup(st statement) {
+	if len(st.args()) != 1 {
+		p.warnf(st.pos(), "vrrp_sync_group must have one name; block skipped")
+		if st.block {
+			p.skipBlock()
+		}
+		return
+	}
+	if !st.block {
+		p.warnf(st.pos(), "vrrp_sync_group %s: expected a \"{\" block", st.args()[0].text)
+		return
+	}
+	sg := SyncGroup{Name: st.args()[0].text, File: st.pos().File, Line: st.pos().Line}
+	for _, g := range p.cfg.SyncGroups {
+		if g.Name == sg.Name {
+			p.warnf(st.pos(), "vrrp_sync_group %s already defined; block skipped", sg.Name)
+			p.skipBlock()
+			return
+		}
+	}
+	p.body(st.pos(), "vrrp_sync_group "+sg.Name, func(s statement) {
+		switch s.keyword() {
+		case "group":
+			for _, line := range p.values(s) {
+				for _, w := range line.words {
+					sg.Members = append(sg.Members, w.text)
+				}
+			}
+		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify",
+			"track_interface", "track_script", "track_file", "track_bfd", "smtp_alert",
+			"global_tracking", "sync_group_tracking_weight", "notify_priority_changes":
+			p.ignore(s, map[string]bool{s.keyword(): true})
+		default:
+			p.ignore(s, nil)
+		}
+	})
+	p.cfg.SyncGroups = append(p.cfg.SyncGroups, sg)
+}

@@ -1,0 +1,215 @@
+package kaconf
+
+import "time"
+
+// resolve applies defaults and inherited global settings to the instances
+// and checks what keepalived checks once the whole file is read
+// (vrrp_complete_instance in keepalived/vrrp/vrrp.c).
+func (p *parser) resolve() {
+	g := p.cfg.Global
+	type vrKey struct {
+		iface string
+		ipv6  bool
+		vrid  int
+	}
+	seen := map[vrKey]*Instance{}
+	for _, r := range p.raws {
+		in := r.in
+		hdr := Position{in.File, in.Line}
+		valid := true
+
+		if !r.set["virtual_router_id"] {
+			if _, written := in.Keywords["virtual_router_id"]; !written {
+				p.errorf(hdr, "virtual_router_id", "missing in vrrp_instance %s", in.Name)
+			}
+			valid = false
+		}
+		if !r.set["interface"] {
+			p.errorf(hdr, "interface", "missing in vrrp_instance %s", in.Name)
+			valid = false
+		}
+
+		if !r.set["version"] {
+			in.Version = g.VRRPVersion
+		}
+		if !r.set["priority"] {
+			in.Priority = DefaultPriority
+			if in.State == "MASTER" {
+				in.Priority = OwnerPriority
+			}
+		}
+		in.AdvertInt = DefaultAdvertInt
+		if r.set["advert_int"] {
+			in.AdvertInt = p.advertInt(in, r.advert)
+		}
+		if in.PreemptDelay > 0 && in.State == "MASTER" {
+			p.warnf(in.Keywords["preempt_delay"], "preempt_delay: has no effect with state MASTER; cleared")
+			in.PreemptDelay = 0
+		}
+		if in.NoPreempt && in.Priority == OwnerPriority {
+			p.warnf(in.Keywords["nopreempt"], "nopreempt: has no effect with priority 255; cleared")
+			in.NoPreempt = false
+		}
+
+		// GARP timers: the global ones unless the instance sets its own.
+		garp := g.GARP
+		if r.set["garp_master_delay"] {
+			garp.MasterDelay = in.GARP.MasterDelay
+		}
+		if r.set["garp_master_repeat"] {
+			garp.MasterRepeat = in.GARP.MasterRepeat
+		}
+		if r.set["garp_master_refresh"] {
+			garp.MasterRefresh = in.GARP.MasterRefresh
+		}
+		if r.set["garp_master_refresh_repeat"] {
+			garp.MasterRefreshRepeat = in.GARP.MasterRefreshRepeat
+		}
+		if r.set["garp_lower_prio_delay"] {
+			garp.LowerPrioDelay = in.GARP.LowerPrioDelay
+		}
+		if r.set["garp_lower_prio_repeat"] {
+			garp.LowerPrioRepeat = in.GARP.LowerPrioRepeat
+		}
+		in.GARP = garp
+		if !r.set["lower_prio_no_advert"] {
+			in.LowerPrioNoAdvert = g.LowerPrioNoAdvert
+		}
+		if !r.set["higher_prio_send_advert"] {
+			in.HigherPrioSendAdvert = g.HigherPrioSendAdvert
+		}
+		if !r.set["skip_check_adv_addr"] {
+			in.SkipCheckAdvAddr = g.SkipCheckAdvAddr
+		}
+		if !r.set["strict_mode"] {
+			in.Strict = g.Strict
+		}
+		if !r.set["accept"] && !r.set["no_accept"] {
+			// keepalived accepts packets for the VIPs unless strict.
+			in.Accept = !in.Strict
+		}
+
+		p.resolveAuth(r)
+
+		if in.Strict && in.ipv6 && len(in.VIPs) > 0 && !in.VIPs[0].Prefix.Addr().IsLinkLocalUnicast() {
+			p.warnf(Position{in.VIPs[0].File, in.VIPs[0].Line}, "virtual_ipaddress: in strict mode the first IPv6 address must be link-local")
+		}
+		if len(in.VIPs) == 0 {
+			p.warnf(hdr, "vrrp_instance %s has no virtual_ipaddress", in.Name)
+		}
+		for i := range in.VIPs {
+			if in.VIPs[i].Dev == "" {
+				in.VIPs[i].Dev = in.Interface
+			}
+		}
+		for i := range in.ExcludedVIPs {
+			if in.ExcludedVIPs[i].Dev == "" {
+				in.ExcludedVIPs[i].Dev = in.Interface
+			}
+		}
+		if in.UnicastSrcIP.IsValid() && len(in.UnicastPeers) == 0 {
+			p.warnf(in.Keywords["unicast_src_ip"], "unicast_src_ip: no unicast_peer given; the instance uses multicast")
+		}
+		if in.VMACXmitBase && !in.UseVMAC {
+			p.warnf(in.Keywords["vmac_xmit_base"], "vmac_xmit_base: has no effect without use_vmac")
+		}
+		var scripts []string
+		for _, s := range in.TrackScripts {
+			if !containsString(p.cfg.Scripts, s) {
+				p.warnf(in.Keywords["track_script "+s], "track_script: no vrrp_script %s; ignored", s)
+				continue
+			}
+			scripts = append(scripts, s)
+		}
+		in.TrackScripts = scripts
+
+		if valid {
+			k := vrKey{in.Interface, in.ipv6, in.VRID}
+			if other, dup := seen[k]; dup {
+				p.errorf(in.Keywords["virtual_router_id"], "virtual_router_id",
+					"%d on %s (%s) is already used by vrrp_instance %s at %s:%d",
+					in.VRID, in.Interface, in.Family(), other.Name, other.File, other.Line)
+				valid = false
+			} else {
+				seen[k] = in
+			}
+		}
+		if valid {
+			p.cfg.Instances = append(p.cfg.Instances, in)
+		}
+	}
+
+	for i := range p.cfg.SyncGroups {
+		sg := &p.cfg.SyncGroups[i]
+		pos := Position{sg.File, sg.Line}
+		var members []string
+		for _, m := range sg.Members {
+			if !p.hasInstance(m) {
+				p.warnf(pos, "vrrp_sync_group %s: no vrrp_instance %s; ignored", sg.Name, m)
+				continue
+			}
+			members = append(members, m)
+		}
+		sg.Members = members
+		if len(members) < 2 {
+			p.warnf(pos, "vrrp_sync_group %s has %d instances; a group needs two to be of use", sg.Name, len(members))
+		}
+	}
+}
+
+func (p *parser) hasInstance(name string) bool {
+	for _, r := range p.raws {
+		if r.in.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// advertInt fits the advert interval to the instance's version: VRRPv2
+// carries whole seconds, VRRPv3 centiseconds below 40.96 s. keepalived
+// rounds to the nearest and says so.
+func (p *parser) advertInt(in *Instance, d time.Duration) time.Duration {
+	pos := in.Keywords["advert_int"]
+	if in.Version == 2 {
+		r := (d + time.Second/2) / time.Second * time.Second
+		if r == 0 {
+			r = time.Second
+		}
+		if r != d {
+			p.warnf(pos, "advert_int: VRRPv2 needs whole seconds; %s rounded to %s", fmtSeconds(d), fmtSeconds(r))
+		}
+		return r
+	}
+	const cs = 10 * time.Millisecond
+	r := (d + cs/2) / cs * cs
+	if r != d {
+		p.warnf(pos, "advert_int: VRRPv3 needs units of 10ms; %s rounded to %s", fmtSeconds(d), fmtSeconds(r))
+	}
+	if r > maxAdvertIntV3 {
+		p.warnf(pos, "advert_int: VRRPv3 allows at most %s; %s lowered", fmtSeconds(maxAdvertIntV3), fmtSeconds(r))
+		r = maxAdvertIntV3
+	}
+	return r
+}
+
+func (p *parser) resolveAuth(r *rawInstance) {
+	in := r.in
+	if !r.authSet {
+		return
+	}
+	a := in.Auth
+	in.Auth = Auth{}
+	switch {
+	case a.Type == "":
+		// A password without a type authenticates nothing, silently.
+	case a.Pass == "":
+		p.warnf(r.authPos, "authentication: auth_type %s without auth_pass; authentication ignored", a.Type)
+	case in.Version == 3:
+		p.warnf(r.authPos, "authentication: VRRPv3 has no authentication; ignored")
+	case in.Strict:
+		p.warnf(r.authPos, "authentication: not allowed in strict mode; ignored")
+	default:
+		in.Auth = a
+	}
+}
