@@ -2,9 +2,17 @@
 //
 // Every wire format the project reads or writes lives here once: VRRP v2/v3
 // (vrrp.go), IGMP v1/v2/v3 (igmp.go) and ARP (arp.go) as gopacket
-// DecodingLayers, and the link and IP headers through gopacket's own layers.
+// DecodingLayers with SerializeTo, registered so that gopacket.NewPacket and
+// DecodingLayerParser use them for IP protocols 112 and 2 and EtherType
+// 0x0806. The link and IPv4 headers go through gopacket's own layers; IPv6
+// is parsed by hand (see decoder.go).
+//
 // A Decoder (decoder.go) fills a Frame, reusing all memory between calls, so
-// the layers a Frame points to are only valid until the next Decode.
+// the layers a Frame points to are only valid until the next Decode. It does
+// not allocate for frames that are not VRRP, IGMP or ARP, nor for those once
+// their address and record slices have grown. A malformed VRRP, IGMP or ARP
+// message is a *FrameError; anything else it cannot make sense of is
+// KindOther. Nothing in this package panics on malformed input.
 package decode
 
 import (
@@ -58,7 +66,7 @@ type IPHeader struct {
 	Version  uint8 // 4 or 6
 	Src, Dst netip.Addr
 	TTL      uint8 // hop limit for IPv6
-	Protocol uint8 // next header for IPv6
+	Protocol uint8 // for IPv6 the upper-layer protocol, after any extension headers
 	TOS      uint8 // traffic class for IPv6
 }
 
