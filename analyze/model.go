@@ -67,6 +67,8 @@ type Speaker struct {
 	Adverts          int      `json:"adverts"`
 	FirstFrame       uint64   `json:"first_frame"`
 	LastFrame        uint64   `json:"last_frame"`
+	// LastAdvert is when the speaker last advertised (any priority).
+	LastAdvert time.Time `json:"last_advert"`
 }
 
 // Endpoint names a router by what is on the wire.
@@ -81,7 +83,7 @@ type Mastership struct {
 	FromFrame uint64    `json:"from_frame"`
 	From      time.Time `json:"from"`
 	ToFrame   uint64    `json:"to_frame,omitempty"`
-	To        time.Time `json:"to,omitempty"`
+	To        time.Time `json:"to,omitzero"` // zero while the mastership lasts
 	Adverts   int       `json:"adverts"`
 }
 

@@ -1,0 +1,122 @@
+package analyze
+
+import (
+	"fmt"
+
+	"github.com/vrrpctl/vrrpctl/decode"
+)
+
+// checkHeader flags adverts that receivers must discard: a TTL other than 255
+// and a checksum that does not verify. One finding per speaker and code, its
+// evidence growing with each bad advert.
+func (e *Engine) checkHeader(g *group, s *speaker, f *decode.Frame) {
+	s.ttlSeen = f.IP.TTL
+	if f.IP.TTL != 255 {
+		first := len(s.badTTL) == 0
+		s.badTTL = addEvidence(s.badTTL, f.Number)
+		if first {
+			e.find(g.finding(CodeTTL, s.badTTL[:1], f.Time,
+				fmt.Sprintf("%s sends adverts with TTL %d instead of 255: receivers discard them", s.ip, f.IP.TTL)))
+		} else {
+			e.extendEvidence(CodeTTL, g, s, f.Number)
+		}
+	}
+	switch f.VRRPChecksum {
+	case decode.ChecksumBad:
+		first := len(s.badSum) == 0
+		s.badSum = addEvidence(s.badSum, f.Number)
+		if first {
+			e.find(g.finding(CodeChecksum, s.badSum[:1], f.Time,
+				fmt.Sprintf("%s sends adverts with a bad VRRP checksum (0x%04x): receivers discard them", s.ip, f.VRRP.Checksum)))
+		} else {
+			e.extendEvidence(CodeChecksum, g, s, f.Number)
+		}
+	case decode.ChecksumV2Style:
+		first := len(s.v2Sum) == 0
+		s.v2Sum = addEvidence(s.v2Sum, f.Number)
+		if first {
+			fd := g.finding(CodeChecksum, s.v2Sum[:1], f.Time,
+				fmt.Sprintf("%s sends VRRPv3 adverts whose checksum only verifies without the IP pseudo-header (computed the VRRPv2 way)", s.ip))
+			fd.Severity = Info
+			e.find(fd)
+		}
+	}
+}
+
+// extendEvidence adds a frame to the finding already made for a speaker.
+func (e *Engine) extendEvidence(code string, g *group, s *speaker, frame uint64) {
+	prefix := s.ip.String() + " "
+	for i := range e.a.Findings {
+		fd := &e.a.Findings[i]
+		if fd.Code == code && fd.VRID == int(g.key.vrid) && fd.VLAN == int(g.key.vlan) && len(fd.Summary) > len(prefix) && fd.Summary[:len(prefix)] == prefix {
+			fd.Frames = addEvidence(fd.Frames, frame)
+			return
+		}
+	}
+}
+
+// checkMismatch compares a speaker's parameters with the other speakers of its
+// virtual router. Each code is reported once per group.
+func (e *Engine) checkMismatch(g *group, s *speaker, f *decode.Frame) {
+	for _, o := range g.speakers {
+		if o == s || o.adverts == 0 {
+			continue
+		}
+		frames := []uint64{o.lastFrame, f.Number}
+		if o.interval != s.interval && o.version == s.version {
+			g.mismatchOnce(e, CodeIntervalMismatch, frames, f,
+				fmt.Sprintf("%s advertises every %s, %s every %s", o.ip, fmtDur(o.interval), s.ip, fmtDur(s.interval)))
+		}
+		if o.version != s.version {
+			g.mismatchOnce(e, CodeVersionMismatch, frames, f,
+				fmt.Sprintf("%s speaks VRRPv%d, %s VRRPv%d", o.ip, o.version, s.ip, s.version))
+		}
+		if o.version == 2 && s.version == 2 && (o.authType != s.authType || o.authPass != s.authPass) {
+			g.mismatchOnce(e, CodeAuthMismatch, frames, f,
+				fmt.Sprintf("%s uses %s, %s uses %s", o.ip, authText(o), s.ip, authText(s)))
+		}
+		if len(o.vips) > 0 && len(s.vips) > 0 && o.vipList() != s.vipList() {
+			g.mismatchOnce(e, CodeVIPMismatch, frames, f,
+				fmt.Sprintf("%s advertises %s, %s advertises %s", o.ip, o.vipList(), s.ip, s.vipList()))
+		}
+		if f.VRRP.Priority != 0 && o.priority == int(f.VRRP.Priority) {
+			fd := g.finding(CodeEqualPriority, []uint64{o.lastLiveFrame, f.Number}, f.Time,
+				fmt.Sprintf("%s and %s share priority %d: the higher address (%s) wins elections and the VIP will not move back", o.ip, s.ip, o.priority, maxAddr(o, s)))
+			g.reportOnce(e, CodeEqualPriority, fd)
+		}
+	}
+}
+
+func maxAddr(a, b *speaker) string {
+	if a.ip.Compare(b.ip) > 0 {
+		return a.ip.String()
+	}
+	return b.ip.String()
+}
+
+func authText(s *speaker) string {
+	switch s.authType {
+	case 0:
+		return "no authentication"
+	case 1:
+		return fmt.Sprintf("password %q", s.authPass)
+	case 2:
+		return "IP AH authentication"
+	}
+	return fmt.Sprintf("auth type %d", s.authType)
+}
+
+func (g *group) mismatchOnce(e *Engine, code string, frames []uint64, f *decode.Frame, summary string) {
+	g.reportOnce(e, code, g.finding(code, frames, f.Time, summary))
+}
+
+func (g *group) reportOnce(e *Engine, code string, fd Finding) {
+	if g.mismatch == nil {
+		g.mismatch = make(map[string]bool)
+	}
+	if g.mismatch[code] {
+		return
+	}
+	g.mismatch[code] = true
+	e.find(fd)
+}

@@ -1,0 +1,295 @@
+// Package analyze is vrrpctl's correlation engine: a streaming state machine
+// over decoded frames that infers virtual routers, their speakers and masters,
+// failovers with their causes and timing, clients following the VIP, and the
+// findings that explain what went wrong.
+//
+// The engine never looks back at packets: its memory is bounded by the number
+// of virtual routers, speakers, VIPs and clients. Time comes only from the
+// frames (and, live, from Advance), so a capture replays exactly.
+package analyze
+
+import (
+	"net/netip"
+	"sort"
+	"time"
+
+	"github.com/vrrpctl/vrrpctl/decode"
+	"github.com/vrrpctl/vrrpctl/kaconf"
+)
+
+// Options configure an Engine.
+type Options struct {
+	// File names the capture in the report.
+	File string
+	// Configs are keepalived configurations, one per router, to compare the
+	// capture with (expected-behaviour mode).
+	Configs []*kaconf.Config
+
+	// Streaming callbacks, called as soon as the engine concludes something.
+	// Folded timeline events (advert runs, GARP bursts) are reported when
+	// the run ends, so they may arrive after later events.
+	OnEvent    func(Event)
+	OnFinding  func(Finding)
+	OnFailover func(Failover)
+}
+
+// maxTimeline and maxErrors bound what a long capture can accumulate.
+const (
+	maxTimeline = 20000
+	maxErrors   = 1000
+	// checkEvery is how often (in capture time) silence timers are checked.
+	checkEvery = 20 * time.Millisecond
+)
+
+// Engine consumes frames in capture order.
+type Engine struct {
+	opt Options
+	a   Analysis
+
+	groups    []*group
+	byKey     map[groupKey]*group
+	byVIP     map[vipKey]*group
+	clients   map[clientKey]*client
+	members   map[memberKey]*member // hosts that joined 224.0.0.18
+	speakerOf map[decode.MAC]bool   // MACs that advertise: never clients
+	igmpLast  map[string]*igmpSeen
+
+	expect *expectations
+
+	started   bool
+	last      time.Time
+	nextCheck time.Time
+	dstMissed bool
+}
+
+// NewEngine returns an engine ready for Feed.
+func NewEngine(opt Options) *Engine {
+	e := &Engine{
+		opt:       opt,
+		byKey:     make(map[groupKey]*group),
+		byVIP:     make(map[vipKey]*group),
+		clients:   make(map[clientKey]*client),
+		members:   make(map[memberKey]*member),
+		speakerOf: make(map[decode.MAC]bool),
+	}
+	e.a.Schema = Schema
+	e.a.Source.File = opt.File
+	e.a.Source.HasDstMAC = true
+	e.expect = newExpectations(opt.Configs)
+	return e
+}
+
+type groupKey struct {
+	vlan, outer uint16
+	vrid        uint8
+	v6          bool
+}
+
+type vipKey struct {
+	vlan, outer uint16
+	addr        netip.Addr
+}
+
+type memberKey struct {
+	vlan, outer uint16
+	ip          netip.Addr
+}
+
+type member struct {
+	joined time.Time
+	frame  uint64
+	in     bool
+}
+
+// Feed advances the engine by one decoded frame.
+func (e *Engine) Feed(f *decode.Frame) {
+	if !e.started {
+		e.started = true
+		e.a.Source.Start = f.Time
+		e.a.Source.LinkType = f.LinkType.String()
+		e.nextCheck = f.Time
+	}
+	e.a.Source.Frames++
+	if f.Time.After(e.last) {
+		e.last = f.Time
+	}
+	e.a.Source.End = e.last
+	if !f.HasDstMAC && !e.dstMissed {
+		e.dstMissed = true
+		e.a.Source.HasDstMAC = false
+		e.note("The capture has no destination MAC addresses (Linux cooked capture, as on interface \"any\"): which MAC a client sent to is unknown, so stale ARP entries and client switch times cannot be concluded.")
+	}
+	if !f.Time.Before(e.nextCheck) {
+		e.advance(f.Time)
+		e.nextCheck = f.Time.Add(checkEvery)
+	}
+	switch f.Kind {
+	case decode.KindVRRP:
+		e.onAdvert(f)
+	case decode.KindARP:
+		e.onARP(f)
+	case decode.KindIGMP:
+		e.onIGMP(f)
+	case decode.KindIP:
+		e.onIP(f)
+	}
+}
+
+// DecodeError records a frame that could not be decoded.
+func (e *Engine) DecodeError(frame uint64, t time.Time, err error) {
+	e.a.Source.Frames++
+	e.a.Source.DecodeErrors++
+	if len(e.a.Errors) < maxErrors {
+		e.a.Errors = append(e.a.Errors, FrameError{Frame: frame, Error: err.Error()})
+	}
+}
+
+// Advance tells a live engine that time has passed without frames, so that a
+// master that went silent is noticed on time.
+func (e *Engine) Advance(now time.Time) {
+	if !e.started || now.Before(e.last) {
+		return
+	}
+	e.advance(now)
+}
+
+func (e *Engine) advance(now time.Time) {
+	for _, g := range e.groups {
+		g.advance(e, now)
+	}
+}
+
+// Groups returns a snapshot of the virtual routers as they stand, for a live
+// status line.
+func (e *Engine) Groups() []Group {
+	out := make([]Group, 0, len(e.groups))
+	for _, g := range e.groups {
+		out = append(out, g.model())
+	}
+	return out
+}
+
+// Finish closes every open run and returns the analysis. The engine must not
+// be fed afterwards.
+func (e *Engine) Finish() *Analysis {
+	end := e.last
+	e.advance(end)
+	for _, g := range e.groups {
+		g.finish(e, end)
+	}
+	e.finishClients(end)
+	e.expect.compare(e)
+	if e.started {
+		e.a.Source.SpanMS = ms(e.a.Source.End.Sub(e.a.Source.Start))
+	}
+	for _, g := range e.groups {
+		e.a.Groups = append(e.a.Groups, g.model())
+	}
+	for _, c := range e.sortedClients() {
+		e.a.Clients = append(e.a.Clients, c.model())
+	}
+	sort.SliceStable(e.a.Timeline, func(i, j int) bool {
+		ti, tj := e.a.Timeline[i], e.a.Timeline[j]
+		if !ti.Time.Equal(tj.Time) {
+			return ti.Time.Before(tj.Time)
+		}
+		return ti.Frame < tj.Frame
+	})
+	sort.SliceStable(e.a.Failovers, func(i, j int) bool { return e.a.Failovers[i].Time.Before(e.a.Failovers[j].Time) })
+	sort.SliceStable(e.a.Findings, func(i, j int) bool {
+		ri, rj := severityRank(e.a.Findings[i].Severity), severityRank(e.a.Findings[j].Severity)
+		if ri != rj {
+			return ri > rj
+		}
+		return e.a.Findings[i].Time.Before(e.a.Findings[j].Time)
+	})
+	a := e.a
+	return &a
+}
+
+func severityRank(s Severity) int {
+	switch s {
+	case Critical:
+		return 2
+	case Warning:
+		return 1
+	}
+	return 0
+}
+
+// ExitStatus maps the findings to a monitoring-plugin exit status: 0 nothing
+// above info, 1 warnings, 2 critical findings.
+func (a *Analysis) ExitStatus() int {
+	worst := 0
+	for _, f := range a.Findings {
+		if r := severityRank(f.Severity); r > worst {
+			worst = r
+		}
+	}
+	return worst
+}
+
+// HasFinding reports whether a finding with the code was made.
+func (a *Analysis) HasFinding(code string) bool {
+	for _, f := range a.Findings {
+		if f.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) emit(ev Event) {
+	if len(e.a.Timeline) < maxTimeline {
+		e.a.Timeline = append(e.a.Timeline, ev)
+	} else if len(e.a.Timeline) == maxTimeline {
+		e.note("The timeline was cut at 20000 events; findings and failovers are complete.")
+		e.a.Timeline = append(e.a.Timeline, Event{Kind: "truncated", Time: ev.Time, Frame: ev.Frame, Summary: "timeline truncated"})
+	}
+	if e.opt.OnEvent != nil {
+		e.opt.OnEvent(ev)
+	}
+}
+
+func (e *Engine) find(f Finding) {
+	e.a.Findings = append(e.a.Findings, f)
+	if e.opt.OnFinding != nil {
+		e.opt.OnFinding(f)
+	}
+}
+
+func (e *Engine) note(s string) {
+	for _, n := range e.a.Notes {
+		if n == s {
+			return
+		}
+	}
+	e.a.Notes = append(e.a.Notes, s)
+}
+
+// group returns the virtual router for a frame's VRRP header, creating it.
+func (e *Engine) group(f *decode.Frame) *group {
+	k := groupKey{vlan: f.VLAN, outer: f.OuterVLAN, vrid: f.VRRP.VRID, v6: f.IP.Version == 6}
+	g := e.byKey[k]
+	if g == nil {
+		g = &group{key: k}
+		e.byKey[k] = g
+		e.groups = append(e.groups, g)
+	}
+	return g
+}
+
+func (e *Engine) learnVIPs(g *group, addrs []netip.Addr) {
+	for _, a := range addrs {
+		k := vipKey{vlan: g.key.vlan, outer: g.key.outer, addr: a}
+		if e.byVIP[k] == nil {
+			e.byVIP[k] = g
+			g.vips = append(g.vips, a)
+			sortAddrs(g.vips)
+		}
+	}
+}
+
+func sortAddrs(a []netip.Addr) {
+	sort.Slice(a, func(i, j int) bool { return a[i].Less(a[j]) })
+}

@@ -1,0 +1,355 @@
+package analyze
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vrrpctl/vrrpctl/decode"
+)
+
+// keepalived's defaults for the GARPs a new master sends (keepalived.conf(5)).
+const (
+	defaultGARPRepeat = 5
+	defaultGARPDelay  = 5 * time.Second
+)
+
+// garpTrain is the gratuitous ARP a speaker sent for one VIP during one
+// mastership (or one contention).
+type garpTrain struct {
+	s          *speaker
+	vip        netip.Addr
+	start      time.Time
+	startFrame uint64
+	end        time.Time
+	expect     bool // a GARP is owed: the mastership began in the capture
+	failover   int  // index into Analysis.Failovers, or -1
+	checked    bool // the no-garp deadline has been looked at
+
+	count      int
+	frames     []uint64
+	first      time.Time
+	firstBurst int
+	bursts     []time.Time // burst starts, bounded
+	burstCount int
+	burstFirst uint64
+	last       time.Time
+	firstGaps  []time.Duration // gaps between the GARPs of the first burst
+
+	secStart  time.Time
+	secCount  int
+	stormSecs int
+	storm     bool
+}
+
+const maxBursts = 256
+
+// garpPlan is what the configuration (or keepalived's defaults) promises.
+type garpPlan struct {
+	repeat   int
+	interval time.Duration // pacing
+	delay    time.Duration
+	refresh  time.Duration
+	known    bool // from a configuration, not defaults
+}
+
+func (p garpPlan) burstGap() time.Duration {
+	if p.interval > 0 {
+		return p.interval*3/2 + 100*time.Millisecond
+	}
+	return time.Second
+}
+
+func (e *Engine) garpPlan(g *group) garpPlan {
+	if p, ok := e.expect.garp(g); ok {
+		return p
+	}
+	return garpPlan{repeat: defaultGARPRepeat, delay: defaultGARPDelay}
+}
+
+// startTrains opens a GARP train per VIP for a speaker that starts to
+// advertise as master (or contender), unless one is open already.
+func (e *Engine) startTrains(g *group, s *speaker, t time.Time, frame uint64) {
+	for _, tr := range g.trains {
+		if tr.s == s && tr.end.IsZero() {
+			return
+		}
+	}
+	expect := g.prev != nil && g.prev != s || g.challenger == s || e.joinedBefore(g, s, t)
+	vips := s.vips
+	if len(vips) == 0 {
+		vips = g.vips
+	}
+	for _, v := range vips {
+		g.trains = append(g.trains, &garpTrain{s: s, vip: v, start: t, startFrame: frame, expect: expect, failover: -1})
+	}
+}
+
+func (g *group) openTrains(s *speaker) []*garpTrain {
+	var out []*garpTrain
+	for _, tr := range g.trains {
+		if tr.s == s && tr.end.IsZero() {
+			out = append(out, tr)
+		}
+	}
+	return out
+}
+
+// onGARP attributes a gratuitous ARP to the train of the speaker that sent it.
+func (e *Engine) onGARP(f *decode.Frame) {
+	e.announce(f, f.ARP.SenderIP, f.ARP.SenderMAC)
+}
+
+// announce handles a VIP announcement: a gratuitous ARP for IPv4, an
+// unsolicited neighbour advertisement for IPv6 (RFC 5798 section 6.4.2).
+func (e *Engine) announce(f *decode.Frame, vip netip.Addr, mac decode.MAC) {
+	g := e.byVIP[vipKey{vlan: f.VLAN, outer: f.OuterVLAN, addr: vip}]
+	if g == nil {
+		return
+	}
+	var tr *garpTrain
+	for _, t := range g.trains {
+		if t.end.IsZero() && t.vip == vip && (t.s.mac == mac || t.s.mac == f.SrcMAC) {
+			tr = t
+			break
+		}
+	}
+	if tr == nil {
+		e.emit(Event{Frame: f.Number, Time: f.Time, Kind: "garp", VRID: int(g.key.vrid), VLAN: int(g.key.vlan),
+			Summary: fmt.Sprintf("%s for %s from %s, which is not master", announcement(vip, 1), vip, mac)})
+		return
+	}
+	plan := e.garpPlan(g)
+	if tr.count == 0 {
+		tr.first = f.Time
+		if tr.failover >= 0 {
+			fo := &e.a.Failovers[tr.failover]
+			if fo.GarpMS == nil {
+				fo.GarpMS = msPtr(f.Time.Sub(fo.Time))
+			}
+		}
+	}
+	if tr.count == 0 || f.Time.Sub(tr.last) > plan.burstGap() {
+		e.closeBurst(g, tr)
+		if len(tr.bursts) < maxBursts {
+			tr.bursts = append(tr.bursts, f.Time)
+		}
+		tr.burstCount, tr.burstFirst = 0, f.Number
+	}
+	if len(tr.bursts) == 1 && tr.burstCount > 0 && len(tr.firstGaps) < maxBursts {
+		tr.firstGaps = append(tr.firstGaps, f.Time.Sub(tr.last))
+	}
+	tr.burstCount++
+	if len(tr.bursts) == 1 {
+		tr.firstBurst = tr.burstCount
+	}
+	tr.count++
+	tr.last = f.Time
+	tr.frames = addEvidence(tr.frames, f.Number)
+	if sw := g.switches; sw != nil && sw.newMAC == tr.s.mac && sw.garpAt.IsZero() && !f.Time.Before(sw.t0) {
+		sw.garpAt = f.Time
+	}
+	// A storm: ten or more GARPs a second for three seconds running.
+	if f.Time.Sub(tr.secStart) >= time.Second {
+		if tr.secCount >= 10 {
+			tr.stormSecs++
+		} else {
+			tr.stormSecs = 0
+		}
+		tr.secStart, tr.secCount = f.Time, 0
+	}
+	tr.secCount++
+	if tr.stormSecs >= 3 && !tr.storm {
+		tr.storm = true
+	}
+}
+
+// closeBurst reports the burst that just ended as one timeline event.
+func (e *Engine) closeBurst(g *group, tr *garpTrain) {
+	if tr.burstCount == 0 || len(tr.bursts) == 0 {
+		return
+	}
+	start := tr.bursts[len(tr.bursts)-1]
+	s := fmt.Sprintf("%s sent a %s for %s", tr.s.ip, announcement(tr.vip, 1), tr.vip)
+	if tr.burstCount > 1 {
+		s = fmt.Sprintf("%s sent %d %s for %s over %.2f s", tr.s.ip, tr.burstCount, announcement(tr.vip, 2), tr.vip, tr.last.Sub(start).Seconds())
+	}
+	e.emit(Event{Frame: tr.burstFirst, Time: start, Kind: "garp", VRID: int(g.key.vrid), VLAN: int(g.key.vlan), Summary: s, Count: tr.burstCount})
+	tr.burstCount = 0
+}
+
+// checkTrains reports a master that owed a GARP and sent none in time.
+func (e *Engine) checkTrains(g *group, now time.Time) {
+	for _, tr := range g.trains {
+		if tr.checked || !tr.expect {
+			continue
+		}
+		deadline := tr.start.Add(2*time.Second + tr.s.interval)
+		if now.Before(deadline) {
+			continue
+		}
+		if !tr.end.IsZero() && tr.end.Before(deadline) && tr.count == 0 {
+			tr.checked = true // the mastership ended too soon to tell
+			continue
+		}
+		tr.checked = true
+		if tr.count > 0 || (g.master != tr.s && tr.end.IsZero()) {
+			continue
+		}
+		fd := g.finding(CodeNoGARP, []uint64{tr.startFrame}, tr.start,
+			fmt.Sprintf("%s became master at frame %d and sent no %s for %s within %.1f s", tr.s.ip, tr.startFrame, announcement(tr.vip, 1), tr.vip, deadline.Sub(tr.start).Seconds()))
+		e.find(fd)
+	}
+}
+
+func (e *Engine) endTrains(g *group, s *speaker, end time.Time) {
+	for _, tr := range g.openTrains(s) {
+		e.closeBurst(g, tr)
+		tr.end = end
+		e.judgeTrain(g, tr)
+	}
+	g.pruneTrains()
+}
+
+// pruneTrains keeps memory bounded: judged, closed trains are dropped.
+func (g *group) pruneTrains() {
+	kept := g.trains[:0]
+	for _, tr := range g.trains {
+		if tr.end.IsZero() || !tr.checked {
+			kept = append(kept, tr)
+		}
+	}
+	g.trains = kept
+}
+
+func (e *Engine) finishTrains(g *group, end time.Time) {
+	e.checkTrains(g, end)
+	for _, tr := range g.trains {
+		if tr.end.IsZero() {
+			e.closeBurst(g, tr)
+			tr.end = end
+			e.judgeTrain(g, tr)
+		}
+	}
+}
+
+// judgeTrain compares a closed GARP train with the plan.
+func (e *Engine) judgeTrain(g *group, tr *garpTrain) {
+	if tr.count == 0 {
+		return
+	}
+	plan := e.garpPlan(g)
+	var issues []string
+	severity := Info
+	// The first burst: judged only when the mastership outlived it.
+	window := time.Duration(plan.repeat)*plan.interval + time.Second
+	if tr.end.Sub(tr.first) >= window && tr.firstBurst < plan.repeat && tr.first.Sub(tr.start) < 2*time.Second+tr.s.interval {
+		src := "keepalived's default"
+		if plan.known {
+			src = "configured"
+			severity = Warning
+		}
+		issues = append(issues, fmt.Sprintf("the first burst had %d GARP(s) where %d are %s (vrrp_garp_master_repeat)", tr.firstBurst, plan.repeat, src))
+	}
+	// The pacing within the first burst, against vrrp_garp_interval.
+	if plan.known && plan.interval > 0 && len(tr.firstGaps) > 0 {
+		tol := plan.interval / 5
+		if tol < 250*time.Millisecond {
+			tol = 250 * time.Millisecond
+		}
+		for _, gap := range tr.firstGaps {
+			if d := gap - plan.interval; d > tol || d < -tol {
+				severity = Warning
+				issues = append(issues, fmt.Sprintf("the burst's GARPs came %s apart where vrrp_garp_interval is %.1f s", fmtGaps(tr.firstGaps), plan.interval.Seconds()))
+				break
+			}
+		}
+	}
+	if gaps := burstGaps(tr.bursts); len(gaps) >= 3 {
+		sorted := append([]time.Duration(nil), gaps...)
+		sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+		median := sorted[len(sorted)/2]
+		spread := sorted[len(sorted)-1] - sorted[0]
+		if spread > 500*time.Millisecond && spread*5 > median {
+			severity = Warning
+			issues = append(issues, fmt.Sprintf("GARPs came at irregular intervals (gaps %s)", fmtGaps(gaps)))
+		}
+		if plan.known && plan.refresh > 0 {
+			diff := median - plan.refresh
+			if diff < 0 {
+				diff = -diff
+			}
+			if diff > 500*time.Millisecond && diff*10 > plan.refresh {
+				severity = Warning
+				issues = append(issues, fmt.Sprintf("the refresh came every %.1f s (median) where vrrp_garp_master_refresh is %.1f s", median.Seconds(), plan.refresh.Seconds()))
+			}
+		}
+	}
+	if tr.storm {
+		severity = Warning
+		issues = append(issues, "a GARP storm: 10 or more GARPs a second for 3 seconds or more")
+	}
+	if len(issues) == 0 {
+		return
+	}
+	fd := g.finding(CodeGARPInterval, tr.frames, tr.first,
+		fmt.Sprintf("GARPs from %s for %s: %s", tr.s.ip, tr.vip, strings.Join(issues, "; ")))
+	fd.Severity = severity
+	if plan.known {
+		fd.Detail += fmt.Sprintf(" Configured: vrrp_garp_master_repeat %d, vrrp_garp_interval %.3f s, vrrp_garp_master_delay %.1f s, vrrp_garp_master_refresh %.1f s, advert_int %s.",
+			plan.repeat, plan.interval.Seconds(), plan.delay.Seconds(), plan.refresh.Seconds(), fmtDur(tr.s.interval))
+	}
+	fd.Detail += fmt.Sprintf(" Observed: %d GARP(s) in %d burst(s) at %s after becoming master.", tr.count, len(tr.bursts), fmtOffsets(tr.bursts, tr.start))
+	e.find(fd)
+}
+
+func burstGaps(starts []time.Time) []time.Duration {
+	var gaps []time.Duration
+	for i := 1; i < len(starts); i++ {
+		gaps = append(gaps, starts[i].Sub(starts[i-1]))
+	}
+	return gaps
+}
+
+func fmtGaps(g []time.Duration) string {
+	parts := make([]string, len(g))
+	for i, d := range g {
+		parts[i] = fmt.Sprintf("%.1f", d.Seconds())
+	}
+	return strings.Join(parts, ", ") + " s"
+}
+
+func fmtOffsets(ts []time.Time, base time.Time) string {
+	parts := make([]string, 0, len(ts))
+	for i, t := range ts {
+		if i == 12 {
+			parts = append(parts, "…")
+			break
+		}
+		parts = append(parts, fmt.Sprintf("+%.2f", t.Sub(base).Seconds()))
+	}
+	return strings.Join(parts, ", ") + " s"
+}
+
+// joinedBefore reports whether the speaker's IGMP join of 224.0.0.18 is in the
+// capture: then its first mastership began in the capture too.
+func (e *Engine) joinedBefore(g *group, s *speaker, t time.Time) bool {
+	m := e.members[memberKey{vlan: g.key.vlan, outer: g.key.outer, ip: s.ip}]
+	return m != nil && !m.joined.IsZero() && m.joined.Before(t)
+}
+
+// announcement names how a VIP is announced: GARP for IPv4, unsolicited NA
+// for IPv6.
+func announcement(vip netip.Addr, n int) string {
+	switch {
+	case vip.Is4() && n == 1:
+		return "gratuitous ARP"
+	case vip.Is4():
+		return "gratuitous ARPs"
+	case n == 1:
+		return "unsolicited neighbour advertisement"
+	}
+	return "unsolicited neighbour advertisements"
+}

@@ -1,0 +1,112 @@
+package analyze
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/vrrpctl/vrrpctl/decode"
+)
+
+// vrrpGroup4 is the IPv4 multicast group every VRRP router joins.
+var vrrpGroup4 = netip.AddrFrom4([4]byte{224, 0, 0, 18})
+
+type igmpSeen struct {
+	meaning decode.Membership
+	at      time.Time
+	event   int // index into the timeline, or -1
+}
+
+// onIGMP follows memberships: a router joining 224.0.0.18 is a VRRP router
+// coming up (a backup is otherwise silent), a leave one going down.
+func (e *Engine) onIGMP(f *decode.Frame) {
+	m := f.IGMP
+	if m.Type == decode.IGMPv3Report {
+		for i := range m.Records {
+			r := &m.Records[i]
+			e.membership(f, r.Group, r.Meaning(), fmt.Sprintf("IGMPv3 %s with %d source(s)", r.TypeName(), len(r.Sources)))
+		}
+		return
+	}
+	switch m.Type {
+	case decode.IGMPv1Report, decode.IGMPv2Report, decode.IGMPv2Leave:
+		e.membership(f, m.Group, m.Meaning(), fmt.Sprintf("IGMPv%d %s", m.Version, igmpTypeName(m.Type)))
+	}
+}
+
+func igmpTypeName(t uint8) string {
+	switch t {
+	case decode.IGMPv1Report, decode.IGMPv2Report:
+		return "membership report"
+	case decode.IGMPv2Leave:
+		return "leave group"
+	}
+	return fmt.Sprintf("type 0x%02x", t)
+}
+
+func (e *Engine) membership(f *decode.Frame, grp netip.Addr, meaning decode.Membership, how string) {
+	var verb string
+	switch meaning {
+	case decode.MembershipJoin:
+		verb = "joined"
+	case decode.MembershipLeave:
+		verb = "left"
+	default:
+		return
+	}
+	if grp == vrrpGroup4 {
+		k := memberKey{vlan: f.VLAN, outer: f.OuterVLAN, ip: f.IP.Src}
+		mb := e.members[k]
+		if mb == nil {
+			mb = &member{}
+			e.members[k] = mb
+		}
+		if meaning == decode.MembershipJoin && !mb.in {
+			mb.in, mb.joined, mb.frame = true, f.Time, f.Number
+		}
+		if meaning == decode.MembershipLeave {
+			mb.in = false
+		}
+	}
+	// Hosts repeat their reports (robustness variable): fold repeats.
+	key := fmt.Sprintf("%d/%d/%s/%s", f.VLAN, f.OuterVLAN, f.IP.Src, grp)
+	if e.igmpLast == nil {
+		e.igmpLast = make(map[string]*igmpSeen)
+	}
+	if s := e.igmpLast[key]; s != nil && s.meaning == meaning && f.Time.Sub(s.at) < 5*time.Second {
+		if s.event >= 0 && s.event < len(e.a.Timeline) {
+			ev := &e.a.Timeline[s.event]
+			if ev.Count == 0 {
+				ev.Count = 1
+			}
+			ev.Count++
+			ev.LastFrame = f.Number
+		}
+		return
+	}
+	kind := "join"
+	if meaning == decode.MembershipLeave {
+		kind = "leave"
+	}
+	idx := -1
+	if len(e.a.Timeline) < maxTimeline {
+		idx = len(e.a.Timeline)
+	}
+	e.igmpLast[key] = &igmpSeen{meaning: meaning, at: f.Time, event: idx}
+	if len(e.igmpLast) > 4096 { // bound memory on a capture full of multicast
+		e.igmpLast = nil
+	}
+	e.emit(Event{Frame: f.Number, Time: f.Time, Kind: kind, VLAN: int(f.VLAN),
+		Summary: fmt.Sprintf("%s %s %s (%s = %s)", f.IP.Src, verb, grp, how, kind)})
+}
+
+// hasOtherMember reports whether a host other than the group's only speaker
+// joined 224.0.0.18 on its VLAN: a silent backup.
+func (e *Engine) hasOtherMember(g *group) bool {
+	for k := range e.members {
+		if k.vlan == g.key.vlan && k.outer == g.key.outer && k.ip != g.speakers[0].ip {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,206 @@
+package pcapgen
+
+import (
+	"bytes"
+	"net"
+	"net/netip"
+	"time"
+)
+
+// Finding codes the scenarios speak of. They are the analyzer's codes,
+// repeated here so that this package does not import the analyzer.
+const (
+	CodeStaleARP         = "stale-arp"
+	CodeNoGARP           = "no-garp"
+	CodeGARPInterval     = "garp-interval"
+	CodeSplitBrain       = "split-brain"
+	CodeIntervalMismatch = "interval-mismatch"
+	CodeAuthMismatch     = "auth-mismatch"
+	CodeVersionMismatch  = "version-mismatch"
+	CodeVIPMismatch      = "vip-mismatch"
+	CodeEqualPriority    = "equal-priority"
+	CodeTTL              = "ttl"
+	CodeChecksum         = "checksum"
+	CodeAdvertGap        = "advert-gap"
+	CodeFlapping         = "flapping"
+	CodeNoBackup         = "no-backup"
+	CodeVIPUnanswered    = "vip-unanswered"
+	CodeResign           = "resign"
+	CodeSlowFailover     = "slow-failover"
+)
+
+// Failover causes.
+const (
+	CauseResign     = "resign"
+	CauseMasterDown = "master-down"
+	CausePreempt    = "preempt"
+)
+
+// Expect is what a correct analysis of a scenario's capture concludes.
+// Only what follows from the RFCs and the scenario's story is stated.
+type Expect struct {
+	LinkType  LinkType
+	Frames    int  // frames in the capture
+	HasDstMAC bool // false on Linux cooked captures
+	// Must lists finding codes that must be reported; MustNot codes that
+	// must not.
+	Must, MustNot []string
+	// Quiet means no finding of severity warning or critical other than
+	// those in Must (info findings such as resign may appear).
+	Quiet bool
+	// Groups are the virtual routers, exactly (order not significant).
+	Groups []ExpectGroup
+	// CheckFailovers says whether Failovers is the exact list of failovers
+	// in time order. It is false where the story does not settle what
+	// counts as one (two masters at once).
+	CheckFailovers bool
+	Failovers      []ExpectFailover
+}
+
+// ExpectGroup is one virtual router: a VRID on a VLAN for a family.
+type ExpectGroup struct {
+	VRID   int
+	VLAN   int
+	Family string   // "ipv4" or "ipv6"
+	VIPs   []string // every VIP advertised by any speaker, sorted
+	// Speakers are the addresses that advertised, sorted.
+	Speakers []string
+	// Master is the master at the end of the capture; empty where two
+	// routers both claim mastership to the end, which the story does not
+	// settle (an analyzer may name either).
+	Master string
+}
+
+// ExpectFailover is one change of master.
+type ExpectFailover struct {
+	VRID  int
+	VLAN  int
+	From  string // old master's IP
+	To    string // new master's IP
+	Cause string
+	// DetectMS is the time from the old master's last advert (its
+	// priority-0 advert for a resign) to the new master's first advert, as
+	// generated; an analyzer should match it within TolMS.
+	DetectMS float64
+	TolMS    float64
+	// ExpectedMS is the RFC timer for the cause: Skew_Time (resign),
+	// Master_Down_Interval (master-down), 0 for preempt.
+	ExpectedMS float64
+	// GARP says whether the new master sent a GARP (for IPv6: an
+	// unsolicited neighbour advertisement) for a VIP before the next
+	// failover; GarpMS is then the time from its first advert.
+	GARP   bool
+	GarpMS float64
+	// Clients are the clients sending to the VIP around the failover
+	// (empty on cooked captures, where no destination MAC is recorded).
+	Clients []ExpectClient
+}
+
+// ExpectClient is how one client followed a failover.
+type ExpectClient struct {
+	IP  string
+	MAC string
+	// The client's frames for the VIP sent to the old master's MAC after
+	// the new master's first advert: StaleMin counts IP frames only,
+	// StaleMax adds the unicast ARP requests for the VIP (Linux neighbour
+	// probes); an analyzer's count must lie in [StaleMin, StaleMax].
+	StaleMin, StaleMax int
+	// Switched says the client sent a frame for the VIP to the new
+	// master's MAC; SwitchMS is the time of its first IP frame to it from
+	// the new master's first advert.
+	Switched bool
+	SwitchMS float64
+}
+
+func msOf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// skewMS is the RFC Skew_Time of a backup of priority prio.
+func skewMS(version uint8, prio uint8, interval time.Duration) float64 {
+	if version == 3 {
+		return msOf(time.Duration(int64(256-int(prio)) * int64(interval) / 256))
+	}
+	return msOf(time.Duration(int64(256-int(prio)) * int64(time.Second) / 256))
+}
+
+// masterDownMS is the RFC Master_Down_Interval.
+func masterDownMS(version uint8, prio uint8, interval time.Duration) float64 {
+	if version != 3 {
+		interval = time.Second * (interval / time.Second)
+	}
+	return 3*msOf(interval) + skewMS(version, prio, interval)
+}
+
+// clientSwitch reads back from the frames how a client followed a change
+// from oldMAC to newMAC during [from, until).
+func (w *Writer) clientSwitch(c *Host, vip netip.Addr, oldMAC, newMAC net.HardwareAddr, from, until time.Duration) ExpectClient {
+	ec := ExpectClient{IP: c.IP.String(), MAC: c.MAC.String()}
+	for _, f := range w.Frames() {
+		if f.At < from || f.At >= until || !bytes.Equal(f.src, c.MAC) {
+			continue
+		}
+		switch {
+		case f.arp != nil:
+			if f.arp.TargetIP == vip && bytes.Equal(f.dst, oldMAC) {
+				ec.StaleMax++
+			}
+		case f.ipDst == vip:
+			if bytes.Equal(f.dst, oldMAC) {
+				ec.StaleMin++
+				ec.StaleMax++
+			}
+			if bytes.Equal(f.dst, newMAC) && !ec.Switched {
+				ec.Switched, ec.SwitchMS = true, msOf(f.At-from)
+			}
+		}
+	}
+	return ec
+}
+
+// failover fills an ExpectFailover from the generated terms: old is the
+// master that lost (lastAdvert its last advert seen), next the new term.
+// until bounds the client window (the next failover or the end).
+func (w *Writer) failover(oldR *Router, lastAdvert time.Duration, next *Term, cause string, until time.Duration, clients []*Host, vips []netip.Addr) ExpectFailover {
+	r := next.Router
+	f := ExpectFailover{VRID: int(r.VRID), VLAN: int(w.vlanOf(r.Host)), From: oldR.addr(), To: r.addr(), Cause: cause,
+		DetectMS: msOf(next.First() - lastAdvert), TolMS: 2}
+	switch cause {
+	case CauseResign:
+		f.ExpectedMS = skewMS(r.advert(0).version(), r.Priority, oldR.interval())
+	case CauseMasterDown:
+		f.ExpectedMS = masterDownMS(r.advert(0).version(), r.Priority, oldR.interval())
+	}
+	for _, g := range next.GARPs {
+		if g < until {
+			f.GARP, f.GarpMS = true, msOf(g-next.First())
+			break
+		}
+	}
+	if w.link == Ethernet {
+		for i, c := range clients {
+			f.Clients = append(f.Clients, w.clientSwitch(c, vips[i], oldR.MAC, r.MAC, next.First(), until))
+		}
+	}
+	return f
+}
+
+func (r *Router) addr() string {
+	if r.IPv6 {
+		return r.IP6.String()
+	}
+	return r.IP.String()
+}
+
+// vlanOf is the innermost VLAN of a host's frames (0 untagged or cooked).
+func (w *Writer) vlanOf(h *Host) uint16 {
+	if w.link != Ethernet {
+		return 0
+	}
+	tags := w.tags
+	if h.tags != nil {
+		tags = h.tags
+	}
+	if len(tags) == 0 {
+		return 0
+	}
+	return tags[len(tags)-1]
+}

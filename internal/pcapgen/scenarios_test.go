@@ -1,0 +1,355 @@
+package pcapgen
+
+import (
+	"bytes"
+	"net/netip"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+
+	"github.com/vrrpctl/vrrpctl/decode"
+)
+
+func TestScenariosDeterministic(t *testing.T) {
+	for _, s := range Scenarios() {
+		a, ea, err := s.Generate()
+		if err != nil {
+			t.Fatalf("%s: %v", s.Name, err)
+		}
+		b, eb, err := s.Generate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) || ea.Frames != eb.Frames {
+			t.Errorf("%s: two runs differ", s.Name)
+		}
+		if s.Story == "" {
+			t.Errorf("%s: no story", s.Name)
+		}
+	}
+	if _, ok := Get("healthy-v2"); !ok {
+		t.Error("Get(healthy-v2) finds nothing")
+	}
+	if _, ok := Get("no-such"); ok {
+		t.Error("Get finds an unknown scenario")
+	}
+}
+
+// TestDecoderReads decodes every frame with the project's own decoder and
+// checks it against what was sent.
+func TestDecoderReads(t *testing.T) {
+	for _, s := range Scenarios() {
+		w, e := s.Build()
+		dec, err := decode.NewDecoder(w.link.gopacket())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f decode.Frame
+		for i, g := range w.Frames() {
+			ci := gopacket.CaptureInfo{Timestamp: w.Time(g.At), CaptureLength: len(g.Data), Length: len(g.Data)}
+			if err := dec.Decode(g.Data, ci, uint64(i+1), &f); err != nil {
+				t.Errorf("%s frame %d: %v", s.Name, i+1, err)
+				continue
+			}
+			if f.HasDstMAC != e.HasDstMAC {
+				t.Errorf("%s frame %d: HasDstMAC %v", s.Name, i+1, f.HasDstMAC)
+			}
+			if want := w.vlanOfTags(g.tags); f.VLAN != want {
+				t.Errorf("%s frame %d: VLAN %d, want %d", s.Name, i+1, f.VLAN, want)
+			}
+			switch g.kind {
+			case "vrrp":
+				if f.Kind != decode.KindVRRP {
+					t.Errorf("%s frame %d: kind %v, want vrrp", s.Name, i+1, f.Kind)
+					continue
+				}
+				want := decode.ChecksumOK
+				if g.badSum {
+					want = decode.ChecksumBad
+				}
+				if f.VRRPChecksum != want || f.VRRP.Priority != g.vrrp.Priority || f.VRRP.Version != g.vrrp.Version ||
+					!slices.Equal(f.VRRP.Addrs, g.vrrp.Addrs) || f.IP.TTL != g.ttl {
+					t.Errorf("%s frame %d: decoded %+v checksum %v ttl %d", s.Name, i+1, *f.VRRP, f.VRRPChecksum, f.IP.TTL)
+				}
+			case "arp":
+				if f.Kind != decode.KindARP || f.ARP.SenderIP != g.arp.SenderIP || f.ARP.TargetIP != g.arp.TargetIP {
+					t.Errorf("%s frame %d: ARP decoded as %v", s.Name, i+1, f.Kind)
+				}
+			case "igmp":
+				if f.Kind != decode.KindIGMP || len(f.IGMP.Records) != 1 || f.IGMP.Records[0].Type != g.igmpRec {
+					t.Errorf("%s frame %d: IGMP decoded as %v", s.Name, i+1, f.Kind)
+				}
+			}
+		}
+	}
+}
+
+// vlanOfTags is the innermost tag as the decoder reports it.
+func (w *Writer) vlanOfTags(tags []uint16) uint16 {
+	if w.link != Ethernet || len(tags) == 0 {
+		return 0
+	}
+	return tags[len(tags)-1]
+}
+
+type groupKey struct {
+	vrid uint8
+	vlan uint16
+	v6   bool
+}
+
+// TestExpectFollowsFromFrames checks each Expect against the frames, read
+// back independently of how the scenario built them.
+func TestExpectFollowsFromFrames(t *testing.T) {
+	known := append(slices.Clone(warnings), CodeResign)
+	for _, s := range Scenarios() {
+		t.Run(s.Name, func(t *testing.T) {
+			w, e := s.Build()
+			frames := w.Frames()
+			for _, c := range append(slices.Clone(e.Must), e.MustNot...) {
+				if !slices.Contains(known, c) {
+					t.Errorf("unknown code %q", c)
+				}
+			}
+			for _, c := range e.Must {
+				if slices.Contains(e.MustNot, c) {
+					t.Errorf("%s is both required and forbidden", c)
+				}
+			}
+
+			// Groups and speakers from the adverts.
+			speakers := map[groupKey][]string{}
+			adverts := map[groupKey][]*Frame{}
+			for _, f := range frames {
+				if f.kind != "vrrp" {
+					continue
+				}
+				k := groupKey{f.vrrp.VRID, w.vlanOfTags(f.tags), f.vrrp.IPv6}
+				if !slices.Contains(speakers[k], f.ipSrc.String()) {
+					speakers[k] = append(speakers[k], f.ipSrc.String())
+				}
+				adverts[k] = append(adverts[k], f)
+			}
+			if len(speakers) != len(e.Groups) {
+				t.Fatalf("%d groups on the wire, Expect has %d", len(speakers), len(e.Groups))
+			}
+			end := frames[len(frames)-1].At
+			for _, g := range e.Groups {
+				k := groupKey{uint8(g.VRID), uint16(g.VLAN), g.Family == "ipv6"}
+				sp := slices.Clone(speakers[k])
+				slices.Sort(sp)
+				if !slices.Equal(sp, g.Speakers) {
+					t.Errorf("group %+v: speakers on the wire %v", k, sp)
+				}
+				// Who advertised (priority > 0) in the last 3 s is master at the end.
+				var recent []string
+				for _, f := range adverts[k] {
+					if f.At > end-3*time.Second && f.vrrp.Priority > 0 && !slices.Contains(recent, f.ipSrc.String()) {
+						recent = append(recent, f.ipSrc.String())
+					}
+				}
+				switch {
+				case len(recent) == 1 && g.Master != recent[0]:
+					t.Errorf("group %+v: master at the end is %s, Expect says %q", k, recent[0], g.Master)
+				case len(recent) > 1 && g.Master != "":
+					t.Errorf("group %+v: %v advertise at the end, Expect names %s", k, recent, g.Master)
+				}
+			}
+
+			// Failovers: what the RFC timers allow, and the clients' story.
+			for i, fo := range e.Failovers {
+				where := "failover " + strconv.Itoa(i+1)
+				switch fo.Cause {
+				case CauseResign, CauseMasterDown:
+					if slices.Contains(e.Must, CodeSlowFailover) {
+						// The story is a backup that takes over late.
+						if fo.DetectMS < fo.ExpectedMS*1.25+100 {
+							t.Errorf("%s (%s): detect %.3f ms is not slow against RFC %.3f ms", where, fo.Cause, fo.DetectMS, fo.ExpectedMS)
+						}
+					} else if fo.DetectMS < fo.ExpectedMS || fo.DetectMS > fo.ExpectedMS+10 {
+						t.Errorf("%s (%s): detect %.3f ms, RFC %.3f ms", where, fo.Cause, fo.DetectMS, fo.ExpectedMS)
+					}
+				case CausePreempt:
+					if fo.DetectMS <= 0 || fo.DetectMS > 1000 || fo.ExpectedMS != 0 {
+						t.Errorf("%s: preempt detect %.3f ms expected %.3f", where, fo.DetectMS, fo.ExpectedMS)
+					}
+				default:
+					t.Errorf("%s: cause %q", where, fo.Cause)
+				}
+				if fo.GARP == slices.Contains(e.Must, CodeNoGARP) && w.link == Ethernet {
+					t.Errorf("%s: GARP %v with no-garp required=%v", where, fo.GARP, slices.Contains(e.Must, CodeNoGARP))
+				}
+				for _, c := range fo.Clients {
+					stale := slices.Contains(e.Must, CodeStaleARP)
+					if stale != (c.StaleMin > 0) || c.StaleMax < c.StaleMin || !c.Switched {
+						t.Errorf("%s client %s: stale %d..%d switched %v, stale-arp required %v", where, c.IP, c.StaleMin, c.StaleMax, c.Switched, stale)
+					}
+				}
+			}
+			if e.CheckFailovers && len(e.Failovers) == 0 {
+				// No failover: one speaker advertising with priority > 0 all along.
+				for k, sp := range speakers {
+					if k.vlan == 0 && len(sp) > 1 {
+						for _, f := range adverts[k] {
+							if f.ipSrc.String() != sp[0] && f.vrrp.Priority > 0 {
+								t.Errorf("no failover expected, but %s advertises", f.ipSrc)
+								break
+							}
+						}
+					}
+				}
+			}
+			if !e.HasDstMAC {
+				for _, fo := range e.Failovers {
+					if len(fo.Clients) > 0 {
+						t.Error("client switches on a capture without destination MACs")
+					}
+				}
+			}
+
+			// Scenario-specific facts.
+			ad := adverts[groupKey{51, w.vlanOfTags(w.tags), len(e.Groups) > 0 && e.Groups[0].Family == "ipv6"}]
+			switch {
+			case slices.Contains(e.Must, CodeSplitBrain):
+				if overlap(ad) < 3*time.Second {
+					t.Errorf("split brain of only %v", overlap(ad))
+				}
+			case slices.Contains(e.MustNot, CodeSplitBrain):
+				if o := overlap(ad); o > 50*time.Millisecond {
+					t.Errorf("two masters for %v but split-brain forbidden", o)
+				}
+			}
+			if slices.Contains(e.Must, CodeTTL) != slices.ContainsFunc(ad, func(f *Frame) bool { return f.ttl != 255 }) {
+				t.Error("ttl required iff an advert has TTL != 255")
+			}
+			if slices.Contains(e.Must, CodeChecksum) != slices.ContainsFunc(ad, func(f *Frame) bool { return f.badSum }) {
+				t.Error("checksum required iff an advert has a bad checksum")
+			}
+			if slices.Contains(e.Must, CodeAdvertGap) {
+				if g := maxGap(ad); g < 2*time.Second || g > 3900*time.Millisecond {
+					t.Errorf("advert gap %v: not a gap the backup survives", g)
+				}
+			} else if slices.Contains(e.MustNot, CodeAdvertGap) && len(e.Failovers) == 0 && len(e.Groups[0].Speakers) == 1 {
+				if g := maxGap(ad); g > 1100*time.Millisecond {
+					t.Errorf("advert gap %v but advert-gap forbidden", g)
+				}
+			}
+			if slices.Contains(e.Must, CodeFlapping) && len(e.Failovers) < 5 {
+				t.Errorf("flapping with %d failovers", len(e.Failovers))
+			}
+			if slices.Contains(e.Must, CodeNoBackup) != (len(e.Groups[0].Speakers) == 1 && !joinedBy(frames, 2)) {
+				t.Error("no-backup required iff one speaker and no other router joined 224.0.0.18")
+			}
+			vip := netip.MustParseAddr("192.168.33.100")
+			requests, replies := 0, 0
+			for _, f := range frames {
+				if f.ipDst == vip && (f.kind == "icmp" || f.kind == "tcp") {
+					requests++
+				}
+				if f.ipSrc == vip && (f.kind == "icmp" || f.kind == "tcp") {
+					replies++
+				}
+			}
+			if slices.Contains(e.Must, CodeVIPUnanswered) {
+				if requests == 0 || replies != 0 {
+					t.Errorf("vip-unanswered with %d requests and %d replies", requests, replies)
+				}
+			} else if requests > 0 && replies == 0 {
+				t.Errorf("%d requests to the VIP, none answered, but vip-unanswered not required", requests)
+			}
+			if slices.Contains(e.Must, CodeGARPInterval) {
+				bursts := garpBursts(frames)
+				if !slices.ContainsFunc(bursts, func(n int) bool { return n != 5 }) {
+					t.Errorf("garp-interval required but every burst has 5 GARPs: %v", bursts)
+				}
+			}
+		})
+	}
+}
+
+// overlap is the longest time during which two speakers both advertised
+// with priority > 0, each within 1.5 of its intervals.
+func overlap(ad []*Frame) time.Duration {
+	var start, best time.Duration = -1, 0
+	type seen struct{ at, ival time.Duration }
+	last := map[string]seen{}
+	for _, f := range ad {
+		if f.vrrp.Priority == 0 {
+			delete(last, f.ipSrc.String())
+			continue
+		}
+		last[f.ipSrc.String()] = seen{f.At, f.vrrp.Interval()}
+		live := 0
+		for _, s := range last {
+			if f.At-s.at <= s.ival*3/2 {
+				live++
+			}
+		}
+		if live > 1 {
+			if start < 0 {
+				start = f.At
+			}
+			best = max(best, f.At-start)
+		} else {
+			start = -1
+		}
+	}
+	return best
+}
+
+// maxGap is the longest time between two adverts of the same speaker.
+func maxGap(ad []*Frame) time.Duration {
+	last := map[string]time.Duration{}
+	var g time.Duration
+	for _, f := range ad {
+		if t, ok := last[f.ipSrc.String()]; ok {
+			g = max(g, f.At-t)
+		}
+		last[f.ipSrc.String()] = f.At
+	}
+	return g
+}
+
+// joinedBy reports whether n distinct hosts joined the VRRP group.
+func joinedBy(frames []*Frame, n int) bool {
+	var hosts []netip.Addr
+	for _, f := range frames {
+		if f.kind == "igmp" && f.igmpRec == decode.IGMPChangeToExclude && !slices.Contains(hosts, f.ipSrc) {
+			hosts = append(hosts, f.ipSrc)
+		}
+	}
+	return len(hosts) >= n
+}
+
+// garpBursts counts GARPs per sender in runs less than 100 ms apart.
+func garpBursts(frames []*Frame) []int {
+	var out []int
+	type run struct {
+		last time.Duration
+		n    int
+	}
+	runs := map[string]*run{}
+	for _, f := range frames {
+		if f.kind != "arp" || f.arp.SenderIP != f.arp.TargetIP {
+			continue
+		}
+		k := f.src.String()
+		r := runs[k]
+		if r != nil && f.At-r.last < 100*time.Millisecond {
+			r.n++
+			r.last = f.At
+			continue
+		}
+		if r != nil {
+			out = append(out, r.n)
+		}
+		runs[k] = &run{f.At, 1}
+	}
+	for _, r := range runs {
+		out = append(out, r.n)
+	}
+	return out
+}
