@@ -14,7 +14,7 @@ type source struct {
 }
 
 const (
-	sourceBufSize = 1 << 20
+	sourceBufSize = 256 << 10
 	maxNoProgress = 100
 )
 

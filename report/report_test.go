@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -520,5 +521,29 @@ func TestEventCount(t *testing.T) {
 		if got := strings.ReplaceAll(eventSummary(ev), nbsp, " "); got != tc.want {
 			t.Errorf("%q x %d: got %q, want %q", tc.summary, tc.count, got, tc.want)
 		}
+	}
+}
+
+// A long timeline keeps its head and tail in the short report, and all of it
+// with Verbose.
+func TestTextLongTimeline(t *testing.T) {
+	a := fixture()
+	a.Timeline = nil
+	for i := 0; i < 200; i++ {
+		a.Timeline = append(a.Timeline, analyze.Event{Frame: uint64(i + 1), Time: at(float64(i)), Kind: "garp",
+			VRID: 51, Summary: fmt.Sprintf("event number %d", i)})
+	}
+	short := render(t, a, Options{Width: 100})
+	for _, want := range []string{"event number 0\n", "event number 39\n", "120 more events (-v shows them all)", "event number 160\n", "event number 199\n"} {
+		if !strings.Contains(short, want) {
+			t.Errorf("short report lacks %q", want)
+		}
+	}
+	if strings.Contains(short, "event number 40\n") || strings.Contains(short, "event number 159\n") {
+		t.Error("short report shows the middle of a long timeline")
+	}
+	full := render(t, a, Options{Width: 100, Verbose: true})
+	if !strings.Contains(full, "event number 100\n") || strings.Contains(full, "more events") {
+		t.Error("verbose report does not show the whole timeline")
 	}
 }

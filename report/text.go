@@ -377,6 +377,9 @@ func (t *textReport) findings() {
 	}
 }
 
+// timelineEdge is how many events the short report keeps at each end.
+const timelineEdge = 40
+
 func (t *textReport) timeline() {
 	t.section("TIMELINE")
 	if len(t.a.Timeline) == 0 {
@@ -402,7 +405,23 @@ func (t *textReport) timeline() {
 	}
 	cols = append(cols, column{head: "EVENT", wrap: true})
 	tb := &table{cols: cols}
-	for _, ev := range t.a.Timeline {
+	// The report is one screen: a long timeline keeps its head and its tail
+	// unless asked for in full (-v, or --json for machines).
+	events := t.a.Timeline
+	omitted := 0
+	if !t.opt.Verbose && len(events) > 2*timelineEdge {
+		omitted = len(events) - 2*timelineEdge
+		events = append(append([]analyze.Event(nil), events[:timelineEdge]...), events[len(events)-timelineEdge:]...)
+	}
+	for i, ev := range events {
+		if omitted > 0 && i == timelineEdge {
+			row := []cell{{text: "…"}, {text: ""}}
+			if multi {
+				row = append(row, cell{text: ""})
+			}
+			row = append(row, cell{fmt.Sprintf("%d more events (-v shows them all)", omitted), t.st.dim})
+			tb.add(row...)
+		}
 		row := []cell{{text: relTime(ev.Time, t.a.Source.Start)}, {fmtEventFrames(ev), t.st.dim}}
 		if multi {
 			vrid := ""
