@@ -437,12 +437,15 @@ func (g *group) splitCause(a, b *speaker) string {
 
 func (g *group) checkFlapping(e *Engine, t time.Time, frame uint64) {
 	const window, limit = time.Minute, 4
-	n := 0
+	// Only the last minute matters: keep memory bounded on a long capture.
+	kept := g.changes[:0]
 	for _, c := range g.changes {
 		if t.Sub(c) <= window {
-			n++
+			kept = append(kept, c)
 		}
 	}
+	g.changes = kept
+	n := len(kept)
 	if n >= limit && (g.flapped.IsZero() || t.Sub(g.flapped) > window) {
 		g.flapped = t
 		e.find(g.finding(CodeFlapping, []uint64{frame}, t,
