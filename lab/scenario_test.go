@@ -1,0 +1,222 @@
+package lab
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// vrrpctlBin is the vrrpctl binary built for these tests: the lab runs it
+// as the speaker, and the command-line tests run it whole.
+var vrrpctlBin string
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		if os.Geteuid() == 0 {
+			dir, err := os.MkdirTemp("", "vrrpctl-lab-test")
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+			defer os.RemoveAll(dir)
+			// Readable by everyone: one test runs it as an unprivileged user.
+			os.Chmod(dir, 0o755)
+			vrrpctlBin = filepath.Join(dir, "vrrpctl")
+			out, err := exec.Command("go", "build", "-o", vrrpctlBin, "../cmd/vrrpctl").CombinedOutput()
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "build vrrpctl: %v\n%s", err, out)
+				return 1
+			}
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+func speakerCommand(conf string) ([]string, []string) {
+	return []string{vrrpctlBin, "speaker", "--config", conf, "--listen", ""}, nil
+}
+
+// runOne stages one scenario and checks that nothing of the lab remains.
+func runOne(t *testing.T, cfg Config, sc Scenario) *Result {
+	t.Helper()
+	cfg.Progress = testWriter{t}
+	cfg.Speaker = speakerCommand
+	rep, err := Run(context.Background(), cfg, []Scenario{sc})
+	if rep != nil {
+		for _, r := range rep.Results {
+			assertGone(t, r.Lab)
+		}
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", sc, err)
+	}
+	if len(rep.Results) != 1 {
+		t.Fatalf("%d results for one scenario", len(rep.Results))
+	}
+	res := rep.Results[0]
+	b, _ := json.MarshalIndent(res.Failovers, "", "  ")
+	t.Logf("%s: pass=%v reasons=%v failovers=%s", sc, res.Pass, res.Reasons, b)
+	for _, f := range res.Findings {
+		t.Logf("finding %s %s: %s", f.Severity, f.Code, f.Summary)
+	}
+	if rep.Pass != res.Pass {
+		t.Errorf("report pass %v, scenario pass %v", rep.Pass, res.Pass)
+	}
+	return res
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
+
+// checkTimely asserts a failover's detection is within tolerance of the RFC's time.
+func checkTimely(t *testing.T, g FailoverGrade, tolerance float64) {
+	t.Helper()
+	if g.DetectMS == nil {
+		t.Errorf("%s: no detection time (no advert from %s?)", g.Action, g.To)
+		return
+	}
+	if math.Abs(*g.DetectMS-g.ExpectedMS) > tolerance {
+		t.Errorf("%s: detection %.0f ms, RFC expects %.0f ms", g.Action, *g.DetectMS, g.ExpectedMS)
+	}
+	if g.GarpMS == nil {
+		t.Errorf("%s: %s sent no GARP", g.Action, g.To)
+	}
+	if g.SwitchMS == nil && g.Cause != "preempt" {
+		t.Errorf("%s: the client never sent to %s's MAC", g.Action, g.To)
+	}
+}
+
+func hasCode(res *Result, code string) bool {
+	for _, f := range res.Findings {
+		if f.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// TestScenarios runs every scenario with both implementations.
+func TestScenarios(t *testing.T) {
+	needRoot(t)
+	impls := []Impl{ImplVRRPD}
+	if _, err := exec.LookPath("keepalived"); err == nil {
+		impls = append(impls, ImplKeepalived)
+	} else {
+		t.Log("keepalived not installed: vrrpd only")
+	}
+	for _, impl := range impls {
+		t.Run(string(impl), func(t *testing.T) {
+			t.Parallel()
+			cfg := DefaultConfig()
+			cfg.Impl = impl
+			t.Run("stop", func(t *testing.T) {
+				res := runOne(t, cfg, Stop)
+				if !res.Pass {
+					t.Errorf("failed: %v", res.Reasons)
+				}
+				g := res.Failovers[0]
+				checkTimely(t, g, 150)
+				if g.Cause != "resign" || !hasCode(res, "resign") {
+					t.Errorf("cause %s, findings %v: want a resign", g.Cause, res.Findings)
+				}
+				if g.OutageMS > g.ExpectedMS+300 {
+					t.Errorf("outage %.0f ms for a graceful stop (Skew_Time %.0f ms)", g.OutageMS, g.ExpectedMS)
+				}
+			})
+			t.Run("crash", func(t *testing.T) {
+				res := runOne(t, cfg, Crash)
+				if !res.Pass {
+					t.Errorf("failed: %v", res.Reasons)
+				}
+				checkTimely(t, res.Failovers[0], 300)
+				if res.Failovers[0].Lost == 0 {
+					t.Errorf("no echo lost when the master's link went down")
+				}
+			})
+			t.Run("failback", func(t *testing.T) {
+				res := runOne(t, cfg, Failback)
+				if !res.Pass {
+					t.Errorf("failed: %v", res.Reasons)
+				}
+				if len(res.Failovers) != 2 {
+					t.Fatalf("%d failovers, want 2", len(res.Failovers))
+				}
+				checkTimely(t, res.Failovers[0], 300)
+				back := res.Failovers[1]
+				if back.To != Nat1 || back.Cause != "preempt" || !back.Moved {
+					t.Errorf("second failover %+v: want nat1 preempting", back)
+				}
+				checkTimely(t, back, 1100)
+			})
+			t.Run("partition", func(t *testing.T) {
+				res := runOne(t, cfg, Partition)
+				if res.Pass {
+					t.Errorf("a split brain passed")
+				}
+				if !res.ExpectSeen || !hasCode(res, "split-brain") {
+					t.Errorf("no split-brain finding: %v", res.Findings)
+				}
+				if res.SplitBrainMS < res.AdvertMS {
+					t.Errorf("both routers held the VIP for %.0f ms only", res.SplitBrainMS)
+				}
+			})
+			t.Run("client-ignores-garp", func(t *testing.T) {
+				res := runOne(t, cfg, ClientIgnoresGARP)
+				if res.Pass {
+					t.Errorf("a client stuck on the old MAC passed")
+				}
+				if !res.ExpectSeen || !hasCode(res, "stale-arp") {
+					t.Errorf("no stale-arp finding: %v", res.Findings)
+				}
+				g := res.Failovers[0]
+				if g.GarpMS == nil || g.SwitchMS != nil {
+					t.Errorf("GARP %v, switch %v: want a GARP the client ignored", g.GarpMS, g.SwitchMS)
+				}
+			})
+			t.Run("no-garp", func(t *testing.T) {
+				res := runOne(t, cfg, NoGARP)
+				if res.Pass {
+					t.Errorf("a failover without GARP passed")
+				}
+				if !res.ExpectSeen || !hasCode(res, "no-garp") {
+					t.Errorf("no no-garp finding: %v", res.Findings)
+				}
+				if g := res.Failovers[0]; g.GarpMS != nil {
+					t.Errorf("a GARP from %s reached the client", g.To)
+				}
+			})
+			t.Run("article", func(t *testing.T) {
+				res := runOne(t, cfg, Article)
+				if !res.Pass {
+					t.Errorf("failed: %v", res.Reasons)
+				}
+				if res.AdvertMS != 5000 {
+					t.Errorf("advert interval %.0f ms, want the article's 5 s", res.AdvertMS)
+				}
+				checkTimely(t, res.Failovers[0], 150)
+				// The burst is paced by garp_interval 4 s: GARPs come seconds apart.
+				var nat2 []float64
+				for _, g := range res.GARPs {
+					if g.Host == Nat2 {
+						nat2 = append(nat2, g.AtMS)
+					}
+				}
+				if len(nat2) < 3 {
+					t.Fatalf("%d GARPs from nat2, want a paced burst", len(nat2))
+				}
+				for i := 1; i < len(nat2); i++ {
+					if gap := nat2[i] - nat2[i-1]; gap < 3500 {
+						t.Errorf("GARPs %.2f s apart, vrrp_garp_interval is 4 s", gap/1000)
+					}
+				}
+			})
+		})
+	}
+}

@@ -1,0 +1,273 @@
+package lab
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcap"
+	"github.com/gopacket/gopacket/pcapgo"
+	"github.com/vishvananda/netlink"
+)
+
+// Capture records what a host's interface sees into a pcap file.
+type Capture struct {
+	Path string
+
+	handle *pcap.Handle
+	file   *os.File
+	stop   chan struct{}
+	done   chan struct{}
+	err    error
+	stats  *pcap.Stats
+}
+
+// StartCapture captures on host's eth1 into path with the given BPF filter.
+func (l *Lab) StartCapture(host, path, filter string) (*Capture, error) {
+	h := l.hosts[host]
+	if h == nil {
+		return nil, fmt.Errorf("no host %q in the lab", host)
+	}
+	var handle *pcap.Handle
+	// The packet socket is bound in the namespace it is opened in.
+	err := inNS(h.handle, func() error {
+		in, err := pcap.NewInactiveHandle(Iface)
+		if err != nil {
+			return err
+		}
+		defer in.CleanUp()
+		in.SetSnapLen(65535)
+		in.SetPromisc(true)
+		in.SetImmediateMode(true)
+		in.SetTimeout(50 * time.Millisecond)
+		handle, err = in.Activate()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("capture on %s in %s: %w", Iface, h.NS, err)
+	}
+	if filter != "" {
+		if err := handle.SetBPFFilter(filter); err != nil {
+			handle.Close()
+			return nil, fmt.Errorf("capture filter %q: %w", filter, err)
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		handle.Close()
+		return nil, fmt.Errorf("capture file: %w", err)
+	}
+	w := pcapgo.NewWriterNanos(f)
+	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
+		handle.Close()
+		f.Close()
+		return nil, fmt.Errorf("capture file %s: %w", path, err)
+	}
+	c := &Capture{Path: path, handle: handle, file: f, stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		for {
+			select {
+			case <-c.stop:
+				return
+			default:
+			}
+			data, ci, err := handle.ReadPacketData()
+			if err == pcap.NextErrorTimeoutExpired {
+				continue
+			}
+			if err != nil {
+				c.err = err
+				return
+			}
+			if err := w.WritePacket(ci, data); err != nil {
+				c.err = err
+				return
+			}
+		}
+	}()
+	return c, nil
+}
+
+// Stop ends the capture, flushes the file and returns libpcap's counters.
+func (c *Capture) Stop() (*pcap.Stats, error) {
+	select {
+	case <-c.stop:
+		return c.stats, c.err
+	default:
+	}
+	close(c.stop)
+	<-c.done
+	c.stats, _ = c.handle.Stats()
+	c.handle.Close()
+	if err := c.file.Close(); err != nil && c.err == nil {
+		c.err = err
+	}
+	return c.stats, c.err
+}
+
+// NeighEvent is one change of a host's neighbour entry for an address.
+type NeighEvent struct {
+	Time  time.Time
+	State string // REACHABLE, STALE, DELAY, PROBE, FAILED, INCOMPLETE, ... or "deleted"
+	MAC   string // "" while unresolved
+}
+
+// AddrEvent is one change of an address on a host.
+type AddrEvent struct {
+	Time  time.Time
+	Host  string
+	Added bool
+}
+
+// Watch records, through netlink, the client's neighbour entry for one
+// address and which routers hold it.
+type Watch struct {
+	mu    sync.Mutex
+	neigh []NeighEvent
+	addrs []AddrEvent
+	held  map[string]bool
+	done  chan struct{}
+	wg    sync.WaitGroup
+}
+
+// pollEvery is how often the watch reads the neighbour table and the
+// routers' addresses. Polling, unlike a netlink subscription, never leaves a
+// blocked socket holding a namespace alive after the lab is gone.
+const pollEvery = 10 * time.Millisecond
+
+// WatchVIP starts recording client's neighbour entry for vip and vip's
+// presence on each of routers.
+func (l *Lab) WatchVIP(client string, routers []string, vip netip.Addr) (*Watch, error) {
+	c := l.hosts[client]
+	if c == nil {
+		return nil, fmt.Errorf("no host %q in the lab", client)
+	}
+	var rs []*Host
+	for _, r := range routers {
+		h := l.hosts[r]
+		if h == nil {
+			return nil, fmt.Errorf("no host %q in the lab", r)
+		}
+		rs = append(rs, h)
+	}
+	w := &Watch{done: make(chan struct{}), held: map[string]bool{}}
+	w.poll(c, rs, vip)
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		t := time.NewTicker(pollEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-w.done:
+				return
+			case <-t.C:
+				w.poll(c, rs, vip)
+			}
+		}
+	}()
+	return w, nil
+}
+
+func (w *Watch) poll(client *Host, routers []*Host, vip netip.Addr) {
+	now := time.Now()
+	ev := NeighEvent{Time: now, State: "none"}
+	if neighs, err := client.nl.NeighList(0, netlink.FAMILY_V4); err == nil {
+		for _, n := range neighs {
+			if addrFromIP(n.IP) == vip {
+				ev.State = neighState(n.State)
+				if len(n.HardwareAddr) > 0 {
+					ev.MAC = n.HardwareAddr.String()
+				}
+			}
+		}
+	}
+	held := map[string]bool{}
+	for _, r := range routers {
+		addrs, err := r.nl.AddrList(nil, netlink.FAMILY_V4)
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			if addrFromIP(a.IP) == vip {
+				held[r.Name] = true
+			}
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if n := len(w.neigh); n == 0 || w.neigh[n-1].State != ev.State || w.neigh[n-1].MAC != ev.MAC {
+		w.neigh = append(w.neigh, ev)
+	}
+	for _, r := range routers {
+		if w.held[r.Name] != held[r.Name] {
+			w.held[r.Name] = held[r.Name]
+			w.addrs = append(w.addrs, AddrEvent{Time: now, Host: r.Name, Added: held[r.Name]})
+		}
+	}
+}
+
+// Holders lists the routers that hold the VIP now.
+func (w *Watch) Holders() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var hs []string
+	for _, r := range []string{Nat1, Nat2} {
+		if w.held[r] {
+			hs = append(hs, r)
+		}
+	}
+	return hs
+}
+
+// Neigh returns the neighbour history so far.
+func (w *Watch) Neigh() []NeighEvent {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]NeighEvent(nil), w.neigh...)
+}
+
+// Addrs returns the VIP's moves so far.
+func (w *Watch) Addrs() []AddrEvent {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]AddrEvent(nil), w.addrs...)
+}
+
+// Stop ends the watch.
+func (w *Watch) Stop() {
+	select {
+	case <-w.done:
+	default:
+		close(w.done)
+	}
+	w.wg.Wait()
+}
+
+func neighState(s int) string {
+	switch s {
+	case netlink.NUD_INCOMPLETE:
+		return "INCOMPLETE"
+	case netlink.NUD_REACHABLE:
+		return "REACHABLE"
+	case netlink.NUD_STALE:
+		return "STALE"
+	case netlink.NUD_DELAY:
+		return "DELAY"
+	case netlink.NUD_PROBE:
+		return "PROBE"
+	case netlink.NUD_FAILED:
+		return "FAILED"
+	case netlink.NUD_NOARP:
+		return "NOARP"
+	case netlink.NUD_PERMANENT:
+		return "PERMANENT"
+	case netlink.NUD_NONE:
+		return "NONE"
+	}
+	return fmt.Sprintf("state-%#x", s)
+}
