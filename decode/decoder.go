@@ -68,8 +68,9 @@ func (d *Decoder) LinkType() layers.LinkType { return d.link }
 // not VRRP, IGMP, ARP or IP, or whose link or IP header is malformed, is
 // KindOther without an error. A malformed VRRP, IGMP or ARP message, or a
 // truncated IP header in front of one, is a *FrameError, with f.Kind
-// KindOther and the link-layer and (when it decoded) IP fields filled. Decode does not panic on any
-// input and does not keep data past the next call.
+// KindOther and the link-layer and (when it decoded) IP fields filled.
+// Decode does not panic on any input; f refers to data only through the
+// layers' Contents and Payload, valid until the next call.
 func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, number uint64, f *Frame) error {
 	*f = Frame{}
 	f.Number = number
@@ -305,7 +306,6 @@ func transport(t *Transport, proto uint8, data []byte) {
 		t.SrcPort = binary.BigEndian.Uint16(data[0:2])
 		t.DstPort = binary.BigEndian.Uint16(data[2:4])
 	}
-	return
 }
 
 // isEcho reports whether an ICMP or ICMPv6 type is an echo request or
