@@ -1,0 +1,83 @@
+package watch
+
+import (
+	"io"
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcap"
+	"github.com/vrrpctl/vrrpctl/analyze"
+)
+
+func TestCaptureFilter(t *testing.T) {
+	vips := []netip.Addr{netip.MustParseAddr("192.168.33.100"), netip.MustParseAddr("192.168.33.200")}
+	cases := []struct {
+		vips []netip.Addr
+		user string
+		want string
+	}{
+		{nil, "", baseFilter},
+		{vips, "", baseFilter + " or host 192.168.33.100 or host 192.168.33.200"},
+		{vips, "not host 192.168.33.7", "(" + baseFilter + " or host 192.168.33.100 or host 192.168.33.200) and (not host 192.168.33.7)"},
+	}
+	for _, c := range cases {
+		got := captureFilter(c.vips, c.user)
+		if got != c.want {
+			t.Errorf("captureFilter(%v, %q) = %q, want %q", c.vips, c.user, got, c.want)
+		}
+		// libpcap must compile it.
+		if _, err := pcap.CompileBPFFilter(layers.LinkTypeEthernet, 65535, got); err != nil {
+			t.Errorf("%q does not compile: %v", got, err)
+		}
+	}
+	var s vipSet
+	if added := s.add([]string{"192.168.33.200", "192.168.33.100"}); len(added) != 2 {
+		t.Errorf("first add returned %v", added)
+	}
+	if added := s.add([]string{"192.168.33.100", "bogus"}); len(added) != 0 {
+		t.Errorf("adding a known VIP returned %v", added)
+	}
+	if s.addrs[0] != vips[0] || !s.has(vips[1]) {
+		t.Errorf("set %v", s.addrs)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	m, err := startMetrics("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.close()
+	now := time.Unix(1795633310, 0)
+	m.update([]analyze.Group{{
+		VRID: 51, Family: "ipv4",
+		Master:   &analyze.Endpoint{IP: "192.168.33.101", MAC: "66:03:9a:8f:f0:6a"},
+		Speakers: []analyze.Speaker{{IP: "192.168.33.101", Priority: 100, Adverts: 7, LastAdvert: now}},
+	}}, 42, 40, 3, true)
+	m.failover(analyze.Failover{VRID: 51, Family: "ipv4", Cause: "resign"})
+	m.failover(analyze.Failover{VRID: 51, Family: "ipv4", Cause: "resign"})
+	m.finding(analyze.Finding{Code: analyze.CodeSplitBrain, Severity: analyze.Critical})
+	resp, err := http.Get("http://" + m.Addr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`vrrpctl_master{family="ipv4",ip="192.168.33.101",mac="66:03:9a:8f:f0:6a",vlan="0",vrid="51"} 1`,
+		`vrrpctl_adverts_total{family="ipv4",ip="192.168.33.101",vlan="0",vrid="51"} 7`,
+		`vrrpctl_failovers_total{cause="resign",family="ipv4",vlan="0",vrid="51"} 2`,
+		`vrrpctl_findings_total{code="split-brain",severity="critical"} 1`,
+		`vrrpctl_capture_received_total 40`,
+		`vrrpctl_capture_dropped_total 3`,
+		`vrrpctl_last_advert_timestamp_seconds{family="ipv4",ip="192.168.33.101",vlan="0",vrid="51"} 1.79563331e+09`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s\n%s", want, body)
+		}
+	}
+}
