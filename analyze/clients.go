@@ -189,8 +189,12 @@ func (e *Engine) onIP(f *decode.Frame) {
 		return
 	}
 	k.addr = f.IP.Src
-	if g := e.byVIP[k]; g != nil && isAnswer(f) {
-		if u := g.unans[f.IP.Src]; u != nil {
+	if g := e.byVIP[k]; g != nil {
+		// Whoever sends from the VIP holds it.
+		if s := g.speakerByMAC(f.SrcMAC); s != nil {
+			s.claim(f.Time, f.Number)
+		}
+		if u := g.unans[f.IP.Src]; u != nil && isAnswer(f) {
 			*u = unanswered{reported: u.reported}
 		}
 	}
@@ -301,7 +305,13 @@ func (e *Engine) onARP(f *decode.Frame) {
 		e.onGARP(f)
 	case decode.ARPReply:
 		g := e.byVIP[vipKey{vlan: f.VLAN, outer: f.OuterVLAN, addr: a.SenderIP}]
-		if g == nil || e.speakerOf[a.TargetMAC] {
+		if g == nil {
+			return
+		}
+		if s := g.speakerByMAC(a.SenderMAC); s != nil {
+			s.claim(f.Time, f.Number) // it answers for the VIP: it holds it
+		}
+		if e.speakerOf[a.TargetMAC] {
 			return
 		}
 		c := e.client(f, a.TargetMAC, a.TargetIP)

@@ -53,6 +53,7 @@ type Engine struct {
 	members   map[memberKey]*member // hosts that joined 224.0.0.18
 	speakerOf map[decode.MAC]bool   // MACs that advertise: never clients
 	igmpLast  map[string]*igmpSeen
+	local     map[netip.Addr]*localEntry // this host's neighbour entries (live)
 
 	expect *expectations
 
@@ -157,6 +158,7 @@ func (e *Engine) advance(now time.Time) {
 	for _, g := range e.groups {
 		g.advance(e, now)
 	}
+	e.judgeLocals(now)
 }
 
 // Groups returns a snapshot of the virtual routers as they stand, for a live

@@ -20,6 +20,7 @@ const (
 	CodeResign           = "resign"
 	CodeSlowFailover     = "slow-failover"
 	CodeConfigMismatch   = "config-mismatch"
+	CodeLocalStaleARP    = "local-stale-arp"
 )
 
 // codeInfo is the fixed text of a finding code: the explanation that does not
@@ -85,6 +86,9 @@ var Codes = map[string]codeInfo{
 	CodeSlowFailover: {Warning,
 		"The new master took noticeably longer to take over than the RFC timers allow.",
 		"Look for a preempt_delay, a backup with a longer advert_int or a lower priority than configured, CPU starvation, or adverts lost on the way."},
+	CodeLocalStaleARP: {Warning,
+		"This host's own ARP (neighbour) entry for the VIP points to a MAC other than the current master's: its traffic to the VIP goes to the old master. Linux updates an existing entry from a gratuitous ARP only when it is allowed to (net.ipv4.conf.*.arp_accept, or the entry being old enough: neigh locktime); otherwise it waits for the entry to go stale and be probed.",
+		"Check this host's arp_accept and neighbour timers (ip -s neigh show VIP), or flush the entry (ip neigh flush to VIP); use a virtual MAC (use_vmac) so the VIP's MAC never changes."},
 	CodeConfigMismatch: {Warning,
 		"What the routers did on the wire differs from the keepalived configuration given.",
 		"Check that the configuration given is the one the router runs (keepalived reloads on SIGHUP), and the keywords named."},

@@ -109,6 +109,9 @@ func (e *Engine) announce(f *decode.Frame, vip netip.Addr, mac decode.MAC) {
 	if g == nil {
 		return
 	}
+	if s := g.speakerByMAC(mac); s != nil {
+		s.claim(f.Time, f.Number)
+	}
 	var tr *garpTrain
 	for _, t := range g.trains {
 		if t.end.IsZero() && t.vip == vip && (t.s.mac == mac || t.s.mac == f.SrcMAC) {

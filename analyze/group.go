@@ -26,12 +26,46 @@ type speaker struct {
 	// lastLive is the last advert with a non-zero priority.
 	lastLive      time.Time
 	lastLiveFrame uint64
+	// lastClaim is the last sign that the speaker holds the VIP: an advert,
+	// a GARP, an ARP reply for the VIP, or a frame sent from the VIP. A
+	// master in a split brain may barely advertise (keepalived restarts its
+	// advert timer on every advert it receives, even one it rejects), but it
+	// keeps answering for the VIP.
+	lastClaim      time.Time
+	lastClaimFrame uint64
 
 	badTTL, badSum, v2Sum []uint64
 	ttlSeen               uint8
 }
 
 func (s *speaker) endpoint() Endpoint { return Endpoint{IP: s.ip.String(), MAC: s.mac.String()} }
+
+func (s *speaker) claim(t time.Time, frame uint64) {
+	if !t.Before(s.lastClaim) {
+		s.lastClaim, s.lastClaimFrame = t, frame
+	}
+}
+
+// claimWindow is how long a speaker may make no claim before it counts as
+// gone: a Master_Down_Interval-like 3.5 advert intervals, so that two masters
+// taking turns at advertising are not read as a string of takeovers.
+func (s *speaker) claimWindow() time.Duration {
+	iv := s.interval
+	if iv <= 0 {
+		iv = time.Second
+	}
+	return 3*iv + iv/2
+}
+
+// speakerByMAC finds the speaker that uses mac, if any.
+func (g *group) speakerByMAC(mac decode.MAC) *speaker {
+	for _, s := range g.speakers {
+		if s.mac == mac {
+			return s
+		}
+	}
+	return nil
+}
 
 func (s *speaker) vipList() string { return addrList(s.vips) }
 
@@ -118,7 +152,7 @@ func (e *Engine) onAdvert(f *decode.Frame) {
 	g := e.group(f)
 	s := g.speaker(f.IP.Src, f.SrcMAC)
 	e.speakerOf[f.SrcMAC] = true
-	prevLive := s.lastLive
+	prevLive, prevLiveFrame := s.lastLive, s.lastLiveFrame
 	if s.adverts == 0 {
 		s.firstFrame, s.firstTime = f.Number, f.Time
 	}
@@ -143,6 +177,10 @@ func (e *Engine) onAdvert(f *decode.Frame) {
 		e.emit(Event{Frame: f.Number, Time: f.Time, Kind: "resign", VRID: int(g.key.vrid), VLAN: int(g.key.vlan),
 			Summary: fmt.Sprintf("%s sent a priority-0 advert: it is giving up mastership", s.ip)})
 		switch {
+		case g.split != nil && (g.master == s || g.challenger == s):
+			// One of two masters stops: the split brain is over and the
+			// other simply remains master; the VIP did not move.
+			g.resignFromSplit(e, s, f)
 		case g.master == s:
 			g.endMastership(e, f.Time, f.Number, true)
 			e.find(g.finding(CodeResign, []uint64{f.Number}, f.Time,
@@ -154,6 +192,7 @@ func (e *Engine) onAdvert(f *decode.Frame) {
 	}
 	s.priority = int(v.Priority)
 	s.lastLive, s.lastLiveFrame = f.Time, f.Number
+	s.claim(f.Time, f.Number)
 
 	switch {
 	case g.master == nil:
@@ -163,7 +202,7 @@ func (e *Engine) onAdvert(f *decode.Frame) {
 			g.masterAds++
 			g.checkSplit(e, f)
 		} else if !prevLive.IsZero() {
-			g.checkGap(e, s, prevLive, f)
+			g.checkGap(e, s, prevLive, prevLiveFrame, f)
 		}
 		e.checkUnanswered(g, s, f.Time)
 		g.fold(e, s, f)
@@ -172,6 +211,10 @@ func (e *Engine) onAdvert(f *decode.Frame) {
 		gap := f.Time.Sub(m.lastLive)
 		mdi := masterDownInterval(s.version, s.priority, m.interval)
 		switch {
+		case g.challenger == s:
+			// Already contending: advance decides takeover or split brain.
+			g.challengeAds++
+			g.checkSplit(e, f)
 		case gap >= mdi*3/4:
 			// The master went quiet long enough for this router to take over.
 			g.endMastership(e, m.lastLive, m.lastLiveFrame, false)
@@ -186,9 +229,6 @@ func (e *Engine) onAdvert(f *decode.Frame) {
 			e.trackSwitch(g, -1, m.mac, s.mac, f.Time)
 			e.emit(Event{Frame: f.Number, Time: f.Time, Kind: "contend", VRID: int(g.key.vrid), VLAN: int(g.key.vlan),
 				Summary: fmt.Sprintf("%s advertises (priority %d) while %s (priority %d) is master", s.ip, s.priority, m.ip, m.priority)})
-		case g.challenger == s:
-			g.challengeAds++
-			g.checkSplit(e, f)
 		}
 	}
 }
@@ -209,14 +249,42 @@ func (g *group) checkSplit(e *Engine, f *decode.Frame) {
 	if g.challengeAds < 2 || g.masterAds < 2 {
 		return
 	}
+	g.startSplit(e, f.Time, f.Number)
+}
+
+// startSplit records that master and challenger both hold the VIP.
+func (g *group) startSplit(e *Engine, t time.Time, frame uint64) {
 	m, c := g.master, g.challenger
-	g.split = &splitBrain{a: m, b: c, start: g.challengeStart, frames: []uint64{g.challengeFrame, f.Number}}
-	e.emit(Event{Frame: f.Number, Time: f.Time, Kind: "split-brain", VRID: int(g.key.vrid), VLAN: int(g.key.vlan),
-		Summary: fmt.Sprintf("two masters: %s and %s both advertise", m.ip, c.ip)})
+	g.split = &splitBrain{a: m, b: c, start: g.challengeStart, frames: []uint64{g.challengeFrame, frame}}
+	e.emit(Event{Frame: frame, Time: t, Kind: "split-brain", VRID: int(g.key.vrid), VLAN: int(g.key.vlan),
+		Summary: fmt.Sprintf("two masters: %s and %s both hold the VIP", m.ip, c.ip)})
+}
+
+// resignFromSplit ends a split brain by one side's priority-0 advert.
+func (g *group) resignFromSplit(e *Engine, s *speaker, f *decode.Frame) {
+	m, c := g.master, g.challenger
+	g.reportSplit(e, m, c, f.Time)
+	e.find(g.finding(CodeResign, []uint64{f.Number}, f.Time,
+		fmt.Sprintf("%s resigned (priority 0 at frame %d) during the split brain", s.ip, f.Number)))
+	g.split, g.challenger = nil, nil
+	if s == c {
+		return
+	}
+	// The challenger had been master all along: its mastership began when it
+	// first advertised.
+	g.flushRun(e)
+	if n := len(g.masterships); n > 0 {
+		g.masterships[n-1].To, g.masterships[n-1].ToFrame = f.Time, f.Number
+	}
+	e.endTrains(g, m, f.Time)
+	g.master = c
+	g.masterships = append(g.masterships, Mastership{Endpoint: c.endpoint(), FromFrame: g.challengeFrame, From: g.challengeStart})
+	e.emit(Event{Frame: f.Number, Time: f.Time, Kind: "master", VRID: int(g.key.vrid), VLAN: int(g.key.vlan),
+		Summary: fmt.Sprintf("%s remains the only master", c.ip)})
 }
 
 // checkGap flags a master that skipped adverts without losing mastership.
-func (g *group) checkGap(e *Engine, s *speaker, prev time.Time, f *decode.Frame) {
+func (g *group) checkGap(e *Engine, s *speaker, prev time.Time, prevFrame uint64, f *decode.Frame) {
 	if s.interval <= 0 {
 		return
 	}
@@ -229,7 +297,7 @@ func (g *group) checkGap(e *Engine, s *speaker, prev time.Time, f *decode.Frame)
 		missed = 1
 	}
 	mdi := masterDownInterval(s.version, 1, s.interval)
-	fd := g.finding(CodeAdvertGap, []uint64{s.lastLiveFrame, f.Number}, f.Time,
+	fd := g.finding(CodeAdvertGap, []uint64{prevFrame, f.Number}, f.Time,
 		fmt.Sprintf("master %s was silent for %.2f s (%d advert(s) missed at %.2f s intervals) and kept mastership", s.ip, gap.Seconds(), missed, s.interval.Seconds()))
 	if gap >= mdi*3/4 {
 		fd.Summary += "; no backup took over"
@@ -344,9 +412,22 @@ func (g *group) advance(e *Engine, now time.Time) {
 		return
 	}
 	if c := g.challenger; c != nil {
-		mQuiet := now.Sub(m.lastLive) > m.interval*3/2+50*time.Millisecond
-		cQuiet := now.Sub(c.lastLive) > c.interval*3/2+50*time.Millisecond
+		// In a split brain a master may stay quiet for seconds and still be
+		// master (keepalived restarts its advert timer on each advert it
+		// hears and rejects): ending one takes twice the window.
+		mWin, cWin := m.claimWindow(), c.claimWindow()
+		if g.split != nil {
+			mWin, cWin = 2*mWin, 2*cWin
+		}
+		mQuiet := now.Sub(m.lastClaim) > mWin
+		cQuiet := now.Sub(c.lastClaim) > cWin
+		// Both went on claiming the VIP well after the challenge began: a
+		// preempted master stops at once.
+		after := g.challengeStart.Add(max(m.interval, c.interval))
+		both := m.lastClaim.After(after) && c.lastClaim.After(after)
 		switch {
+		case g.split == nil && !mQuiet && !cQuiet && both:
+			g.startSplit(e, now, max(m.lastClaimFrame, c.lastClaimFrame))
 		case g.split != nil && (mQuiet || cQuiet):
 			g.endSplit(e, now, mQuiet, cQuiet)
 		case g.split == nil && mQuiet && !cQuiet:
@@ -357,13 +438,13 @@ func (g *group) advance(e *Engine, now time.Time) {
 			}
 			g.prev, g.prevResigned, g.prevLast, g.prevLastNum = m, false, g.masterLastPre, g.masterLastNum
 			if n := len(g.masterships); n > 0 {
-				g.masterships[n-1].To, g.masterships[n-1].ToFrame = m.lastLive, m.lastLiveFrame
+				g.masterships[n-1].To, g.masterships[n-1].ToFrame = m.lastClaim, m.lastClaimFrame
 			}
-			e.endTrains(g, m, m.lastLive)
+			e.endTrains(g, m, m.lastClaim)
 			g.master = nil
 			g.takeover(e, c, g.challengeStart, g.challengeFrame, cause)
 		case g.split == nil && cQuiet:
-			e.emit(Event{Frame: c.lastLiveFrame, Time: c.lastLive, Kind: "contend", VRID: int(g.key.vrid), VLAN: int(g.key.vlan),
+			e.emit(Event{Frame: c.lastClaimFrame, Time: c.lastClaim, Kind: "contend", VRID: int(g.key.vrid), VLAN: int(g.key.vlan),
 				Summary: fmt.Sprintf("%s stopped advertising after %d advert(s); %s stays master", c.ip, g.challengeAds, m.ip)})
 			g.challenger = nil
 		}
@@ -376,32 +457,33 @@ func (g *group) advance(e *Engine, now time.Time) {
 	}
 }
 
-// endSplit closes a split brain: whoever still advertises is master.
+// endSplit closes a split brain when one side has made no claim for its
+// window: whoever still holds the VIP is master.
 func (g *group) endSplit(e *Engine, now time.Time, mQuiet, cQuiet bool) {
-	sb := g.split
 	m, c := g.master, g.challenger
-	end := c.lastLive
+	end := c.lastClaim
 	if !cQuiet {
-		end = m.lastLive
+		end = m.lastClaim
 	}
-	dur := end.Sub(sb.start)
-	endFrame := c.lastLiveFrame
-	if !cQuiet {
-		endFrame = m.lastLiveFrame
-	}
-	fd := g.finding(CodeSplitBrain, sb.frames, sb.start,
-		fmt.Sprintf("%s and %s were both master for %.1f s. %s", m.ip, c.ip, dur.Seconds(), g.splitCause(m, c)))
-	e.find(fd)
-	e.emit(Event{Frame: endFrame, Time: end, Kind: "split-brain", VRID: int(g.key.vrid), VLAN: int(g.key.vlan),
-		Summary: fmt.Sprintf("split brain over after %.1f s", dur.Seconds())})
+	g.reportSplit(e, m, c, end)
 	g.split = nil
 	g.challenger = nil
 	if mQuiet && !cQuiet {
 		g.prev, g.prevResigned, g.prevLast, g.prevLastNum = m, false, m.lastLive, m.lastLiveFrame
-		e.endTrains(g, m, m.lastLive)
+		e.endTrains(g, m, m.lastClaim)
 		g.master = nil
 		g.takeover(e, c, c.lastLive, c.lastLiveFrame, "unknown")
 	}
+}
+
+// reportSplit makes the split-brain finding for an episode that ended at end.
+func (g *group) reportSplit(e *Engine, m, c *speaker, end time.Time) {
+	sb := g.split
+	dur := end.Sub(sb.start)
+	e.find(g.finding(CodeSplitBrain, sb.frames, sb.start,
+		fmt.Sprintf("%s and %s were both master for %.1f s. %s", m.ip, c.ip, dur.Seconds(), g.splitCause(m, c))))
+	e.emit(Event{Frame: max(m.lastClaimFrame, c.lastClaimFrame), Time: end, Kind: "split-brain", VRID: int(g.key.vrid), VLAN: int(g.key.vlan),
+		Summary: fmt.Sprintf("split brain over after %.1f s", dur.Seconds())})
 }
 
 // splitCause names the likely reason two routers did not hear each other.
@@ -498,7 +580,16 @@ func (g *group) family() string {
 // finish closes open runs and reports what only the whole capture shows.
 func (g *group) finish(e *Engine, end time.Time) {
 	if g.split != nil {
-		// Both still advertise when the capture ends: there is no one master.
+		// No more evidence will come: judge the split brain's end on the
+		// single window. One side quiet: it ended. Both active: the capture
+		// ends with two masters, and there is no one master.
+		m, c := g.master, g.challenger
+		mQuiet, cQuiet := end.Sub(m.lastClaim) > m.claimWindow(), end.Sub(c.lastClaim) > c.claimWindow()
+		if mQuiet != cQuiet {
+			g.endSplit(e, end, mQuiet, cQuiet)
+		}
+	}
+	if g.split != nil {
 		g.endSplit(e, end, false, true)
 		g.endMastership(e, g.master.lastLive, g.master.lastLiveFrame, false)
 		e.emit(Event{Frame: g.prevLastNum, Time: end, Kind: "split-brain", VRID: int(g.key.vrid), VLAN: int(g.key.vlan),

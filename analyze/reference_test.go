@@ -207,3 +207,17 @@ func TestFailoverWithConfig(t *testing.T) {
 		t.Errorf("no config-mismatch for advert_int 2 configured, 1 s on the wire: %+v", a.Findings)
 	}
 }
+
+// advert-gap names the last advert before the gap and the first after it.
+func TestAdvertGapEvidence(t *testing.T) {
+	a := analyzeFile(t, "../testdata/auth-mismatch.pcap", analyze.Options{})
+	for _, f := range a.Findings {
+		if f.Code == "advert-gap" {
+			if len(f.Frames) != 2 || f.Frames[0] >= f.Frames[1] {
+				t.Errorf("advert-gap frames %v, want the adverts on either side of the gap", f.Frames)
+			}
+			return
+		}
+	}
+	t.Fatalf("no advert-gap: %+v", a.Findings)
+}

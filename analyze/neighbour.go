@@ -1,0 +1,102 @@
+package analyze
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/vrrpctl/vrrpctl/decode"
+)
+
+// localStaleAfter is how long this host's entry may point away from the
+// master before it is called stale: long enough for a GARP to be processed.
+const localStaleAfter = time.Second
+
+// localEntry is this host's neighbour-table entry for a VIP (live only: the
+// watcher follows the kernel's table over netlink).
+type localEntry struct {
+	vip      netip.Addr
+	mac      decode.MAC
+	usable   bool // the kernel would send to mac (not incomplete, failed or deleted)
+	wrong    time.Time
+	wrongMAC decode.MAC
+	finding  int // index of the finding made for the current wrong period, or -1
+}
+
+// NeighbourEntry tells the engine what this host's neighbour table says about
+// ip at t: the MAC and the kernel's state name (reachable, stale, delay,
+// probe, permanent, incomplete, failed, or deleted). An entry for a VIP that
+// points to a MAC other than the current master's for a second or more is a
+// local-stale-arp finding: the article's `arp` command, automated.
+func (e *Engine) NeighbourEntry(ip netip.Addr, mac decode.MAC, state string, t time.Time) {
+	if e.local == nil {
+		e.local = make(map[netip.Addr]*localEntry)
+	}
+	le := e.local[ip]
+	if le == nil {
+		le = &localEntry{vip: ip, finding: -1}
+		e.local[ip] = le
+	}
+	le.mac = mac
+	switch state {
+	case "incomplete", "failed", "deleted", "none":
+		le.usable = false
+	default:
+		le.usable = !mac.IsZero()
+	}
+	e.judgeLocal(le, t)
+}
+
+func (e *Engine) vipGroup(ip netip.Addr) *group {
+	for _, g := range e.groups {
+		for _, v := range g.vips {
+			if v == ip {
+				return g
+			}
+		}
+	}
+	return nil
+}
+
+// judgeLocal compares an entry with the VIP's current master at t.
+func (e *Engine) judgeLocal(le *localEntry, t time.Time) {
+	g := e.vipGroup(le.vip)
+	if g == nil {
+		return
+	}
+	// While a contender's takeover is undecided, either MAC may be right.
+	m, c := g.master, g.challenger
+	wrong := le.usable && m != nil && le.mac != m.mac && (c == nil || le.mac != c.mac)
+	switch {
+	case wrong && le.wrong.IsZero():
+		le.wrong, le.wrongMAC, le.finding = t, le.mac, -1
+	case wrong:
+		if le.finding < 0 && t.Sub(le.wrong) >= localStaleAfter {
+			le.finding = len(e.a.Findings)
+			e.find(g.finding(CodeLocalStaleARP, nil, le.wrong,
+				fmt.Sprintf("this host's ARP entry for %s points to %s, not to master %s's MAC %s (wrong since +%.2f s)",
+					le.vip, le.mac, m.ip, m.mac, le.wrong.Sub(e.a.Source.Start).Seconds())))
+		}
+	case !le.wrong.IsZero():
+		d := t.Sub(le.wrong)
+		if le.finding >= 0 && le.finding < len(e.a.Findings) {
+			fd := &e.a.Findings[le.finding]
+			fd.Summary = fmt.Sprintf("this host's ARP entry for %s pointed to %s, not to the master's MAC, for %.2f s", le.vip, le.wrongMAC, d.Seconds())
+			if d >= 5*time.Second {
+				fd.Severity = Critical
+			}
+		}
+		if d >= localStaleAfter {
+			e.emit(Event{Time: t, Kind: "neighbour", VRID: int(g.key.vrid), VLAN: int(g.key.vlan),
+				Summary: fmt.Sprintf("this host's ARP entry for %s is right again after %.2f s", le.vip, d.Seconds())})
+		}
+		le.wrong = time.Time{}
+	}
+}
+
+// judgeLocals re-checks every entry: the master may have changed under it.
+func (e *Engine) judgeLocals(t time.Time) {
+	for _, le := range e.local {
+		e.judgeLocal(le, t)
+	}
+}
