@@ -44,6 +44,7 @@ type Live struct {
 	mu     sync.Mutex
 	closed chan struct{}
 	once   sync.Once
+	buf    []byte // the frame last returned by Next
 }
 
 // OpenLive starts capturing on iface. With opt.Netns the capture socket is
@@ -199,6 +200,13 @@ func (l *Live) Next() (data []byte, ci gopacket.CaptureInfo, err error) {
 		default:
 		}
 		data, ci, err = l.handle.ZeroCopyReadPacketData()
+		if err == nil {
+			// libpcap's buffer is freed by Close, which may come from
+			// another goroutine while the caller still reads the frame:
+			// hand out our own copy, valid until the next call.
+			l.buf = append(l.buf[:0], data...)
+			data = l.buf
+		}
 		l.mu.Unlock()
 		switch {
 		case err == nil:

@@ -29,14 +29,6 @@ func (n neighbourEntry) String() string {
 	return fmt.Sprintf("this host's neighbour entry for %s: %s (%s)", n.IP, mac, n.State)
 }
 
-// NeighbourFeeder is the engine method the neighbour-cache check feeds:
-// what this host's neighbour table says about ip at t. The rule that
-// compares it with the current master belongs to the engine; while the
-// engine has no such method, entries are only printed.
-type NeighbourFeeder interface {
-	NeighbourEntry(ip netip.Addr, mac decode.MAC, state string, t time.Time)
-}
-
 // neighbours follows the neighbour table of one interface over netlink.
 type neighbours struct {
 	updates chan neighbourEntry

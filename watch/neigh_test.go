@@ -17,7 +17,8 @@ func (l *testLab) macOf(host string) string {
 // TestNeighbourEntries follows the client's neighbour entry for the VIP
 // across a graceful failover: a client that accepts the new master's GARP
 // shows the entry moving to the new master's MAC; a client that drops ARP
-// from the new master keeps the old master's MAC.
+// from the new master keeps the old master's MAC, and the engine reports
+// local-stale-arp for it (and only for it).
 func TestNeighbourEntries(t *testing.T) {
 	for _, ignore := range []bool{false, true} {
 		name := map[bool]string{false: "follows", true: "ignores"}[ignore]
@@ -58,6 +59,13 @@ func TestNeighbourEntries(t *testing.T) {
 				if m := re.FindStringSubmatch(ln.text); m != nil {
 					last = m[1]
 				}
+			}
+			stale := false
+			for _, ln := range rec.snapshot() {
+				stale = stale || strings.Contains(ln.text, "local-stale-arp")
+			}
+			if stale != ignore {
+				t.Errorf("local-stale-arp reported %v, want %v (the client %s the GARP):\n%s", stale, ignore, name, joinLines(rec.snapshot()))
 			}
 			switch {
 			case !ignore && last != mac2:

@@ -15,7 +15,6 @@ import (
 	"net/netip"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/charmbracelet/x/term"
@@ -181,29 +180,19 @@ func (w *watcher) run(ctx context.Context) (*Result, error) {
 	pkts := make(chan packet, 4096)
 	readErr := make(chan error, 1)
 	done := make(chan struct{})
-	// Closing the capture frees the buffer the last frame returned by Next
-	// lives in, so the copy and Close exclude each other: once stopping is
-	// set under copyMu, the reader no longer touches what Next returned.
-	var copyMu sync.Mutex
-	stopping := false
+	// The reader copies each frame before the next call to Next: the data
+	// Next returns stays valid until then, even across Close.
 	go func() {
 		defer close(pkts)
 		for {
 			data, ci, err := w.src.Next()
-			copyMu.Lock()
-			if stopping {
-				copyMu.Unlock()
-				return
-			}
 			if err != nil {
-				copyMu.Unlock()
 				if err != io.EOF {
 					readErr <- err
 				}
 				return
 			}
 			p := packet{data: append([]byte(nil), data...), ci: ci}
-			copyMu.Unlock()
 			select {
 			case pkts <- p:
 			case <-done:
@@ -220,10 +209,7 @@ func (w *watcher) run(ctx context.Context) (*Result, error) {
 		}
 		stopped = true
 		close(done)
-		copyMu.Lock()
-		stopping = true
 		w.src.Close()
-		copyMu.Unlock()
 		for range pkts {
 		}
 	}
@@ -442,9 +428,7 @@ func (w *watcher) neighbour(n neighbourEntry) {
 }
 
 func (w *watcher) feedNeighbour(n neighbourEntry) {
-	if f, ok := any(w.engine).(NeighbourFeeder); ok {
-		f.NeighbourEntry(n.IP, n.MAC, n.State, n.Time)
-	}
+	w.engine.NeighbourEntry(n.IP, n.MAC, n.State, n.Time)
 	if !w.cfg.JSON {
 		if err := w.out.line(neighbourLine(n, w.cfg.Report)); err != nil && w.outErr == nil {
 			w.outErr = err
