@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -197,5 +198,68 @@ func TestAnalyzeBadInput(t *testing.T) {
 	a := decodeJSON(t, r.stdout)
 	if !a.Source.Damaged || a.Source.Frames == 0 || len(a.Failovers) == 0 {
 		t.Errorf("cut file: source %+v, %d failovers: want a damaged partial analysis with the first failover", a.Source, len(a.Failovers))
+	}
+}
+
+// rewritePcap rebuilds a microsecond little-endian pcap, letting edit change
+// or cut each frame's bytes (1-based frame numbers).
+func rewritePcap(t *testing.T, raw []byte, edit func(frame int, data []byte) []byte) []byte {
+	t.Helper()
+	le := binary.LittleEndian
+	if le.Uint32(raw) != 0xa1b2c3d4 {
+		t.Fatal("want a little-endian microsecond pcap")
+	}
+	out := append([]byte(nil), raw[:24]...)
+	for off, n := 24, 1; off+16 <= len(raw); n++ {
+		hdr := append([]byte(nil), raw[off:off+16]...)
+		incl := int(le.Uint32(hdr[8:]))
+		data := edit(n, append([]byte(nil), raw[off+16:off+16+incl]...))
+		le.PutUint32(hdr[8:], uint32(len(data)))
+		out = append(append(out, hdr...), data...)
+		off += 16 + incl
+	}
+	return out
+}
+
+// Malformed adverts inside a good capture are counted and listed with their
+// frame numbers; the analysis goes on around them.
+func TestAnalyzeMalformedAdverts(t *testing.T) {
+	raw, err := os.ReadFile(ref("failover.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const vrrpAt = 14 + 20 // Ethernet and option-less IPv4 headers
+	bad := rewritePcap(t, raw, func(frame int, data []byte) []byte {
+		switch frame {
+		case 8: // an advert whose address count overruns the packet
+			data[vrrpAt+3] = 40
+		case 9: // an advert cut by the capture's snaplen inside the VRRP header
+			data = data[:vrrpAt+4]
+		}
+		return data
+	})
+	path := filepath.Join(t.TempDir(), "malformed.pcap")
+	if err := os.WriteFile(path, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, nil, "analyze", "--json", path)
+	if r.code == 3 || strings.Contains(r.stderr, "panic") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	a := decodeJSON(t, r.stdout)
+	if a.Source.DecodeErrors != 2 || len(a.Errors) != 2 || a.Errors[0].Frame != 8 || a.Errors[1].Frame != 9 {
+		t.Fatalf("decode errors %d %+v, want frames 8 and 9", a.Source.DecodeErrors, a.Errors)
+	}
+	if !strings.Contains(a.Errors[0].Error, "address count") {
+		t.Errorf("frame 8 error %q should name the address count", a.Errors[0].Error)
+	}
+	if len(a.Failovers) != 2 || a.Failovers[0].Frame != 43 || a.Failovers[1].Frame != 185 {
+		t.Errorf("failovers %+v: the analysis should go on around the bad frames", a.Failovers)
+	}
+	text := run(t, nil, "analyze", path)
+	for _, want := range []string{"289, 2 decode errors", "DECODE ERRORS (2)", "frame 8: vrrp: address count 40", "frame 9: vrrp:"} {
+		if !strings.Contains(text.stdout, want) {
+			t.Errorf("the terminal report lacks %q:\n%s", want, text.stdout)
+		}
 	}
 }
