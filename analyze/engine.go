@@ -9,6 +9,7 @@
 package analyze
 
 import (
+	"errors"
 	"net/netip"
 	"sort"
 	"time"
@@ -140,6 +141,11 @@ func (e *Engine) Feed(f *decode.Frame) {
 func (e *Engine) DecodeError(frame uint64, t time.Time, err error) {
 	e.a.Source.Frames++
 	e.a.Source.DecodeErrors++
+	// The frame number is a field of its own: keep the layer's message.
+	var fe *decode.FrameError
+	if errors.As(err, &fe) && fe.Err != nil {
+		err = fe.Err
+	}
 	if len(e.a.Errors) < maxErrors {
 		e.a.Errors = append(e.a.Errors, FrameError{Frame: frame, Error: err.Error()})
 	}

@@ -2,6 +2,8 @@ package vrrpd
 
 import (
 	"fmt"
+
+	"github.com/vrrpctl/vrrpctl/analyze"
 	"net/netip"
 	"os/exec"
 	"strings"
@@ -67,24 +69,44 @@ func report(t *testing.T, m measurement) {
 
 func ms64(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// assertTakeover checks the takeover window measured on the wire: after a
-// priority-0 advert, no sooner than Skew_Time and well before
-// Master_Down_Interval; after silence, about Master_Down_Interval.
-func assertTakeover(t *testing.T, ft failoverTiming, resign bool, skew, mdi time.Duration) string {
+// assertTakeover checks the analyzer's view of a failover: the cause
+// (resign after a priority-0 advert, master-down after silence), the RFC
+// time it expects for that cause, and that the takeover came in the RFC
+// window: after a priority-0 advert no sooner than Skew_Time and well
+// before Master_Down_Interval; after silence about Master_Down_Interval.
+func assertTakeover(t testing.TB, f analyze.Failover, resign bool, skew, mdi time.Duration) string {
 	t.Helper()
-	if ft.resigned != resign {
-		t.Errorf("old master resigned with priority 0: %v, want %v", ft.resigned, resign)
+	want, expect := "master-down", mdi
+	if resign {
+		want, expect = "resign", skew
+	}
+	if f.Cause != want {
+		t.Errorf("analyzer: failover cause %q; want %q", f.Cause, want)
+	}
+	if d := f.ExpectedMS - ms64(expect); d < -1 || d > 1 {
+		t.Errorf("analyzer: expected_ms %.2f; want %.2f", f.ExpectedMS, ms64(expect))
 	}
 	if resign {
-		if ft.takeover < skew-5*time.Millisecond || ft.takeover >= mdi {
-			t.Errorf("takeover %v after the priority-0 advert; want about Skew_Time %v, before Master_Down_Interval %v", ft.takeover, skew, mdi)
+		if f.DetectMS < ms64(skew)-5 || f.DetectMS >= ms64(mdi) {
+			t.Errorf("takeover %.1f ms after the priority-0 advert; want about Skew_Time %v, before Master_Down_Interval %v", f.DetectMS, skew, mdi)
 		}
 		return fmt.Sprintf("Skew_Time %v", skew)
 	}
-	if ft.takeover < mdi-mdi/10 || ft.takeover > mdi+150*time.Millisecond {
-		t.Errorf("takeover %v after the last advert; want about Master_Down_Interval %v", ft.takeover, mdi)
+	if f.DetectMS < ms64(mdi-mdi/10) || f.DetectMS > ms64(mdi+150*time.Millisecond) {
+		t.Errorf("takeover %.1f ms after the last advert; want about Master_Down_Interval %v", f.DetectMS, mdi)
 	}
 	return fmt.Sprintf("Master_Down_Interval %v", mdi)
+}
+
+// garpLatency is the analyzer's first-GARP latency, failing when the new
+// master sent none.
+func garpLatency(t testing.TB, f analyze.Failover) time.Duration {
+	t.Helper()
+	if f.GarpMS == nil {
+		t.Errorf("analyzer: new master %s sent no GARP for the VIP", f.To.IP)
+		return 0
+	}
+	return ms(*f.GarpMS)
 }
 
 // TestSpeakerPair runs two of our speakers: a (priority 200) becomes
@@ -93,8 +115,8 @@ func TestSpeakerPair(t *testing.T) {
 	for _, kill := range []bool{false, true} {
 		name := map[bool]string{false: "stop", true: "link-down"}[kill]
 		t.Run(name, func(t *testing.T) {
-			l := newLab(t, "a", "b")
-			stopCap := l.capture("b")
+			l := newLab(t, "a", "b", "c")
+			stopCap := l.capture("c")
 			rb := labRouter(3, 100, 100*time.Millisecond, "")
 			ra := labRouter(3, 200, 100*time.Millisecond, "")
 			spB, _ := l.speaker("b", rb)
@@ -128,12 +150,17 @@ func TestSpeakerPair(t *testing.T) {
 			pcap := stopCap()
 			evs := readCapture(t, pcap)
 			checkWire(t, evs, 3, "", l.addrs["a"], l.addrs["b"])
-			ft := measureFailover(t, evs, l.addrs["a"], l.addrs["b"], testVIP, l.macs["b"], ra.AdvertInterval)
+			f := onlyFailover(t, analyzeCapture(t, pcap), l.addrs["a"], l.addrs["b"])
 			skew, mdi := timersFor(rb)
-			bound := assertTakeover(t, ft, !kill, skew, mdi)
-			report(t, measurement{name: "vrrpd->vrrpd v3 100ms " + name, takeover: ft.takeover, garp: ft.firstGARP, jit: ft.jitter, bound: bound})
-			if ft.firstGARP > 50*time.Millisecond {
-				t.Errorf("first GARP %v after becoming master", ft.firstGARP)
+			bound := assertTakeover(t, f, !kill, skew, mdi)
+			garp := garpLatency(t, f)
+			report(t, measurement{name: "vrrpd->vrrpd v3 100ms " + name, takeover: ms(f.DetectMS),
+				garp: garp, jit: advertJitter(evs, l.addrs["a"], ra.AdvertInterval), bound: bound})
+			if f.To.MAC != l.macs["b"] {
+				t.Errorf("analyzer: new master's MAC %s; want b's %s", f.To.MAC, l.macs["b"])
+			}
+			if garp > 50*time.Millisecond {
+				t.Errorf("first GARP %v after becoming master", garp)
 			}
 			if c := routerState(spB); c.BecomeMaster != 1 || (!kill && c.PriorityZeroReceived != 1) {
 				t.Errorf("b counters: become_master %d priority_zero_received %d", c.BecomeMaster, c.PriorityZeroReceived)
@@ -190,12 +217,8 @@ func TestKeepalivedInterop(t *testing.T) {
 		action := map[bool]string{false: "stop", true: "link-down"}[c.kill]
 		name := fmt.Sprintf("v%d/%s/%s", c.version, master, action)
 		t.Run(name, func(t *testing.T) {
-			l := newLab(t, "ka", "vd")
-			survivor := "vd"
-			if c.oursMaster {
-				survivor = "ka"
-			}
-			stopCap := l.capture(survivor)
+			l := newLab(t, "ka", "vd", "c")
+			stopCap := l.capture("c")
 			oursPrio, kaPrio := uint8(100), uint8(200)
 			if c.oursMaster {
 				oursPrio, kaPrio = 200, 100
@@ -258,7 +281,8 @@ func TestKeepalivedInterop(t *testing.T) {
 				}
 			}
 			time.Sleep(200 * time.Millisecond)
-			evs := readCapture(t, stopCap())
+			pcap := stopCap()
+			evs := readCapture(t, pcap)
 			from, to, newMAC := l.addrs["ka"], l.addrs["vd"], l.macs["vd"]
 			backupCfg := rc
 			if c.oursMaster {
@@ -266,11 +290,16 @@ func TestKeepalivedInterop(t *testing.T) {
 				backupCfg.Priority = kaPrio
 			}
 			checkWire(t, evs, c.version, c.pass, from, to)
-			ft := measureFailover(t, evs, from, to, testVIP, newMAC, c.interval)
+			f := onlyFailover(t, analyzeCapture(t, pcap), from, to)
+			if f.To.MAC != newMAC {
+				t.Errorf("analyzer: new master's MAC %s; want %s", f.To.MAC, newMAC)
+			}
 			skew, mdi := timersFor(backupCfg)
-			bound := assertTakeover(t, ft, !c.kill, skew, mdi)
+			bound := assertTakeover(t, f, !c.kill, skew, mdi)
 			who := map[bool]string{false: "keepalived->vrrpd", true: "vrrpd->keepalived"}[c.oursMaster]
-			report(t, measurement{name: fmt.Sprintf("%s v%d %v %s", who, c.version, c.interval, action), takeover: ft.takeover, garp: ft.firstGARP, jit: ft.jitter, bound: bound})
+			report(t, measurement{name: fmt.Sprintf("%s v%d %v %s", who, c.version, c.interval, action),
+				takeover: ms(f.DetectMS), garp: garpLatency(t, f),
+				jit: advertJitter(evs, from, c.interval), bound: bound})
 			if st := routerState(sp); st.Discards["auth_type"]+st.Discards["auth_failure"]+st.Discards["checksum"]+st.Discards["addr_list"] != 0 {
 				t.Errorf("ours discarded keepalived's adverts: %v", st.Discards)
 			}

@@ -62,10 +62,7 @@ func FromKeepalived(c *kaconf.Config) ([]RouterConfig, error) {
 		case "PASS":
 			rc.AuthPass = in.Auth.Pass
 		default:
-			return nil, fmt.Errorf("%s: auth_type %s is not supported (only PASS)", at("auth_type"), in.Auth.Type)
-		}
-		if in.UseVMAC {
-			return nil, fmt.Errorf("%s: not supported by this speaker", at("use_vmac"))
+			return nil, fmt.Errorf("%s: auth_type %s is not supported (only PASS)", at("authentication"), in.Auth.Type)
 		}
 		for _, v := range in.VIPs {
 			if v.Dev != "" && v.Dev != in.Interface {

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vrrpctl/vrrpctl/analyze"
 	"github.com/vrrpctl/vrrpctl/capture"
 	"github.com/vrrpctl/vrrpctl/decode"
 )
@@ -29,7 +30,7 @@ import (
 var labCounter atomic.Int32
 
 type testLab struct {
-	t      *testing.T
+	t      testing.TB
 	prefix string
 	hub    string
 	nodes  map[string]string // node -> namespace
@@ -38,6 +39,7 @@ type testLab struct {
 	mu     sync.Mutex
 	procs  []*exec.Cmd
 	dir    string
+	pcaps  int
 }
 
 func run(t testing.TB, args ...string) string {
@@ -49,7 +51,7 @@ func run(t testing.TB, args ...string) string {
 	return string(out)
 }
 
-func newLab(t *testing.T, nodes ...string) *testLab {
+func newLab(t testing.TB, nodes ...string) *testLab {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (network namespaces)")
 	}
@@ -125,7 +127,8 @@ func (l *testLab) linkDown(node string) {
 // capture runs tcpdump on node's eth1 (it sees the node's own packets and
 // every multicast and broadcast on the bridge); stop returns the file.
 func (l *testLab) capture(node string) (stop func() string) {
-	path := filepath.Join(l.dir, fmt.Sprintf("%s.pcap", l.prefix))
+	l.pcaps++
+	path := filepath.Join(l.dir, fmt.Sprintf("%s-%s-%d.pcap", l.prefix, node, l.pcaps))
 	cmd, out := l.start("tcpdump", "ip", "netns", "exec", l.nodes[node], "tcpdump", "-i", "eth1", "--immediate-mode", "-s", "0", "-U", "-n", "-w", path, "not", "ip6")
 	waitFor(l.t, 5*time.Second, "tcpdump listening", func() bool { return strings.Contains(out.String(), "listening on") })
 	return func() string {
@@ -161,10 +164,14 @@ func (l *testLab) speaker(node string, rc RouterConfig) (*Speaker, func()) {
 			if err := <-done; err != nil {
 				l.t.Errorf("speaker on %s: %v", node, err)
 			}
-			l.t.Logf("speaker %s log:\n%s", node, logs.String())
 		})
 	}
-	l.t.Cleanup(stop)
+	l.t.Cleanup(func() {
+		stop()
+		if l.t.Failed() {
+			l.t.Logf("speaker %s log:\n%s", node, logs.String())
+		}
+	})
 	return sp, stop
 }
 
@@ -183,7 +190,11 @@ func (l *testLab) keepalived(node, conf string) (*exec.Cmd, *syncBuffer) {
 	cmd, out := l.start("keepalived", "ip", "netns", "exec", l.nodes[node], "keepalived", "-n", "-l", "-D", "-G",
 		"-f", cf, "-p", filepath.Join(d, "k.pid"), "-r", filepath.Join(d, "v.pid"), "-c", filepath.Join(d, "c.pid"),
 		"-b", filepath.Join(d, "b.pid"))
-	l.t.Cleanup(func() { l.t.Logf("keepalived %s log:\n%s", node, out.String()) })
+	l.t.Cleanup(func() {
+		if l.t.Failed() {
+			l.t.Logf("keepalived %s log:\n%s", node, out.String())
+		}
+	})
 	return cmd, out
 }
 
@@ -240,6 +251,21 @@ type wireEvent struct {
 	auth     string
 }
 
+// analyzeCapture runs the project's analyzer on a capture.
+func analyzeCapture(t testing.TB, path string) *analyze.Analysis {
+	t.Helper()
+	f, err := capture.OpenFile(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	a, err := analyze.Run(f, analyze.Options{File: path})
+	if err != nil {
+		t.Fatalf("analyzing %s: %v", path, err)
+	}
+	return a
+}
+
 // readCapture decodes a capture with the project's own decoder.
 func readCapture(t testing.TB, path string) []wireEvent {
 	t.Helper()
@@ -247,6 +273,7 @@ func readCapture(t testing.TB, path string) []wireEvent {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer f.Close()
 	dec, err := decode.NewDecoder(f.LinkType())
 	if err != nil {
 		t.Fatal(err)
@@ -277,54 +304,40 @@ func readCapture(t testing.TB, path string) []wireEvent {
 	return out
 }
 
-// failoverTiming measures on the wire: from the old master's last advert
-// (its priority-0 advert when it resigned) to the new master's first
-// advert, and from there to the new master's first GARP.
-type failoverTiming struct {
-	takeover, firstGARP time.Duration
-	resigned            bool
-	jitter              time.Duration // largest |period - interval| of the old master's adverts
-}
-
-func measureFailover(t testing.TB, evs []wireEvent, oldMaster, newMaster netip.Addr, vip netip.Addr, newMAC string, interval time.Duration) failoverTiming {
-	t.Helper()
-	var ft failoverTiming
-	var last, prev time.Time
-	i := 0
-	for ; i < len(evs); i++ {
-		e := evs[i]
-		if e.garp {
+// advertJitter is the largest |period - interval| between consecutive
+// non-zero priority adverts of src (the analyzer reports no jitter).
+func advertJitter(evs []wireEvent, src netip.Addr, interval time.Duration) time.Duration {
+	var jit time.Duration
+	var prev time.Time
+	for _, e := range evs {
+		if e.garp || e.src != src {
 			continue
 		}
-		if e.src == oldMaster {
-			if e.prio != 0 && !prev.IsZero() {
-				d := e.t.Sub(prev) - interval
-				ft.jitter = max(ft.jitter, d.Abs())
-			}
-			prev, last = e.t, e.t
-			ft.resigned = e.prio == 0
-			if ft.resigned {
-				i++
-				break
-			}
+		if e.prio == 0 {
+			prev = time.Time{}
+			continue
 		}
-		if e.src == newMaster && e.prio != 0 && !last.IsZero() {
-			break
+		if !prev.IsZero() {
+			jit = max(jit, (e.t.Sub(prev) - interval).Abs())
 		}
+		prev = e.t
 	}
-	for ; i < len(evs); i++ {
-		e := evs[i]
-		if !e.garp && e.src == newMaster && e.prio != 0 {
-			ft.takeover = e.t.Sub(last)
-			for _, g := range evs[i:] {
-				if g.garp && g.src == vip && g.mac == newMAC {
-					ft.firstGARP = g.t.Sub(e.t)
-					break
-				}
-			}
-			return ft
+	return jit
+}
+
+// onlyFailover returns the analyzer's failover of the capture, failing
+// unless there is exactly one and it goes from one address to the other.
+func onlyFailover(t testing.TB, a *analyze.Analysis, from, to netip.Addr) analyze.Failover {
+	t.Helper()
+	if len(a.Failovers) != 1 {
+		for _, f := range a.Failovers {
+			t.Logf("failover %s -> %s cause %s detect %.1f ms", f.From.IP, f.To.IP, f.Cause, f.DetectMS)
 		}
+		t.Fatalf("analyzer found %d failovers; want 1 from %s to %s", len(a.Failovers), from, to)
 	}
-	t.Fatalf("no takeover by %s after %s on the wire", newMaster, oldMaster)
-	return ft
+	f := a.Failovers[0]
+	if f.From.IP != from.String() || f.To.IP != to.String() {
+		t.Fatalf("analyzer: failover %s -> %s; want %s -> %s", f.From.IP, f.To.IP, from, to)
+	}
+	return f
 }

@@ -60,6 +60,7 @@ type vrouter struct {
 	reason  string
 	garps   uint64
 	lastErr string
+	vmac    *vmac // use_vmac: the macvlan the addresses, adverts and GARPs use
 }
 
 // iface is one interface and what is shared on it.
@@ -92,9 +93,6 @@ func New(opts Options) (*Speaker, error) {
 		c := &opts.Routers[i]
 		if err := c.Validate(); err != nil {
 			return nil, err
-		}
-		if c.UseVMAC {
-			return nil, fmt.Errorf("virtual router %s: use_vmac is not supported", c.Name)
 		}
 		key := fmt.Sprintf("%s/%v/%d", c.Interface, c.IPv6(), c.VRID)
 		if other, dup := seen[key]; dup {
@@ -180,6 +178,7 @@ func InNetNS(path string, fn func() error) error {
 
 type rxMsg struct {
 	ifc  *iface
+	vmac *vrouter // set when read from this router's macvlan
 	v6   bool
 	msg  []byte
 	info rxInfo
@@ -208,7 +207,7 @@ func (s *Speaker) Run(ctx context.Context) (err error) {
 	}
 	defer nl.Close()
 
-	h := &runState{s: s, nl: nl}
+	h := &runState{s: s, nl: nl, sysctlOld: map[string]string{}}
 	defer h.close()
 	if err := InNetNS(s.opts.NetNS, h.open); err != nil {
 		return err
@@ -230,16 +229,28 @@ func (s *Speaker) Run(ctx context.Context) (err error) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer h.closeConns()
+	type reader struct {
+		ifc  *iface
+		vmac *vrouter
+		conn advertConn
+		v6   bool
+	}
+	var readers []reader
 	for _, ifc := range h.ifaces {
-		for _, c := range []struct {
-			conn advertConn
-			v6   bool
-		}{{ifc.conn4, false}, {ifc.conn6, true}} {
-			if c.conn == nil {
+		readers = append(readers, reader{ifc: ifc, conn: ifc.conn4}, reader{ifc: ifc, conn: ifc.conn6, v6: true})
+	}
+	for _, vr := range h.routers {
+		if vr.rxOnVMAC() {
+			readers = append(readers, reader{ifc: vr.ifc, vmac: vr, conn: vr.vmac.conn, v6: vr.cfg.IPv6()})
+		}
+	}
+	for _, rd := range readers {
+		{
+			if rd.conn == nil {
 				continue
 			}
 			wg.Add(1)
-			go func(ifc *iface, conn advertConn, v6 bool) {
+			go func(ifc *iface, vm *vrouter, conn advertConn, v6 bool) {
 				defer wg.Done()
 				buf := make([]byte, 1500)
 				for {
@@ -251,12 +262,12 @@ func (s *Speaker) Run(ctx context.Context) (err error) {
 						continue
 					}
 					select {
-					case rx <- rxMsg{ifc: ifc, v6: v6, msg: append([]byte(nil), buf[:n]...), info: info}:
+					case rx <- rxMsg{ifc: ifc, vmac: vm, v6: v6, msg: append([]byte(nil), buf[:n]...), info: info}:
 					case <-ctx.Done():
 						return
 					}
 				}
-			}(ifc, c.conn, c.v6)
+			}(rd.ifc, rd.vmac, rd.conn, rd.v6)
 		}
 	}
 
@@ -324,6 +335,9 @@ type runState struct {
 	ifaces  []*iface
 	routers []*vrouter
 	adv     decode.VRRP
+	// sysctlOld holds the parents' settings a macvlan changed (path ->
+	// value found), restored on exit.
+	sysctlOld map[string]string
 }
 
 // open looks up interfaces and addresses and opens the sockets; it runs in
@@ -415,6 +429,11 @@ func (h *runState) open() error {
 		vr.conn = *conn
 		ifc.routers[routerKey{v6, cfg.VRID}] = vr
 		h.routers = append(h.routers, vr)
+		if cfg.UseVMAC {
+			if err := h.openVMAC(vr); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -434,10 +453,17 @@ func (h *runState) closeConns() {
 			ifc.conn6 = nil
 		}
 	}
+	for _, vr := range h.routers {
+		if vr.vmac != nil && vr.vmac.conn != nil {
+			vr.vmac.conn.Close()
+			vr.vmac.conn = nil
+		}
+	}
 }
 
 func (h *runState) close() {
 	h.closeConns()
+	h.closeVMACs()
 	for _, ifc := range h.ifaces {
 		if ifc.frames != nil {
 			ifc.frames.Close()
@@ -489,9 +515,18 @@ func (h *runState) receive(m rxMsg, now time.Time) {
 		return
 	}
 	vr := m.ifc.routers[routerKey{m.v6, m.msg[1]}]
-	if vr == nil {
+	switch {
+	case m.vmac != nil:
+		// The macvlan also gets the multicast of other routers, which
+		// arrives on the parent as well: only this router's counts here.
+		if vr != m.vmac {
+			return
+		}
+	case vr == nil:
 		m.ifc.discards[DiscardVRID]++
 		return
+	case vr.rxOnVMAC():
+		return // taken from the macvlan, where it arrives too
 	}
 	a, ok := parseAdvert(&h.adv, m.msg, m.info, m.v6)
 	if !ok {
@@ -568,7 +603,11 @@ func (h *runState) sendAdvert(vr *vrouter, prio uint8) {
 	for _, dst := range vr.dsts {
 		b, err := encodeAdvert(&vr.cfg, prio, vr.cfg.Primary, dst)
 		if err == nil {
-			err = vr.conn.WriteAdvert(b, dst)
+			conn := vr.conn
+			if vr.vmac != nil {
+				conn = vr.vmac.conn
+			}
+			err = conn.WriteAdvert(b, dst)
 		}
 		if err != nil {
 			vr.lastErr = err.Error()
@@ -593,12 +632,16 @@ func (h *runState) addVIPs(vr *vrouter) {
 			continue
 		}
 		addr := &netlink.Addr{IPNet: &net.IPNet{IP: ip.AsSlice(), Mask: net.CIDRMask(p.Bits(), ip.BitLen())}}
+		link, name := vr.ifc.link, vr.ifc.name
+		if vr.vmac != nil {
+			link, name = vr.vmac.link, vr.vmac.name
+		}
 		if ip.Is4() {
-			addr.Label = vipLabel(vr.ifc.name, vr.cfg.VRID)
+			addr.Label = vipLabel(name, vr.cfg.VRID)
 		} else {
 			addr.Flags = unix.IFA_F_NODAD
 		}
-		if err := h.nl.AddrAdd(vr.ifc.link, addr); err != nil && !errors.Is(err, unix.EEXIST) {
+		if err := h.nl.AddrAdd(link, addr); err != nil && !errors.Is(err, unix.EEXIST) {
 			vr.lastErr = err.Error()
 			h.s.log.Error("adding virtual address", "router", vr.cfg.Name, "address", p.String(), "interface", vr.ifc.name, "err", err)
 			continue
@@ -614,7 +657,11 @@ func (h *runState) deleteVIPs(vr *vrouter) {
 			continue
 		}
 		addr := &netlink.Addr{IPNet: &net.IPNet{IP: ip.AsSlice(), Mask: net.CIDRMask(p.Bits(), ip.BitLen())}}
-		if err := h.nl.AddrDel(vr.ifc.link, addr); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENODEV) {
+		link := vr.ifc.link
+		if vr.vmac != nil {
+			link = vr.vmac.link
+		}
+		if err := h.nl.AddrDel(link, addr); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENODEV) {
 			vr.lastErr = err.Error()
 			h.s.log.Error("removing virtual address", "router", vr.cfg.Name, "address", p.String(), "interface", vr.ifc.name, "err", err)
 			continue
@@ -635,13 +682,17 @@ func (h *runState) flushGARPs(now time.Time) {
 			}
 			var frame []byte
 			var err error
+			mac, out := ifc.ifi.HardwareAddr, ifc.frames
+			if vr.vmac != nil {
+				mac, out = vr.vmac.ifi.HardwareAddr, vr.vmac.frames
+			}
 			if it.Addr.Is4() {
-				frame, err = garpFrame(ifc.ifi.HardwareAddr, it.Addr)
+				frame, err = garpFrame(mac, it.Addr)
 			} else {
-				frame, err = naFrame(ifc.ifi.HardwareAddr, ifc.linkLocal, it.Addr)
+				frame, err = naFrame(mac, ifc.linkLocal, it.Addr)
 			}
 			if err == nil {
-				err = ifc.frames.WriteFrame(frame)
+				err = out.WriteFrame(frame)
 			}
 			if err != nil {
 				vr.lastErr = err.Error()

@@ -250,14 +250,14 @@ func TestAnalyzeMalformedAdverts(t *testing.T) {
 	if a.Source.DecodeErrors != 2 || len(a.Errors) != 2 || a.Errors[0].Frame != 8 || a.Errors[1].Frame != 9 {
 		t.Fatalf("decode errors %d %+v, want frames 8 and 9", a.Source.DecodeErrors, a.Errors)
 	}
-	if !strings.Contains(a.Errors[0].Error, "address count") {
+	if !strings.HasPrefix(a.Errors[0].Error, "vrrp: address count") {
 		t.Errorf("frame 8 error %q should name the address count", a.Errors[0].Error)
 	}
 	if len(a.Failovers) != 2 || a.Failovers[0].Frame != 43 || a.Failovers[1].Frame != 185 {
 		t.Errorf("failovers %+v: the analysis should go on around the bad frames", a.Failovers)
 	}
 	text := run(t, nil, "analyze", path)
-	for _, want := range []string{"289, 2 decode errors", "DECODE ERRORS (2)", "frame 8: vrrp: address count 40", "frame 9: vrrp:"} {
+	for _, want := range []string{"289, 2 decode errors", "DECODE ERRORS (2)", "vrrp: address count 40 needs", "vrrp: message of 4 bytes"} {
 		if !strings.Contains(text.stdout, want) {
 			t.Errorf("the terminal report lacks %q:\n%s", want, text.stdout)
 		}

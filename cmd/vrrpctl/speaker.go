@@ -165,7 +165,7 @@ func speakerRouters(c *cobra.Command, o *speakerOpts, logger *slog.Logger) ([]vr
 			return nil, err
 		}
 		for _, w := range cfg.Warnings {
-			logger.Warn("keepalived.conf", "file", w.File, "line", w.Line, "msg", w.Msg)
+			logger.Warn(w.String())
 		}
 		return vrrpd.FromKeepalived(cfg)
 	}

@@ -1,0 +1,344 @@
+package vrrpd
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// vrrpctlBin is the vrrpctl binary TestMain builds for the tests that run
+// `vrrpctl speaker` as users do; empty when not root (those tests skip).
+var vrrpctlBin string
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		if os.Geteuid() == 0 {
+			dir, err := os.MkdirTemp("", "vrrpd-bin-")
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+			defer os.RemoveAll(dir)
+			goTool, err := exec.LookPath("go")
+			if err != nil {
+				goTool = "/usr/local/go/bin/go"
+			}
+			bin := filepath.Join(dir, "vrrpctl")
+			if out, err := exec.Command(goTool, "build", "-o", bin, "../cmd/vrrpctl").CombinedOutput(); err != nil {
+				fmt.Fprintf(os.Stderr, "building vrrpctl: %v\n%s", err, out)
+				return 1
+			}
+			vrrpctlBin = bin
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+// speakerProc is `vrrpctl speaker` running as a process.
+type speakerProc struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan error
+}
+
+// startBinary runs vrrpctl with args; in node's namespace through
+// `ip netns exec` when node is not empty.
+func (l *testLab) startBinary(node string, args ...string) *speakerProc {
+	l.t.Helper()
+	if vrrpctlBin == "" {
+		l.t.Skip("needs root (vrrpctl is built by TestMain only then)")
+	}
+	argv := append([]string{vrrpctlBin}, args...)
+	if node != "" {
+		argv = append([]string{"ip", "netns", "exec", l.nodes[node]}, argv...)
+	}
+	cmd, out := l.start("vrrpctl", argv...)
+	p := &speakerProc{cmd: cmd, out: out, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait() }()
+	l.t.Cleanup(func() {
+		if l.t.Failed() {
+			l.t.Logf("vrrpctl %s output:\n%s", strings.Join(args, " "), out.String())
+		}
+	})
+	return p
+}
+
+// wait waits for the process to exit and returns its exit status.
+func (p *speakerProc) wait(t testing.TB, d time.Duration) int {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatalf("vrrpctl: %v", err)
+		}
+		return 0
+	case <-time.After(d):
+		p.cmd.Process.Kill()
+		t.Fatalf("vrrpctl still running after %v\n%s", d, p.out.String())
+		return -1
+	}
+}
+
+// httpGetIn fetches url from inside the namespace at nsPath.
+func httpGetIn(t testing.TB, nsPath, url string) string {
+	t.Helper()
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var c net.Conn
+		err := InNetNS(nsPath, func() error {
+			var err error
+			c, err = (&net.Dialer{}).DialContext(ctx, network, addr)
+			return err
+		})
+		return c, err
+	}}
+	defer tr.CloseIdleConnections()
+	cl := &http.Client{Transport: tr, Timeout: 5 * time.Second}
+	resp, err := cl.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s %v", url, resp.Status, err)
+	}
+	return string(body)
+}
+
+// wantMetrics are the metric families /metrics serves: keepalived-exporter's
+// names, so that dashboards built for keepalived work unchanged, and the
+// speaker's own discard counters.
+var wantMetrics = []string{
+	"keepalived_address_list_errors_total",
+	"keepalived_advertisements_interval_errors_total",
+	"keepalived_advertisements_received_total",
+	"keepalived_advertisements_sent_total",
+	"keepalived_authentication_failure_total",
+	"keepalived_authentication_mismatch_total",
+	"keepalived_become_master_total",
+	"keepalived_gratuitous_arp_sent_total",
+	"keepalived_invalid_type_received_total",
+	"keepalived_ip_ttl_errors_total",
+	"keepalived_packet_length_errors_total",
+	"keepalived_priority_zero_received_total",
+	"keepalived_priority_zero_sent_total",
+	"keepalived_release_master_total",
+	"keepalived_vrrp_state",
+	"vrrpctl_speaker_discards_total",
+	"vrrpctl_speaker_interface_discards_total",
+}
+
+// metricFamilies returns the families of an exposition with their types,
+// and the samples by series (name{labels}).
+func metricFamilies(t testing.TB, text string) (types map[string]string, samples map[string]string) {
+	t.Helper()
+	types, samples = map[string]string{}, map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(text))
+	for sc.Scan() {
+		line := sc.Text()
+		if rest, ok := strings.CutPrefix(line, "# TYPE "); ok {
+			f := strings.Fields(rest)
+			types[f[0]] = f[1]
+			continue
+		}
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			t.Fatalf("metrics line %q", line)
+		}
+		samples[line[:i]] = line[i+1:]
+	}
+	return types, samples
+}
+
+func checkMetrics(t testing.TB, text, iname string, wantState int) {
+	t.Helper()
+	types, samples := metricFamilies(t, text)
+	var names []string
+	for n := range types {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if !slices.Equal(names, wantMetrics) {
+		t.Errorf("metric families:\n%s\nwant:\n%s", strings.Join(names, "\n"), strings.Join(wantMetrics, "\n"))
+	}
+	for n, typ := range types {
+		if want := map[bool]string{true: "counter", false: "gauge"}[strings.HasSuffix(n, "_total")]; typ != want {
+			t.Errorf("%s is a %s; want %s", n, typ, want)
+		}
+	}
+	lbl := fmt.Sprintf(`iname=%q,intf="eth1",vrid="51"`, iname)
+	series := map[string]string{
+		fmt.Sprintf(`keepalived_vrrp_state{%s,ip_address="192.168.33.100/24"}`, lbl): fmt.Sprint(wantState),
+		fmt.Sprintf(`keepalived_become_master_total{%s}`, lbl):                       "1",
+		fmt.Sprintf(`vrrpctl_speaker_discards_total{%s,reason="ttl"}`, lbl):          "0",
+		`vrrpctl_speaker_interface_discards_total{intf="eth1",reason="vrid"}`:        "0",
+	}
+	for s, want := range series {
+		if got, ok := samples[s]; !ok || got != want {
+			t.Errorf("%s = %q (present %v); want %s\n%s", s, got, ok, want, text)
+		}
+	}
+	if v, ok := samples[fmt.Sprintf(`keepalived_advertisements_sent_total{%s}`, lbl)]; !ok || v == "0" {
+		t.Errorf("keepalived_advertisements_sent_total of a master = %q", v)
+	}
+}
+
+// addrState is everything a failed start must leave alone: addresses and
+// links of the node.
+func (l *testLab) addrState(node string) string {
+	return run(l.t, "ip", "-n", l.nodes[node], "-o", "addr", "show") + run(l.t, "ip", "-n", l.nodes[node], "-o", "link", "show")
+}
+
+// TestBinaryFlags runs `vrrpctl speaker` with flags from the host's
+// namespace (--netns): it becomes master with the VIP, `--status` in the
+// namespace prints its state, /metrics serves the exact metric families,
+// and on SIGTERM it sends a priority-0 advert, removes the VIP and exits 0.
+func TestBinaryFlags(t *testing.T) {
+	l := newLab(t, "a", "c")
+	p := l.startBinary("", "speaker", "--netns", l.nsPath("a"), "--interface", "eth1", "--vrid", "51",
+		"--priority", "200", "--vip", "192.168.33.100/24", "--vrrp-version", "3", "--advert-int", "100ms",
+		"--listen", "127.0.0.1:9650")
+	waitFor(t, 5*time.Second, "the VIP on a", func() bool { return l.hasVIP("a", testVIP) })
+
+	out := run(t, "ip", "netns", "exec", l.nodes["a"], vrrpctlBin, "speaker", "--status", "--listen", "127.0.0.1:9650")
+	var st Status
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("--status output: %v\n%s", err, out)
+	}
+	if !st.Running || len(st.Routers) != 1 {
+		t.Fatalf("--status: running %v, %d routers", st.Running, len(st.Routers))
+	}
+	r := st.Routers[0]
+	if r.Name != "VR_eth1_51" || r.State != "MASTER" || r.Priority != 200 || r.Version != 3 ||
+		r.AdvertIntervalMS != 100 || r.Primary != l.addrs["a"].String() || !slices.Equal(r.VIPs, []string{"192.168.33.100/24"}) {
+		t.Errorf("--status: %+v", r)
+	}
+	checkMetrics(t, httpGetIn(t, l.nsPath("a"), "http://127.0.0.1:9650/metrics"), "VR_eth1_51", 2)
+
+	stopCap := l.capture("c")
+	time.Sleep(300 * time.Millisecond)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t, 5*time.Second); code != 0 {
+		t.Errorf("exit status %d after SIGTERM; want 0\n%s", code, p.out.String())
+	}
+	if l.hasVIP("a", testVIP) {
+		t.Error("VIP left on a after SIGTERM")
+	}
+	time.Sleep(100 * time.Millisecond)
+	evs := readCapture(t, stopCap())
+	var last *wireEvent
+	for i := range evs {
+		if !evs[i].garp && evs[i].src == l.addrs["a"] {
+			last = &evs[i]
+		}
+	}
+	if last == nil || last.prio != 0 {
+		t.Errorf("last advert of a after SIGTERM: %+v; want priority 0", last)
+	}
+	if _, err := exec.Command("ip", "netns", "exec", l.nodes["a"], vrrpctlBin, "speaker", "--status", "--listen", "127.0.0.1:9650").Output(); err == nil {
+		t.Error("--status succeeded after the speaker stopped")
+	}
+}
+
+const binaryConf = `global_defs {
+    router_id bin
+}
+vrrp_instance VI_BIN {
+    state BACKUP
+    interface eth1
+    virtual_router_id 51
+    priority 150
+    advert_int 0.1
+    version 3
+    %s
+    virtual_ipaddress {
+        192.168.33.100/24 %s
+    }
+}
+`
+
+// TestBinaryKeepalivedConf runs `vrrpctl speaker -f keepalived.conf` inside
+// a namespace: an unknown keyword is reported with its file and line and
+// the speaker runs anyway, with the instance's name in status and metrics.
+func TestBinaryKeepalivedConf(t *testing.T) {
+	l := newLab(t, "a")
+	conf := filepath.Join(l.dir, "keepalived.conf")
+	os.WriteFile(conf, []byte(fmt.Sprintf(binaryConf, "frobnicate 7", "")), 0o644)
+	p := l.startBinary("a", "speaker", "-f", conf, "--listen", "127.0.0.1:9651")
+	waitFor(t, 5*time.Second, "the VIP on a", func() bool { return l.hasVIP("a", testVIP) })
+	if want := conf + `:11: unknown keyword \"frobnicate\" ignored`; !strings.Contains(p.out.String(), want) {
+		t.Errorf("no warning %q in:\n%s", want, p.out.String())
+	}
+	out := run(t, "ip", "netns", "exec", l.nodes["a"], vrrpctlBin, "speaker", "--status", "--listen", "127.0.0.1:9651")
+	var st Status
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("--status output: %v\n%s", err, out)
+	}
+	if len(st.Routers) != 1 || st.Routers[0].Name != "VI_BIN" || st.Routers[0].State != "MASTER" ||
+		st.Routers[0].Priority != 150 || st.Routers[0].AdvertIntervalMS != 100 {
+		t.Errorf("--status: %+v", st.Routers)
+	}
+	checkMetrics(t, httpGetIn(t, l.nsPath("a"), "http://127.0.0.1:9651/metrics"), "VI_BIN", 2)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t, 5*time.Second); code != 0 {
+		t.Errorf("exit status %d after SIGTERM; want 0", code)
+	}
+	if l.hasVIP("a", testVIP) {
+		t.Error("VIP left on a after SIGTERM")
+	}
+}
+
+// TestBinaryBrokenConfig: a configuration keepalived would refuse, or one
+// this speaker cannot honour, makes `vrrpctl speaker -f` exit 3 with
+// `file:line: keyword: message` before it changes anything in the
+// namespace.
+func TestBinaryBrokenConfig(t *testing.T) {
+	l := newLab(t, "a")
+	cases := []struct {
+		name, line, vip, want string
+	}{
+		{"vrid out of range", "virtual_router_id 300", "", `:11: virtual_router_id: 300 is out of range 1-255`},
+		{"address on another interface", "", "dev eth0", `:13: virtual_ipaddress 192.168.33.100/24 on eth0: only addresses on the instance's interface eth1 are supported`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			conf := filepath.Join(l.dir, strings.ReplaceAll(c.name, " ", "-")+".conf")
+			os.WriteFile(conf, []byte(fmt.Sprintf(binaryConf, c.line, c.vip)), 0o644)
+			before := l.addrState("a")
+			p := l.startBinary("a", "speaker", "-f", conf, "--listen", "")
+			if code := p.wait(t, 5*time.Second); code != 3 {
+				t.Errorf("exit status %d; want 3", code)
+			}
+			re := regexp.MustCompile(`(?m)^vrrpctl: ` + regexp.QuoteMeta(conf+c.want))
+			if !re.MatchString(p.out.String()) {
+				t.Errorf("output does not match %s:\n%s", re, p.out.String())
+			}
+			if after := l.addrState("a"); after != before {
+				t.Errorf("namespace changed by a refused configuration:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+		})
+	}
+}
