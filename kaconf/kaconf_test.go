@@ -378,3 +378,34 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// The lower-priority GARP burst follows the global master delay and repeat
+// unless set; an instance's own garp_master_delay does not move it. As
+// keepalived 2.2.7 resolves it (keepalived -d).
+func TestLowerPrioGARPDefaults(t *testing.T) {
+	cfg, err := Parse("k.conf", strings.NewReader(`global_defs {
+   vrrp_garp_master_delay 3
+   vrrp_garp_lower_prio_repeat 7
+}
+vrrp_instance VI_1 {
+    interface eth1
+    virtual_router_id 51
+    garp_master_delay 4
+    garp_master_repeat 6
+    virtual_ipaddress {
+        192.168.33.100/24
+    }
+}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := cfg.Global.GARP
+	if g.LowerPrioDelay != 3*time.Second || g.LowerPrioRepeat != 7 || g.MasterRepeat != 5 {
+		t.Errorf("global GARP %+v, want lower-priority delay 3 s (the master delay), repeat 7", g)
+	}
+	in := cfg.Instances[0].GARP
+	if in.MasterDelay != 4*time.Second || in.MasterRepeat != 6 || in.LowerPrioDelay != 3*time.Second || in.LowerPrioRepeat != 7 {
+		t.Errorf("instance GARP %+v, want delay 4 s, repeat 6, lower-priority 3 s and 7", in)
+	}
+}

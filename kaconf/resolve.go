@@ -6,6 +6,14 @@ import "time"
 // and checks what keepalived checks once the whole file is read
 // (vrrp_complete_instance in keepalived/vrrp/vrrp.c).
 func (p *parser) resolve() {
+	// The lower-priority GARP burst defaults to the master's delay and
+	// repeat (keepalived.conf(5); keepalived 2.2.7 -d shows it).
+	if !p.globalSet["vrrp_garp_lower_prio_delay"] {
+		p.cfg.Global.GARP.LowerPrioDelay = p.cfg.Global.GARP.MasterDelay
+	}
+	if !p.globalSet["vrrp_garp_lower_prio_repeat"] {
+		p.cfg.Global.GARP.LowerPrioRepeat = p.cfg.Global.GARP.MasterRepeat
+	}
 	g := p.cfg.Global
 	type vrKey struct {
 		iface string
