@@ -1,0 +1,53 @@
+package vrrpd
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/vrrpctl/vrrpctl/decode"
+)
+
+// FuzzReceive drives the receive path (the message as the raw socket hands it
+// over, parsed by the project's codec, then the state machine) with arbitrary
+// bytes. It must never panic, and a message the RFC says to discard (TTL other
+// than 255, or a checksum that does not verify) must never change the state.
+func FuzzReceive(f *testing.F) {
+	seed := func(version int, prio uint8) []byte {
+		cfg := RouterConfig{Name: "seed", Interface: "eth1", VRID: 51, Priority: prio, Version: version,
+			AdvertInterval: time.Second, VIPs: []netip.Prefix{netip.MustParsePrefix("192.168.33.100/24")},
+			Primary: netip.MustParseAddr("192.168.33.102")}
+		b, err := encodeAdvert(&cfg, prio, cfg.Primary, Group4)
+		if err != nil {
+			f.Fatal(err)
+		}
+		return b
+	}
+	for _, s := range [][]byte{seed(2, 100), seed(2, 0), seed(3, 200), seed(3, 0), seed(2, 255)} {
+		f.Add(s, uint8(255))
+		f.Add(s, uint8(64))
+	}
+	src := netip.MustParseAddr("192.168.33.102")
+	f.Fuzz(func(t *testing.T, msg []byte, ttl uint8) {
+		for _, version := range []int{2, 3} {
+			r, err := NewRouter(RouterConfig{Name: "fuzz", Interface: "eth1", VRID: 51, Priority: 100, Version: version,
+				AdvertInterval: time.Second, VIPs: []netip.Prefix{netip.MustParsePrefix("192.168.33.100/24")},
+				Primary: netip.MustParseAddr("192.168.33.101")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := time.Unix(1700000000, 0)
+			r.Handle(now, Event{Kind: EventStartup})
+			before := r.State()
+			var v decode.VRRP
+			a, ok := parseAdvert(&v, msg, rxInfo{Src: src, Dst: Group4, TTL: int(ttl)}, false)
+			if !ok {
+				continue
+			}
+			r.Handle(now.Add(10*time.Millisecond), Event{Kind: EventAdvert, Advert: a})
+			if (ttl != 255 || a.BadChecksum) && r.State() != before {
+				t.Fatalf("VRRPv%d: a message with TTL %d (bad checksum %v) moved the router from %v to %v", version, ttl, a.BadChecksum, before, r.State())
+			}
+		}
+	})
+}
