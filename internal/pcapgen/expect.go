@@ -7,28 +7,6 @@ import (
 	"time"
 )
 
-// Finding codes the scenarios speak of. They are the analyzer's codes,
-// repeated here so that this package does not import the analyzer.
-const (
-	CodeStaleARP         = "stale-arp"
-	CodeNoGARP           = "no-garp"
-	CodeGARPInterval     = "garp-interval"
-	CodeSplitBrain       = "split-brain"
-	CodeIntervalMismatch = "interval-mismatch"
-	CodeAuthMismatch     = "auth-mismatch"
-	CodeVersionMismatch  = "version-mismatch"
-	CodeVIPMismatch      = "vip-mismatch"
-	CodeEqualPriority    = "equal-priority"
-	CodeTTL              = "ttl"
-	CodeChecksum         = "checksum"
-	CodeAdvertGap        = "advert-gap"
-	CodeFlapping         = "flapping"
-	CodeNoBackup         = "no-backup"
-	CodeVIPUnanswered    = "vip-unanswered"
-	CodeResign           = "resign"
-	CodeSlowFailover     = "slow-failover"
-)
-
 // Failover causes.
 const (
 	CauseResign     = "resign"

@@ -2,6 +2,7 @@ package pcapgen
 
 import (
 	"fmt"
+	"github.com/vrrpctl/vrrpctl/analyze"
 	"hash/fnv"
 	"net/netip"
 	"slices"
@@ -52,9 +53,9 @@ func Get(name string) (Scenario, bool) {
 }
 
 // The codes a healthy keepalived pair must not raise.
-var warnings = []string{CodeStaleARP, CodeNoGARP, CodeGARPInterval, CodeSplitBrain, CodeIntervalMismatch,
-	CodeAuthMismatch, CodeVersionMismatch, CodeVIPMismatch, CodeEqualPriority, CodeTTL, CodeChecksum,
-	CodeAdvertGap, CodeFlapping, CodeNoBackup, CodeVIPUnanswered, CodeSlowFailover}
+var warnings = []string{analyze.CodeStaleARP, analyze.CodeNoGARP, analyze.CodeGARPInterval, analyze.CodeSplitBrain, analyze.CodeIntervalMismatch,
+	analyze.CodeAuthMismatch, analyze.CodeVersionMismatch, analyze.CodeVIPMismatch, analyze.CodeEqualPriority, analyze.CodeTTL, analyze.CodeChecksum,
+	analyze.CodeAdvertGap, analyze.CodeFlapping, analyze.CodeNoBackup, analyze.CodeVIPUnanswered, analyze.CodeSlowFailover}
 
 // except returns warnings without the given codes.
 func except(codes ...string) []string {
@@ -80,25 +81,25 @@ var all = []Scenario{
 		preempt},
 	{"client-ignores-garp", "healthy-v2 with a client that ignores gratuitous ARP (an appliance with a fixed 20 s ARP timeout). After the failover nat2 sends its GARPs but the client keeps sending echo requests to nat1's MAC, unanswered, until its entry times out; then it ARPs and follows nat2. stale-arp (the GARPs were on the wire), no no-garp.",
 		func(seed uint64) (*Writer, Expect) {
-			return healthy(pairOpts{seed: seed, client: StaticClient, end: 32 * time.Second, must: []string{CodeStaleARP}})
+			return healthy(pairOpts{seed: seed, client: StaticClient, end: 32 * time.Second, must: []string{analyze.CodeStaleARP}})
 		}},
 	{"no-garp", "healthy-v2, but nat2 sends no GARP on becoming master (GARPs filtered on the way). The Linux client's entry for the VIP stays on nat1's MAC: it keeps pinging nat1 unanswered until the entry's reachable time runs out, probes nat1's MAC three times by unicast ARP, fails, and resolves the VIP again by broadcast: nat2 answers. no-garp and stale-arp.",
 		func(seed uint64) (*Writer, Expect) {
-			return healthy(pairOpts{seed: seed, noGARP: true, reachable: 17 * time.Second, end: 36 * time.Second, must: []string{CodeNoGARP, CodeStaleARP}})
+			return healthy(pairOpts{seed: seed, noGARP: true, reachable: 17 * time.Second, end: 36 * time.Second, must: []string{analyze.CodeNoGARP, analyze.CodeStaleARP}})
 		}},
 	{"split-brain", "As testdata/split-brain.pcap: nat1 is master; from about 8.6 s nat2 drops incoming VRRP, so at about 12.6 s it becomes master too (priority 10) and both advertise for about 5 s. nat1 answers every lower-priority advert with an advert and 5 GARPs; the client's ARP entry flips between the two MACs. Then nat2 hears nat1 again and falls back silently.",
 		splitBrain},
 	{"interval-mismatch", "nat1 advertises every 1 s, nat2 is configured with advert_int 2. In VRRPv2 a backup discards adverts with another interval (RFC 3768 7.1), so nat2 never hears nat1 and becomes master after its own Master_Down_Interval (6.96 s); nat1 discards nat2's adverts as well: both stay master until the end. interval-mismatch and split-brain.",
 		func(seed uint64) (*Writer, Expect) {
-			return mismatch(seed, func(r *Router) { r.Interval = 2 * time.Second }, CodeIntervalMismatch, false)
+			return mismatch(seed, func(r *Router) { r.Interval = 2 * time.Second }, analyze.CodeIntervalMismatch, false)
 		}},
 	{"auth-mismatch", "nat1 uses auth_type PASS with \"secret1\", nat2 \"secret2\": each discards the other's adverts, so nat2 becomes master too and both advertise until the end. auth-mismatch and split-brain.",
 		func(seed uint64) (*Writer, Expect) {
-			return mismatch(seed, func(r *Router) { r.Auth = "pass:secret2" }, CodeAuthMismatch, false, func(r *Router) { r.Auth = "pass:secret1" })
+			return mismatch(seed, func(r *Router) { r.Auth = "pass:secret2" }, analyze.CodeAuthMismatch, false, func(r *Router) { r.Auth = "pass:secret1" })
 		}},
 	{"version-mismatch", "nat1 speaks VRRPv2, nat2 VRRPv3 (1 s = 100 cs): each discards the other's adverts, so both are master. version-mismatch and split-brain.",
 		func(seed uint64) (*Writer, Expect) {
-			return mismatch(seed, func(r *Router) { r.Version = 3 }, CodeVersionMismatch, false)
+			return mismatch(seed, func(r *Router) { r.Version = 3 }, analyze.CodeVersionMismatch, false)
 		}},
 	{"vip-mismatch", "nat2's virtual_ipaddress lists 192.168.33.100 and 192.168.33.200, nat1's only 192.168.33.100. With vrrp_skip_check_adv_addr (as in the reference configuration) nat2 still accepts nat1's adverts and stays backup; when nat1 resigns, nat2 takes over and announces both addresses. vip-mismatch, no split brain.",
 		vipMismatch},
@@ -106,11 +107,11 @@ var all = []Scenario{
 		equalPriority},
 	{"ttl", "nat1's adverts leave with TTL 64 (sent through a routing hop). nat2 must discard them (RFC 3768 7.1), so it becomes master too after its Master_Down_Interval: ttl and split-brain.",
 		func(seed uint64) (*Writer, Expect) {
-			return mismatch(seed, nil, CodeTTL, true, func(r *Router) { r.TTL = 64 })
+			return mismatch(seed, nil, analyze.CodeTTL, true, func(r *Router) { r.TTL = 64 })
 		}},
 	{"checksum", "nat1's adverts carry a checksum that does not verify (a NIC offload bug). nat2 discards them and becomes master too: checksum and split-brain.",
 		func(seed uint64) (*Writer, Expect) {
-			return mismatch(seed, nil, CodeChecksum, true, func(r *Router) { r.BadChecksum = true })
+			return mismatch(seed, nil, analyze.CodeChecksum, true, func(r *Router) { r.BadChecksum = true })
 		}},
 	{"advert-gap", "nat1 is master; at about 10 s its keepalived is blocked for 2.5 s and sends no advert, then resumes. nat2 (priority 10) waits Master_Down_Interval 3.96 s, so it does not take over: no failover, but advert-gap.",
 		advertGap},
@@ -124,11 +125,11 @@ var all = []Scenario{
 		func(seed uint64) (*Writer, Expect) {
 			return healthy(pairOpts{seed: seed, nat2: func(r *Router) {
 				r.GARPRepeat, r.GARPInterval, r.GARPDelay = 300, 20*time.Millisecond, -1
-			}, must: []string{CodeGARPInterval}})
+			}, must: []string{analyze.CodeGARPInterval}})
 		}},
 	{"garp-short-burst", "healthy-v2, but nat2 sends a single GARP on becoming master and a single one 5 s later, where keepalived's default is a burst of 5. garp-interval.",
 		func(seed uint64) (*Writer, Expect) {
-			return healthy(pairOpts{seed: seed, nat2: func(r *Router) { r.GARPRepeat = 1 }, must: []string{CodeGARPInterval}})
+			return healthy(pairOpts{seed: seed, nat2: func(r *Router) { r.GARPRepeat = 1 }, must: []string{analyze.CodeGARPInterval}})
 		}},
 	{"vlan", "Captured on a trunk (frames padded to 60 bytes): the healthy-v2 pair and client on VLAN 10, and another pair with the same VRID 51 (10.20.0.11 priority 150, 10.20.0.12 priority 50, VIP 10.20.0.1) on VLAN 20, whose master keeps the VIP. Two groups; one failover (resign) on VLAN 10; no split brain and no VIP mismatch across VLANs.",
 		vlanScenario},
@@ -142,7 +143,7 @@ var all = []Scenario{
 		func(seed uint64) (*Writer, Expect) { return healthy(pairOpts{seed: seed, link: LinuxSLL2}) }},
 	{"sll-ignores-garp", "client-ignores-garp captured as SLL: the client's echo requests to the old master cannot be told apart from those to the new one, so stale-arp must not be concluded.",
 		func(seed uint64) (*Writer, Expect) {
-			return healthy(pairOpts{seed: seed, link: LinuxSLL, client: StaticClient, end: 32 * time.Second, mustNot: []string{CodeStaleARP}, notQuiet: true})
+			return healthy(pairOpts{seed: seed, link: LinuxSLL, client: StaticClient, end: 32 * time.Second, mustNot: []string{analyze.CodeStaleARP}, notQuiet: true})
 		}},
 	{"ipv6-v3", "A VRRPv3 pair over IPv6 (adverts to ff02::12, hop limit 255, VIPs fe80::1 and 2001:db8:33::100). nat1 resigns at about 9 s; nat2 takes over after Skew_Time and announces both VIPs with unsolicited neighbour advertisements (5 each, and 5 more 5 s later: the IPv6 counterpart of the GARP bursts). No client traffic. Failover cause resign in an ipv6 group, no warnings.",
 		ipv6V3},
@@ -249,7 +250,7 @@ func healthy(o pairOpts) (*Writer, Expect) {
 	w.Client(Traffic{Client: l.here, VIP: l.vip, From: 6*time.Second + 900*time.Millisecond, To: end,
 		Model: o.client, Reachable: o.reachable})
 	e := Expect{
-		Must:           append([]string{CodeResign}, o.must...),
+		Must:           append([]string{analyze.CodeResign}, o.must...),
 		Quiet:          !o.notQuiet,
 		Groups:         []ExpectGroup{l.group(l.nat2.addr(), l.nat1, l.nat2)},
 		CheckFailovers: true,
@@ -277,7 +278,7 @@ func healthyV3(seed uint64) (*Writer, Expect) {
 	w.Client(Traffic{Client: l.here, VIP: l.vip, From: 6*time.Second + 900*time.Millisecond, To: end})
 	return w, Expect{
 		// A link cut is not a graceful handover: no resign either.
-		Must: nil, MustNot: append(slices.Clone(warnings), CodeResign), Quiet: true,
+		Must: nil, MustNot: append(slices.Clone(warnings), analyze.CodeResign), Quiet: true,
 		Groups:         []ExpectGroup{l.group(l.nat2.addr(), l.nat1, l.nat2)},
 		CheckFailovers: true,
 		Failovers:      []ExpectFailover{w.failover(l.nat1, t1.Last(), t2, CauseMasterDown, end, []*Host{l.here}, []netip.Addr{l.vip})},
@@ -297,7 +298,7 @@ func slowFailover(seed uint64) (*Writer, Expect) {
 	t2 := w.Master(l.nat2, t1.Last()+mdi+2500*time.Millisecond+w.Jitter(0, 2*time.Millisecond), end)
 	w.Client(Traffic{Client: l.here, VIP: l.vip, From: 6*time.Second + 900*time.Millisecond, To: end})
 	return w, Expect{
-		Must: []string{CodeSlowFailover}, MustNot: except(CodeSlowFailover), Quiet: true,
+		Must: []string{analyze.CodeSlowFailover}, MustNot: except(analyze.CodeSlowFailover), Quiet: true,
 		Groups:         []ExpectGroup{l.group(l.nat2.addr(), l.nat1, l.nat2)},
 		CheckFailovers: true,
 		Failovers:      []ExpectFailover{w.failover(l.nat1, t1.Last(), t2, CauseMasterDown, end, []*Host{l.here}, []netip.Addr{l.vip})},
@@ -320,7 +321,7 @@ func preempt(seed uint64) (*Writer, Expect) {
 	w.Client(Traffic{Client: l.here, VIP: l.vip, From: 6*time.Second + 900*time.Millisecond, To: end})
 	cl, vips := []*Host{l.here}, []netip.Addr{l.vip}
 	return w, Expect{
-		Must: []string{CodeResign}, MustNot: warnings, Quiet: true,
+		Must: []string{analyze.CodeResign}, MustNot: warnings, Quiet: true,
 		Groups:         []ExpectGroup{l.group(l.nat1.addr(), l.nat1, l.nat2)},
 		CheckFailovers: true,
 		Failovers: []ExpectFailover{
@@ -351,8 +352,8 @@ func splitBrain(seed uint64) (*Writer, Expect) {
 	answerLower(w, l.nat1, t2, l.vip)
 	w.Client(Traffic{Client: l.here, VIP: l.vip, From: 6*time.Second + 880*time.Millisecond, To: end})
 	return w, Expect{
-		Must:    []string{CodeSplitBrain},
-		MustNot: except(CodeSplitBrain, CodeStaleARP, CodeGARPInterval, CodeFlapping),
+		Must:    []string{analyze.CodeSplitBrain},
+		MustNot: except(analyze.CodeSplitBrain, analyze.CodeStaleARP, analyze.CodeGARPInterval, analyze.CodeFlapping),
 		Groups:  []ExpectGroup{l.group(l.nat1.addr(), l.nat1, l.nat2)},
 	}
 }
@@ -383,8 +384,8 @@ func mismatch(seed uint64, set2 func(*Router), code string, hears bool, set1 ...
 	}
 	w.Client(Traffic{Client: l.here, VIP: l.vip, From: 6*time.Second + 880*time.Millisecond, To: end})
 	return w, Expect{
-		Must:    []string{code, CodeSplitBrain},
-		MustNot: except(code, CodeSplitBrain, CodeStaleARP, CodeGARPInterval, CodeFlapping),
+		Must:    []string{code, analyze.CodeSplitBrain},
+		MustNot: except(code, analyze.CodeSplitBrain, analyze.CodeStaleARP, analyze.CodeGARPInterval, analyze.CodeFlapping),
 		Groups:  []ExpectGroup{l.group("", l.nat1, l.nat2)},
 	}
 }
@@ -413,7 +414,7 @@ func vipMismatch(seed uint64) (*Writer, Expect) {
 	t2 := w.Master(l.nat2, w.takeover(l.nat2, time.Second, stop), end)
 	w.Client(Traffic{Client: l.here, VIP: l.vip, From: 6*time.Second + 900*time.Millisecond, To: end})
 	return w, Expect{
-		Must: []string{CodeVIPMismatch, CodeResign}, MustNot: except(CodeVIPMismatch), Quiet: true,
+		Must: []string{analyze.CodeVIPMismatch, analyze.CodeResign}, MustNot: except(analyze.CodeVIPMismatch), Quiet: true,
 		Groups:         []ExpectGroup{l.group(l.nat2.addr(), l.nat1, l.nat2)},
 		CheckFailovers: true,
 		Failovers:      []ExpectFailover{w.failover(l.nat1, stop, t2, CauseResign, end, []*Host{l.here}, []netip.Addr{l.vip})},
@@ -435,7 +436,7 @@ func equalPriority(seed uint64) (*Writer, Expect) {
 	w.Start(l.nat1, 14*time.Second+w.Jitter(0, 30*time.Millisecond)) // stays backup: no failback
 	w.Client(Traffic{Client: l.here, VIP: l.vip, From: 6*time.Second + 900*time.Millisecond, To: end})
 	return w, Expect{
-		Must: []string{CodeEqualPriority, CodeResign}, MustNot: except(CodeEqualPriority), Quiet: true,
+		Must: []string{analyze.CodeEqualPriority, analyze.CodeResign}, MustNot: except(analyze.CodeEqualPriority), Quiet: true,
 		Groups:         []ExpectGroup{l.group(l.nat2.addr(), l.nat1, l.nat2)},
 		CheckFailovers: true,
 		Failovers:      []ExpectFailover{w.failover(l.nat1, stop, t2, CauseResign, end, []*Host{l.here}, []netip.Addr{l.vip})},
@@ -451,7 +452,7 @@ func advertGap(seed uint64) (*Writer, Expect) {
 	w.Master(l.nat1, up, end, Pause(up+6*time.Second+200*time.Millisecond, 2*time.Second+300*time.Millisecond))
 	w.Client(Traffic{Client: l.here, VIP: l.vip, From: 6*time.Second + 900*time.Millisecond, To: end})
 	return w, Expect{
-		Must: []string{CodeAdvertGap}, MustNot: except(CodeAdvertGap), Quiet: true,
+		Must: []string{analyze.CodeAdvertGap}, MustNot: except(analyze.CodeAdvertGap), Quiet: true,
 		Groups:         []ExpectGroup{l.group(l.nat1.addr(), l.nat1)},
 		CheckFailovers: true,
 	}
@@ -488,7 +489,7 @@ func flapping(seed uint64) (*Writer, Expect) {
 	changes[len(changes)-1].term = last
 	w.Client(Traffic{Client: l.here, VIP: l.vip, From: 6*time.Second + 900*time.Millisecond, To: end})
 	e := Expect{
-		Must: []string{CodeFlapping, CodeResign}, MustNot: except(CodeFlapping),
+		Must: []string{analyze.CodeFlapping, analyze.CodeResign}, MustNot: except(analyze.CodeFlapping),
 		Groups:         []ExpectGroup{l.group(l.nat1.addr(), l.nat1, l.nat2)},
 		CheckFailovers: true,
 	}
@@ -511,7 +512,7 @@ func noBackup(seed uint64) (*Writer, Expect) {
 	w.Master(l.nat1, up, end)
 	w.Client(Traffic{Client: l.here, VIP: l.vip, From: 6*time.Second + 900*time.Millisecond, To: end})
 	return w, Expect{
-		Must: []string{CodeNoBackup}, MustNot: except(CodeNoBackup), Quiet: true,
+		Must: []string{analyze.CodeNoBackup}, MustNot: except(analyze.CodeNoBackup), Quiet: true,
 		Groups:         []ExpectGroup{l.group(l.nat1.addr(), l.nat1)},
 		CheckFailovers: true,
 	}
@@ -527,7 +528,7 @@ func strictDrop(seed uint64) (*Writer, Expect) {
 	w.Client(Traffic{Client: l.here, VIP: l.vip, From: 6*time.Second + 900*time.Millisecond, To: end,
 		Connects: []time.Duration{8*time.Second + 100*time.Millisecond, 16*time.Second + 500*time.Millisecond}})
 	return w, Expect{
-		Must: []string{CodeVIPUnanswered}, MustNot: except(CodeVIPUnanswered), Quiet: true,
+		Must: []string{analyze.CodeVIPUnanswered}, MustNot: except(analyze.CodeVIPUnanswered), Quiet: true,
 		Groups:         []ExpectGroup{l.group(l.nat1.addr(), l.nat1)},
 		CheckFailovers: true,
 	}
@@ -564,7 +565,7 @@ func ipv6V3(seed uint64) (*Writer, Expect) {
 	w.Stop(l.nat1, stop, true)
 	t2 := w.Master(l.nat2, w.takeover(l.nat2, time.Second, stop), end)
 	return w, Expect{
-		Must: []string{CodeResign}, MustNot: warnings, Quiet: true,
+		Must: []string{analyze.CodeResign}, MustNot: warnings, Quiet: true,
 		Groups:         []ExpectGroup{l.group(l.nat2.addr(), l.nat1, l.nat2)},
 		CheckFailovers: true,
 		Failovers:      []ExpectFailover{w.failover(l.nat1, stop, t2, CauseResign, end, nil, nil)},

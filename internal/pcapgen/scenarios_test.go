@@ -2,6 +2,7 @@ package pcapgen
 
 import (
 	"bytes"
+	"github.com/vrrpctl/vrrpctl/analyze"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -104,7 +105,7 @@ type groupKey struct {
 // TestExpectFollowsFromFrames checks each Expect against the frames, read
 // back independently of how the scenario built them.
 func TestExpectFollowsFromFrames(t *testing.T) {
-	known := append(slices.Clone(warnings), CodeResign)
+	known := append(slices.Clone(warnings), analyze.CodeResign)
 	for _, s := range Scenarios() {
 		t.Run(s.Name, func(t *testing.T) {
 			w, e := s.Build()
@@ -164,7 +165,7 @@ func TestExpectFollowsFromFrames(t *testing.T) {
 				where := "failover " + strconv.Itoa(i+1)
 				switch fo.Cause {
 				case CauseResign, CauseMasterDown:
-					if slices.Contains(e.Must, CodeSlowFailover) {
+					if slices.Contains(e.Must, analyze.CodeSlowFailover) {
 						// The story is a backup that takes over late.
 						if fo.DetectMS < fo.ExpectedMS*1.25+100 {
 							t.Errorf("%s (%s): detect %.3f ms is not slow against RFC %.3f ms", where, fo.Cause, fo.DetectMS, fo.ExpectedMS)
@@ -179,11 +180,11 @@ func TestExpectFollowsFromFrames(t *testing.T) {
 				default:
 					t.Errorf("%s: cause %q", where, fo.Cause)
 				}
-				if fo.GARP == slices.Contains(e.Must, CodeNoGARP) && w.link == Ethernet {
-					t.Errorf("%s: GARP %v with no-garp required=%v", where, fo.GARP, slices.Contains(e.Must, CodeNoGARP))
+				if fo.GARP == slices.Contains(e.Must, analyze.CodeNoGARP) && w.link == Ethernet {
+					t.Errorf("%s: GARP %v with no-garp required=%v", where, fo.GARP, slices.Contains(e.Must, analyze.CodeNoGARP))
 				}
 				for _, c := range fo.Clients {
-					stale := slices.Contains(e.Must, CodeStaleARP)
+					stale := slices.Contains(e.Must, analyze.CodeStaleARP)
 					if stale != (c.StaleMin > 0) || c.StaleMax < c.StaleMin || !c.Switched {
 						t.Errorf("%s client %s: stale %d..%d switched %v, stale-arp required %v", where, c.IP, c.StaleMin, c.StaleMax, c.Switched, stale)
 					}
@@ -213,34 +214,34 @@ func TestExpectFollowsFromFrames(t *testing.T) {
 			// Scenario-specific facts.
 			ad := adverts[groupKey{51, w.vlanOfTags(w.tags), len(e.Groups) > 0 && e.Groups[0].Family == "ipv6"}]
 			switch {
-			case slices.Contains(e.Must, CodeSplitBrain):
+			case slices.Contains(e.Must, analyze.CodeSplitBrain):
 				if overlap(ad) < 3*time.Second {
 					t.Errorf("split brain of only %v", overlap(ad))
 				}
-			case slices.Contains(e.MustNot, CodeSplitBrain):
+			case slices.Contains(e.MustNot, analyze.CodeSplitBrain):
 				if o := overlap(ad); o > 50*time.Millisecond {
 					t.Errorf("two masters for %v but split-brain forbidden", o)
 				}
 			}
-			if slices.Contains(e.Must, CodeTTL) != slices.ContainsFunc(ad, func(f *Frame) bool { return f.ttl != 255 }) {
+			if slices.Contains(e.Must, analyze.CodeTTL) != slices.ContainsFunc(ad, func(f *Frame) bool { return f.ttl != 255 }) {
 				t.Error("ttl required iff an advert has TTL != 255")
 			}
-			if slices.Contains(e.Must, CodeChecksum) != slices.ContainsFunc(ad, func(f *Frame) bool { return f.badSum }) {
+			if slices.Contains(e.Must, analyze.CodeChecksum) != slices.ContainsFunc(ad, func(f *Frame) bool { return f.badSum }) {
 				t.Error("checksum required iff an advert has a bad checksum")
 			}
-			if slices.Contains(e.Must, CodeAdvertGap) {
+			if slices.Contains(e.Must, analyze.CodeAdvertGap) {
 				if g := maxGap(ad); g < 2*time.Second || g > 3900*time.Millisecond {
 					t.Errorf("advert gap %v: not a gap the backup survives", g)
 				}
-			} else if slices.Contains(e.MustNot, CodeAdvertGap) && len(e.Failovers) == 0 && len(e.Groups[0].Speakers) == 1 {
+			} else if slices.Contains(e.MustNot, analyze.CodeAdvertGap) && len(e.Failovers) == 0 && len(e.Groups[0].Speakers) == 1 {
 				if g := maxGap(ad); g > 1100*time.Millisecond {
 					t.Errorf("advert gap %v but advert-gap forbidden", g)
 				}
 			}
-			if slices.Contains(e.Must, CodeFlapping) && len(e.Failovers) < 5 {
+			if slices.Contains(e.Must, analyze.CodeFlapping) && len(e.Failovers) < 5 {
 				t.Errorf("flapping with %d failovers", len(e.Failovers))
 			}
-			if slices.Contains(e.Must, CodeNoBackup) != (len(e.Groups[0].Speakers) == 1 && !joinedBy(frames, 2)) {
+			if slices.Contains(e.Must, analyze.CodeNoBackup) != (len(e.Groups[0].Speakers) == 1 && !joinedBy(frames, 2)) {
 				t.Error("no-backup required iff one speaker and no other router joined 224.0.0.18")
 			}
 			vip := netip.MustParseAddr("192.168.33.100")
@@ -253,14 +254,14 @@ func TestExpectFollowsFromFrames(t *testing.T) {
 					replies++
 				}
 			}
-			if slices.Contains(e.Must, CodeVIPUnanswered) {
+			if slices.Contains(e.Must, analyze.CodeVIPUnanswered) {
 				if requests == 0 || replies != 0 {
 					t.Errorf("vip-unanswered with %d requests and %d replies", requests, replies)
 				}
 			} else if requests > 0 && replies == 0 {
 				t.Errorf("%d requests to the VIP, none answered, but vip-unanswered not required", requests)
 			}
-			if slices.Contains(e.Must, CodeGARPInterval) {
+			if slices.Contains(e.Must, analyze.CodeGARPInterval) {
 				bursts := garpBursts(frames)
 				if !slices.ContainsFunc(bursts, func(n int) bool { return n != 5 }) {
 					t.Errorf("garp-interval required but every burst has 5 GARPs: %v", bursts)
