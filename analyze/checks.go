@@ -7,52 +7,46 @@ import (
 )
 
 // checkHeader flags adverts that receivers must discard: a TTL other than 255
-// and a checksum that does not verify. One finding per speaker and code, its
+// and a checksum that does not verify. One finding per speaker and kind, its
 // evidence growing with each bad advert.
 func (e *Engine) checkHeader(g *group, s *speaker, f *decode.Frame) {
 	s.ttlSeen = f.IP.TTL
 	if f.IP.TTL != 255 {
-		first := len(s.badTTL) == 0
-		s.badTTL = addEvidence(s.badTTL, f.Number)
-		if first {
-			e.find(g.finding(CodeTTL, s.badTTL[:1], f.Time,
-				fmt.Sprintf("%s sends adverts with TTL %d instead of 255: receivers discard them", s.ip, f.IP.TTL)))
-		} else {
-			e.extendEvidence(CodeTTL, g, s, f.Number)
-		}
+		e.perSpeaker(g, s, "ttl", f, func() Finding {
+			return g.finding(CodeTTL, nil, f.Time,
+				fmt.Sprintf("%s sends adverts with TTL %d instead of 255: receivers discard them", s.ip, f.IP.TTL))
+		})
 	}
 	switch f.VRRPChecksum {
 	case decode.ChecksumBad:
-		first := len(s.badSum) == 0
-		s.badSum = addEvidence(s.badSum, f.Number)
-		if first {
-			e.find(g.finding(CodeChecksum, s.badSum[:1], f.Time,
-				fmt.Sprintf("%s sends adverts with a bad VRRP checksum (0x%04x): receivers discard them", s.ip, f.VRRP.Checksum)))
-		} else {
-			e.extendEvidence(CodeChecksum, g, s, f.Number)
-		}
+		e.perSpeaker(g, s, "checksum", f, func() Finding {
+			return g.finding(CodeChecksum, nil, f.Time,
+				fmt.Sprintf("%s sends adverts with a bad VRRP checksum (0x%04x): receivers discard them", s.ip, f.VRRP.Checksum))
+		})
 	case decode.ChecksumV2Style:
-		first := len(s.v2Sum) == 0
-		s.v2Sum = addEvidence(s.v2Sum, f.Number)
-		if first {
-			fd := g.finding(CodeChecksum, s.v2Sum[:1], f.Time,
+		e.perSpeaker(g, s, "checksum-v2", f, func() Finding {
+			fd := g.finding(CodeChecksum, nil, f.Time,
 				fmt.Sprintf("%s sends VRRPv3 adverts whose checksum only verifies without the IP pseudo-header (computed the VRRPv2 way)", s.ip))
 			fd.Severity = Info
-			e.find(fd)
-		}
+			return fd
+		})
 	}
 }
 
-// extendEvidence adds a frame to the finding already made for a speaker.
-func (e *Engine) extendEvidence(code string, g *group, s *speaker, frame uint64) {
-	prefix := s.ip.String() + " "
-	for i := range e.a.Findings {
-		fd := &e.a.Findings[i]
-		if fd.Code == code && fd.VRID == int(g.key.vrid) && fd.VLAN == int(g.key.vlan) && len(fd.Summary) > len(prefix) && fd.Summary[:len(prefix)] == prefix {
-			fd.Frames = addEvidence(fd.Frames, frame)
-			return
-		}
+// perSpeaker makes the finding of one kind for a speaker on its first bad
+// frame, and adds each later bad frame to that finding's evidence.
+func (e *Engine) perSpeaker(g *group, s *speaker, kind string, f *decode.Frame, build func() Finding) {
+	if idx, ok := s.findings[kind]; ok {
+		e.a.Findings[idx].Frames = addEvidence(e.a.Findings[idx].Frames, f.Number)
+		return
 	}
+	if s.findings == nil {
+		s.findings = make(map[string]int)
+	}
+	fd := build()
+	fd.Frames = []uint64{f.Number}
+	s.findings[kind] = len(e.a.Findings)
+	e.find(fd)
 }
 
 // checkMismatch compares a speaker's parameters with the other speakers of its

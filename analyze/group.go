@@ -34,8 +34,10 @@ type speaker struct {
 	lastClaim      time.Time
 	lastClaimFrame uint64
 
-	badTTL, badSum, v2Sum []uint64
-	ttlSeen               uint8
+	// findings maps a kind of bad advert (ttl, checksum) to the index of the
+	// finding made for it, whose evidence grows with each bad advert.
+	findings map[string]int
+	ttlSeen  uint8
 }
 
 func (s *speaker) endpoint() Endpoint { return Endpoint{IP: s.ip.String(), MAC: s.mac.String()} }
