@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // vrrpctlBin is the vrrpctl binary built for these tests: the lab runs it
@@ -219,4 +220,45 @@ func TestScenarios(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestVersion3 runs the stop and crash scenarios with VRRPv3 and 100 ms
+// adverts, our speaker on one side and keepalived on the other (mixed).
+func TestVersion3(t *testing.T) {
+	needRoot(t)
+	if _, err := exec.LookPath("keepalived"); err != nil {
+		t.Fatal("keepalived is needed for the mixed pair")
+	}
+	cfg := DefaultConfig()
+	cfg.Impl = ImplMixed
+	cfg.Version = 3
+	cfg.AdvertInt = 100 * time.Millisecond
+	cfg.PingInterval = 20 * time.Millisecond
+	t.Run("stop", func(t *testing.T) {
+		res := runOne(t, cfg, Stop)
+		if !res.Pass {
+			t.Errorf("failed: %v", res.Reasons)
+		}
+		g := res.Failovers[0]
+		// Skew_Time for priority 10 at 100 ms: (256-10)*0.1/256 s = 96.1 ms.
+		if math.Abs(g.ExpectedMS-96.09375) > 0.01 {
+			t.Errorf("expected %.3f ms, want VRRPv3 Skew_Time 96.094 ms", g.ExpectedMS)
+		}
+		checkTimely(t, g, 50)
+		if g.Cause != "resign" {
+			t.Errorf("cause %s, want resign", g.Cause)
+		}
+	})
+	t.Run("crash", func(t *testing.T) {
+		res := runOne(t, cfg, Crash)
+		if !res.Pass {
+			t.Errorf("failed: %v", res.Reasons)
+		}
+		g := res.Failovers[0]
+		// Master_Down_Interval: 3*100 ms + Skew_Time 96.1 ms.
+		if math.Abs(g.ExpectedMS-396.09375) > 0.01 {
+			t.Errorf("expected %.3f ms, want VRRPv3 Master_Down_Interval 396.094 ms", g.ExpectedMS)
+		}
+		checkTimely(t, g, 100)
+	})
 }
