@@ -1,7 +1,6 @@
 package vrrpd
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,10 +14,15 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // vrrpctlBin is the vrrpctl binary TestMain builds for the tests that run
@@ -148,29 +152,51 @@ var wantMetrics = []string{
 	"vrrpctl_speaker_interface_discards_total",
 }
 
-// metricFamilies returns the families of an exposition with their types,
-// and the samples by series (name{labels}).
+// metricFamilies parses an exposition and returns its families with their
+// types (counter, gauge), and the samples by series, as seriesKey writes them.
 func metricFamilies(t testing.TB, text string) (types map[string]string, samples map[string]string) {
 	t.Helper()
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	mfs, err := p.TextToMetricFamilies(strings.NewReader(text))
+	if err != nil {
+		t.Fatalf("parsing the exposition: %v\n%s", err, text)
+	}
 	types, samples = map[string]string{}, map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(text))
-	for sc.Scan() {
-		line := sc.Text()
-		if rest, ok := strings.CutPrefix(line, "# TYPE "); ok {
-			f := strings.Fields(rest)
-			types[f[0]] = f[1]
-			continue
+	for name, mf := range mfs {
+		types[name] = strings.ToLower(mf.GetType().String())
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, lp := range m.GetLabel() {
+				labels = append(labels, lp.GetName(), lp.GetValue())
+			}
+			var v float64
+			switch mf.GetType() {
+			case dto.MetricType_COUNTER:
+				v = m.GetCounter().GetValue()
+			case dto.MetricType_GAUGE:
+				v = m.GetGauge().GetValue()
+			default:
+				v = m.GetUntyped().GetValue()
+			}
+			k := seriesKey(name, labels...)
+			if _, dup := samples[k]; dup {
+				t.Errorf("series %s appears twice", k)
+			}
+			samples[k] = strconv.FormatFloat(v, 'g', -1, 64)
 		}
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			t.Fatalf("metrics line %q", line)
-		}
-		samples[line[:i]] = line[i+1:]
 	}
 	return types, samples
+}
+
+// seriesKey writes a series as name{label="value",...}, labels sorted by
+// name, whatever their order in the exposition.
+func seriesKey(name string, labelValues ...string) string {
+	var pairs []string
+	for i := 0; i+1 < len(labelValues); i += 2 {
+		pairs = append(pairs, fmt.Sprintf("%s=%q", labelValues[i], labelValues[i+1]))
+	}
+	sort.Strings(pairs)
+	return name + "{" + strings.Join(pairs, ",") + "}"
 }
 
 func checkMetrics(t testing.TB, text, iname string, wantState int) {
@@ -189,19 +215,19 @@ func checkMetrics(t testing.TB, text, iname string, wantState int) {
 			t.Errorf("%s is a %s; want %s", n, typ, want)
 		}
 	}
-	lbl := fmt.Sprintf(`iname=%q,intf="eth1",vrid="51"`, iname)
+	lbl := []string{"iname", iname, "intf", "eth1", "vrid", "51"}
 	series := map[string]string{
-		fmt.Sprintf(`keepalived_vrrp_state{%s,ip_address="192.168.33.100/24"}`, lbl): fmt.Sprint(wantState),
-		fmt.Sprintf(`keepalived_become_master_total{%s}`, lbl):                       "1",
-		fmt.Sprintf(`vrrpctl_speaker_discards_total{%s,reason="ttl"}`, lbl):          "0",
-		`vrrpctl_speaker_interface_discards_total{intf="eth1",reason="vrid"}`:        "0",
+		seriesKey("keepalived_vrrp_state", append(lbl, "ip_address", "192.168.33.100/24")...):   fmt.Sprint(wantState),
+		seriesKey("keepalived_become_master_total", lbl...):                                     "1",
+		seriesKey("vrrpctl_speaker_discards_total", append(lbl, "reason", "ttl")...):            "0",
+		seriesKey("vrrpctl_speaker_interface_discards_total", "intf", "eth1", "reason", "vrid"): "0",
 	}
 	for s, want := range series {
 		if got, ok := samples[s]; !ok || got != want {
 			t.Errorf("%s = %q (present %v); want %s\n%s", s, got, ok, want, text)
 		}
 	}
-	if v, ok := samples[fmt.Sprintf(`keepalived_advertisements_sent_total{%s}`, lbl)]; !ok || v == "0" {
+	if v, ok := samples[seriesKey("keepalived_advertisements_sent_total", lbl...)]; !ok || v == "0" {
 		t.Errorf("keepalived_advertisements_sent_total of a master = %q", v)
 	}
 }

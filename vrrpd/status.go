@@ -2,10 +2,13 @@ package vrrpd
 
 import (
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Status is the speaker's state, as served at /status.
@@ -97,9 +100,12 @@ func (s *Speaker) Status() Status {
 	return st
 }
 
-// Handler serves GET /status (JSON) and GET /metrics (Prometheus text
-// format, metric names as keepalived-exporter's).
+// Handler serves GET /status (JSON) and GET /metrics (Prometheus exposition
+// format, metric names as keepalived-exporter's). The metrics come from a
+// registry of the speaker's own, so nothing is registered globally.
 func (s *Speaker) Handler() http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(statusCollector{s})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -107,69 +113,100 @@ func (s *Speaker) Handler() http.Handler {
 		enc.SetIndent("", "  ")
 		enc.Encode(s.Status())
 	})
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		WriteMetrics(w, s.Status())
-	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return mux
 }
 
-type metricCounter struct {
-	name, help string
-	get        func(*RouterStatus) uint64
+var (
+	routerLabels = []string{"iname", "intf", "vrid"}
+
+	descState = prometheus.NewDesc("keepalived_vrrp_state",
+		"State of the virtual router: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT.",
+		append(routerLabels[:len(routerLabels):len(routerLabels)], "ip_address"), nil)
+	descDiscards = prometheus.NewDesc("vrrpctl_speaker_discards_total",
+		"Adverts discarded, by reason.",
+		append(routerLabels[:len(routerLabels):len(routerLabels)], "reason"), nil)
+	descIfaceDiscards = prometheus.NewDesc("vrrpctl_speaker_interface_discards_total",
+		"Messages on an interface that no virtual router took, by reason.",
+		[]string{"intf", "reason"}, nil)
+)
+
+// stateValues are keepalived_vrrp_state's values, as keepalived-exporter's.
+var stateValues = map[string]float64{"INIT": 0, "BACKUP": 1, "MASTER": 2, "FAULT": 3}
+
+// routerCounter is a per-router counter taken from a RouterStatus.
+type routerCounter struct {
+	desc *prometheus.Desc
+	get  func(*RouterStatus) uint64
 }
 
-var routerCounters = []metricCounter{
-	{"keepalived_advertisements_sent_total", "Adverts sent.", func(r *RouterStatus) uint64 { return r.AdvertsSent }},
-	{"keepalived_advertisements_received_total", "Adverts received and accepted.", func(r *RouterStatus) uint64 { return r.AdvertsReceived }},
-	{"keepalived_become_master_total", "Transitions to MASTER.", func(r *RouterStatus) uint64 { return r.BecomeMaster }},
-	{"keepalived_release_master_total", "Transitions out of MASTER.", func(r *RouterStatus) uint64 { return r.ReleaseMaster }},
-	{"keepalived_priority_zero_sent_total", "Priority-0 adverts sent.", func(r *RouterStatus) uint64 { return r.PriorityZeroSent }},
-	{"keepalived_priority_zero_received_total", "Priority-0 adverts received.", func(r *RouterStatus) uint64 { return r.PriorityZeroReceived }},
-	{"keepalived_gratuitous_arp_sent_total", "Gratuitous ARPs and unsolicited neighbour advertisements sent.", func(r *RouterStatus) uint64 { return r.GARPsSent }},
-	{"keepalived_ip_ttl_errors_total", "Adverts discarded for a TTL other than 255.", func(r *RouterStatus) uint64 { return r.Discards["ttl"] }},
-	{"keepalived_invalid_type_received_total", "Adverts discarded for their type.", func(r *RouterStatus) uint64 { return r.Discards["type"] }},
-	{"keepalived_advertisements_interval_errors_total", "Adverts discarded for their interval.", func(r *RouterStatus) uint64 { return r.Discards["interval"] }},
-	{"keepalived_address_list_errors_total", "Adverts whose address list differs from ours.", func(r *RouterStatus) uint64 { return r.AddrMismatch }},
-	{"keepalived_authentication_mismatch_total", "Adverts discarded for their authentication type.", func(r *RouterStatus) uint64 { return r.Discards["auth_type"] }},
-	{"keepalived_authentication_failure_total", "Adverts discarded for a wrong password.", func(r *RouterStatus) uint64 { return r.Discards["auth_failure"] }},
-	{"keepalived_packet_length_errors_total", "Adverts discarded as malformed.", func(r *RouterStatus) uint64 { return r.Discards["length"] }},
+func newRouterCounter(name, help string, get func(*RouterStatus) uint64) routerCounter {
+	return routerCounter{prometheus.NewDesc(name, help, routerLabels, nil), get}
 }
 
-// WriteMetrics writes st in the Prometheus text exposition format.
-func WriteMetrics(w io.Writer, st Status) {
-	states := map[string]int{"INIT": 0, "BACKUP": 1, "MASTER": 2, "FAULT": 3}
-	lbl := func(r *RouterStatus) string {
-		return fmt.Sprintf("iname=%q,intf=%q,vrid=\"%d\"", r.Name, r.Interface, r.VRID)
+var routerCounters = []routerCounter{
+	newRouterCounter("keepalived_advertisements_sent_total", "Adverts sent.", func(r *RouterStatus) uint64 { return r.AdvertsSent }),
+	newRouterCounter("keepalived_advertisements_received_total", "Adverts received and accepted.", func(r *RouterStatus) uint64 { return r.AdvertsReceived }),
+	newRouterCounter("keepalived_become_master_total", "Transitions to MASTER.", func(r *RouterStatus) uint64 { return r.BecomeMaster }),
+	newRouterCounter("keepalived_release_master_total", "Transitions out of MASTER.", func(r *RouterStatus) uint64 { return r.ReleaseMaster }),
+	newRouterCounter("keepalived_priority_zero_sent_total", "Priority-0 adverts sent.", func(r *RouterStatus) uint64 { return r.PriorityZeroSent }),
+	newRouterCounter("keepalived_priority_zero_received_total", "Priority-0 adverts received.", func(r *RouterStatus) uint64 { return r.PriorityZeroReceived }),
+	newRouterCounter("keepalived_gratuitous_arp_sent_total", "Gratuitous ARPs and unsolicited neighbour advertisements sent.", func(r *RouterStatus) uint64 { return r.GARPsSent }),
+	newRouterCounter("keepalived_ip_ttl_errors_total", "Adverts discarded for a TTL other than 255.", func(r *RouterStatus) uint64 { return r.Discards[DiscardTTL.String()] }),
+	newRouterCounter("keepalived_invalid_type_received_total", "Adverts discarded for their type.", func(r *RouterStatus) uint64 { return r.Discards[DiscardType.String()] }),
+	newRouterCounter("keepalived_advertisements_interval_errors_total", "Adverts discarded for their interval.", func(r *RouterStatus) uint64 { return r.Discards[DiscardInterval.String()] }),
+	newRouterCounter("keepalived_address_list_errors_total", "Adverts whose address list differs from ours.", func(r *RouterStatus) uint64 { return r.AddrMismatch }),
+	newRouterCounter("keepalived_authentication_mismatch_total", "Adverts discarded for their authentication type.", func(r *RouterStatus) uint64 { return r.Discards[DiscardAuthType.String()] }),
+	newRouterCounter("keepalived_authentication_failure_total", "Adverts discarded for a wrong password.", func(r *RouterStatus) uint64 { return r.Discards[DiscardAuthFailure.String()] }),
+	newRouterCounter("keepalived_packet_length_errors_total", "Adverts discarded as malformed.", func(r *RouterStatus) uint64 { return r.Discards[DiscardLength.String()] }),
+}
+
+// statusCollector exposes the speaker's Status snapshot, taken anew on each
+// scrape, as const metrics; the packet path updates no Prometheus metrics.
+type statusCollector struct{ s *Speaker }
+
+func (c statusCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descState
+	for _, rc := range routerCounters {
+		ch <- rc.desc
 	}
-	fmt.Fprintln(w, "# HELP keepalived_vrrp_state State of the virtual router: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT.")
-	fmt.Fprintln(w, "# TYPE keepalived_vrrp_state gauge")
+	ch <- descDiscards
+	ch <- descIfaceDiscards
+}
+
+func (c statusCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.s.Status()
+	// A registry refuses a whole scrape over one repeated series, so a
+	// series already sent (a virtual address listed twice, say) is sent once.
+	type series struct {
+		desc   *prometheus.Desc
+		labels string
+	}
+	sent := map[series]bool{}
+	emit := func(desc *prometheus.Desc, typ prometheus.ValueType, v float64, labels ...string) {
+		key := series{desc, strings.Join(labels, "\x00")}
+		if sent[key] {
+			return
+		}
+		sent[key] = true
+		ch <- prometheus.MustNewConstMetric(desc, typ, v, labels...)
+	}
 	for i := range st.Routers {
 		r := &st.Routers[i]
+		vrid := strconv.Itoa(int(r.VRID))
 		for _, vip := range r.VIPs {
-			fmt.Fprintf(w, "keepalived_vrrp_state{%s,ip_address=%q} %d\n", lbl(r), vip, states[r.State])
+			emit(descState, prometheus.GaugeValue, stateValues[r.State], r.Name, r.Interface, vrid, vip)
 		}
-	}
-	for _, c := range routerCounters {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", c.name, c.help, c.name)
-		for i := range st.Routers {
-			r := &st.Routers[i]
-			fmt.Fprintf(w, "%s{%s} %d\n", c.name, lbl(r), c.get(r))
+		for _, rc := range routerCounters {
+			emit(rc.desc, prometheus.CounterValue, float64(rc.get(r)), r.Name, r.Interface, vrid)
 		}
-	}
-	fmt.Fprintln(w, "# HELP vrrpctl_speaker_discards_total Adverts discarded, by reason.")
-	fmt.Fprintln(w, "# TYPE vrrpctl_speaker_discards_total counter")
-	for i := range st.Routers {
-		r := &st.Routers[i]
 		for _, d := range DiscardReasons() {
-			fmt.Fprintf(w, "vrrpctl_speaker_discards_total{%s,reason=%q} %d\n", lbl(r), d.String(), r.Discards[d.String()])
+			emit(descDiscards, prometheus.CounterValue, float64(r.Discards[d.String()]), r.Name, r.Interface, vrid, d.String())
 		}
 	}
-	fmt.Fprintln(w, "# HELP vrrpctl_speaker_interface_discards_total Messages on an interface that no virtual router took, by reason.")
-	fmt.Fprintln(w, "# TYPE vrrpctl_speaker_interface_discards_total counter")
 	for _, ifc := range st.Interfaces {
 		for _, d := range DiscardReasons() {
-			fmt.Fprintf(w, "vrrpctl_speaker_interface_discards_total{intf=%q,reason=%q} %d\n", ifc.Name, d.String(), ifc.Discards[d.String()])
+			emit(descIfaceDiscards, prometheus.CounterValue, float64(ifc.Discards[d.String()]), ifc.Name, d.String())
 		}
 	}
 }
