@@ -51,3 +51,4 @@ func FuzzReceive(f *testing.F) {
 		}
 	})
 }
+

@@ -98,10 +98,15 @@ func New(opts Options) (*Speaker, error) {
 		if other, dup := seen[key]; dup {
 			return nil, fmt.Errorf("virtual routers %s and %s both use VRID %d on %s", other, c.Name, c.VRID, c.Interface)
 		}
-		seen[key] = c.Name
 		if c.Name == "" {
+			// IPv4 and IPv6 routers may share a VRID on an interface: the
+			// default name tells them apart (it labels their metrics).
 			c.Name = fmt.Sprintf("VR_%s_%d", c.Interface, c.VRID)
+			if c.IPv6() {
+				c.Name = fmt.Sprintf("VR6_%s_%d", c.Interface, c.VRID)
+			}
 		}
+		seen[key] = c.Name
 	}
 	log := opts.Logger
 	if log == nil {
