@@ -51,4 +51,3 @@ func FuzzReceive(f *testing.F) {
 		}
 	})
 }
-
