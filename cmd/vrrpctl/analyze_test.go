@@ -263,3 +263,10 @@ func TestAnalyzeMalformedAdverts(t *testing.T) {
 		}
 	}
 }
+
+func TestVersionFlag(t *testing.T) {
+	r := run(t, nil, "--version")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "vrrpctl version ") {
+		t.Errorf("--version: exit %d, %q", r.code, r.stdout)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -47,7 +49,25 @@ var rootCmd = &cobra.Command{
 	SilenceErrors: true,
 }
 
+// version is the module version the binary was built from ("devel" in a
+// work tree), with the VCS revision when the build recorded one.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := strings.TrimPrefix(bi.Main.Version, "(")
+	v = strings.TrimSuffix(v, ")")
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return v
+}
+
 func main() {
+	rootCmd.Version = version()
 	rootCmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return withStatus(exitUnusable, fmt.Errorf("%w (see '%s --help')", err, c.CommandPath()))
 	})

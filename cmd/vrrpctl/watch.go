@@ -87,6 +87,7 @@ capturing needs CAP_NET_RAW - or a bad filter) or the usage was wrong.`,
 		},
 	}
 	out.register(c)
+	c.Flags().Lookup("json").Usage = `print NDJSON, one {"type":"event"|"finding"|"failover"|"summary","data":...} object a line, in the shapes of analyze --json`
 	f := c.Flags()
 	f.StringVarP(&cfg.Interface, "interface", "i", "", "interface to capture on (required)")
 	f.StringVarP(&cfg.WriteFile, "write", "w", "", "also write the captured frames to this pcap file")
