@@ -21,16 +21,20 @@ import (
 var labCounter atomic.Int32
 
 type testLab struct {
-	t      *testing.T
+	t      testing.TB
 	prefix string
 	sw     string
 	hosts  map[string]string // host name -> namespace
 	dir    string
 	mu     sync.Mutex
 	procs  []*exec.Cmd
+	// advertInt and vrrpVersion set keepalived's advert_int ("1" when
+	// empty) and version (keepalived's default, 2, when 0).
+	advertInt   string
+	vrrpVersion int
 }
 
-func needRoot(t *testing.T) {
+func needRoot(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (network namespaces, live capture)")
@@ -42,7 +46,7 @@ func needRoot(t *testing.T) {
 	}
 }
 
-func newTestLab(t *testing.T) *testLab {
+func newTestLab(t testing.TB) *testLab {
 	t.Helper()
 	needRoot(t)
 	l := &testLab{t: t, prefix: fmt.Sprintf("vw%d-%d", os.Getpid(), labCounter.Add(1)), hosts: map[string]string{}, dir: t.TempDir()}
@@ -106,6 +110,13 @@ func (l *testLab) keepalived(host string, prio int, state string) *exec.Cmd {
 	dir := filepath.Join(l.dir, host)
 	os.MkdirAll(dir, 0o755)
 	conf := filepath.Join(dir, "keepalived.conf")
+	advertInt, version := l.advertInt, ""
+	if advertInt == "" {
+		advertInt = "1"
+	}
+	if l.vrrpVersion != 0 {
+		version = fmt.Sprintf("\n    version %d", l.vrrpVersion)
+	}
 	text := fmt.Sprintf(`global_defs {
    router_id %s
    vrrp_skip_check_adv_addr
@@ -115,12 +126,12 @@ vrrp_instance VI_1 {
     interface eth1
     virtual_router_id 51
     priority %d
-    advert_int 1
+    advert_int %s%s
     virtual_ipaddress {
         192.168.33.100/24
     }
 }
-`, host, state, prio)
+`, host, state, prio, advertInt, version)
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		l.t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ func init() {
 	var cfg watch.Config
 	var confs []string
 	var count int64
+	var bufferKiB int
 	c := &cobra.Command{
 		Use:   "watch -i IFACE [BPF expression]",
 		Short: "Analyze VRRP live on an interface: masters, failovers and findings as they happen",
@@ -46,9 +47,10 @@ capturing needs CAP_NET_RAW - or a bad filter) or the usage was wrong.`,
 			if cfg.Interface == "" {
 				return withStatus(exitUnusable, fmt.Errorf("-i IFACE is required (see '%s --help')", cmd.CommandPath()))
 			}
-			if count < 0 || cfg.Duration < 0 || cfg.Snaplen < 0 {
-				return withStatus(exitUnusable, fmt.Errorf("-c, --duration and --snaplen must not be negative"))
+			if count < 0 || cfg.Duration < 0 || cfg.Snaplen < 0 || bufferKiB < 0 {
+				return withStatus(exitUnusable, fmt.Errorf("-c, --duration, --snaplen and -B must not be negative"))
 			}
+			cfg.BufferSize = bufferKiB << 10
 			ropt, err := out.options()
 			if err != nil {
 				return withStatus(exitUnusable, err)
@@ -93,7 +95,8 @@ capturing needs CAP_NET_RAW - or a bad filter) or the usage was wrong.`,
 	f.StringVarP(&cfg.WriteFile, "write", "w", "", "also write the captured frames to this pcap file")
 	f.Int64VarP(&count, "count", "c", 0, "stop after this many frames (0: no limit)")
 	f.DurationVar(&cfg.Duration, "duration", 0, "stop after this long, e.g. 90s or 10m (0: no limit)")
-	f.IntVar(&cfg.Snaplen, "snaplen", 0, "bytes kept of each frame (0: whole frames)")
+	f.IntVarP(&cfg.Snaplen, "snaplen", "s", watch.DefaultSnaplen, "bytes kept of each frame (262144: whole frames; the default keeps every header and advert, and keeps libpcap's ring from overflowing under load)")
+	f.IntVarP(&bufferKiB, "buffer-size", "B", 0, "libpcap's kernel buffer in KiB, as tcpdump's -B (0: libpcap's default, 2 MiB)")
 	f.BoolVar(&cfg.Promisc, "promisc", false, "capture in promiscuous mode (to see other hosts' unicast to the VIP on a mirror port or hub)")
 	f.StringVar(&cfg.Netns, "netns", "", "watch inside this named network namespace (as in 'ip netns')")
 	f.BoolVar(&cfg.Neighbours, "neigh", true, "follow this host's neighbour (ARP) entries for the VIPs")
