@@ -43,8 +43,9 @@ func (o *outputFlags) options() (report.Options, error) {
 func init() {
 	var out outputFlags
 	var confs []string
+	var read string
 	c := &cobra.Command{
-		Use:   "analyze FILE [BPF expression]",
+		Use:   "analyze FILE [BPF expression] | analyze -r FILE [BPF expression]",
 		Short: "Analyze a pcap/pcapng capture: failover timeline and findings",
 		Long: `Decode VRRP v2/v3, IGMP and ARP from a capture (pcap or pcapng, optionally
 gzip-compressed; - reads standard input), build the failover timeline, measure
@@ -57,8 +58,14 @@ could not be read or the usage was wrong.`,
   vrrpctl analyze --json capture.pcapng.gz > analysis.json
   tcpdump -i eth1 -w - 'vrrp or arp or igmp' | vrrpctl analyze -
   vrrpctl analyze trunk.pcap vlan 10
+  vrrpctl analyze -r trunk.pcap vlan 10      # as with tcpdump -r
   vrrpctl analyze --keepalived-conf nat1.conf --keepalived-conf nat2.conf failover.pcap`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if read == "" && len(args) == 0 {
+				return fmt.Errorf("a capture file is needed: vrrpctl analyze FILE, or -r FILE")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ropt, err := out.options()
 			if err != nil {
@@ -75,7 +82,11 @@ could not be read or the usage was wrong.`,
 				}
 				cfgs = append(cfgs, cfg)
 			}
-			file, filter := args[0], strings.Join(args[1:], " ")
+			// As with tcpdump, -r FILE leaves every argument to the filter.
+			file, filter := read, strings.Join(args, " ")
+			if read == "" {
+				file, filter = args[0], strings.Join(args[1:], " ")
+			}
 			src, err := capture.OpenFile(file, filter)
 			if err != nil {
 				return withStatus(exitUnusable, err)
@@ -107,6 +118,7 @@ could not be read or the usage was wrong.`,
 		},
 	}
 	out.register(c)
+	c.Flags().StringVarP(&read, "read", "r", "", "the capture file, as tcpdump's -r (then every argument is the filter)")
 	c.Flags().StringArrayVar(&confs, "keepalived-conf", nil, "keepalived.conf of one router, to compare with what happened (repeatable)")
 	rootCmd.AddCommand(c)
 }

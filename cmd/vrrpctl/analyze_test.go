@@ -172,7 +172,7 @@ func TestAnalyzeBadInput(t *testing.T) {
 		{"missing", []string{"analyze", filepath.Join(dir, "nope.pcap")}, 3, "nope.pcap"},
 		{"bad filter", []string{"analyze", ref("failover.pcap"), "vrrp", "and"}, 3, "bad filter"},
 		{"bad flag", []string{"analyze", "--no-such-flag", ref("failover.pcap")}, 3, "unknown flag"},
-		{"no file", []string{"analyze"}, 3, "arg"},
+		{"no file", []string{"analyze"}, 3, "a capture file is needed"},
 		{"bad color", []string{"analyze", "--color", "pink", ref("failover.pcap")}, 3, "--color"},
 		{"bad config", []string{"analyze", "--keepalived-conf", badConf, ref("failover.pcap")}, 3, "r1.conf:3: virtual_router_id"},
 	} {
@@ -268,5 +268,21 @@ func TestVersionFlag(t *testing.T) {
 	r := run(t, nil, "--version")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "vrrpctl version ") {
 		t.Errorf("--version: exit %d, %q", r.code, r.stdout)
+	}
+}
+
+// -r FILE reads as tcpdump's does: every argument is then the filter.
+func TestAnalyzeReadFlag(t *testing.T) {
+	r := run(t, nil, "analyze", "--json", "-r", ref("failover.pcap"), "vrrp")
+	a := decodeJSON(t, r.stdout)
+	if len(a.Failovers) != 2 || a.Failovers[0].Frame != 43 {
+		t.Errorf("-r with a filter: failovers %+v", a.Failovers)
+	}
+	plain := decodeJSON(t, run(t, nil, "analyze", "--json", ref("failover.pcap")).stdout)
+	if a.Source.Frames >= plain.Source.Frames {
+		t.Errorf("-r FILE vrrp analyzed %d frames, the whole file has %d: the filter was not applied", a.Source.Frames, plain.Source.Frames)
+	}
+	if r := run(t, nil, "analyze", "--json"); r.code != 3 || !strings.Contains(r.stderr, "-r FILE") {
+		t.Errorf("no file: exit %d, %q", r.code, r.stderr)
 	}
 }
