@@ -190,3 +190,33 @@ func TestEveryCodeFiresAndStaysQuiet(t *testing.T) {
 		}
 	}
 }
+
+// A VRRPv3 checksum computed the VRRPv2 way is worth knowing, not a warning:
+// receivers such as keepalived accept it.
+func TestV2StyleChecksumIsInfo(t *testing.T) {
+	sc, _ := pcapgen.Get("v3-v2-style-checksum")
+	data, _, err := sc.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := capture.OpenReader("v3.pcap", bytes.NewReader(data), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := analyze.Run(src, analyze.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range a.Findings {
+		if f.Code == analyze.CodeChecksum {
+			n++
+			if f.Severity != analyze.Info || !strings.Contains(f.Summary, "VRRPv2 way") {
+				t.Errorf("finding %+v, want info about the VRRPv2-style checksum", f)
+			}
+		}
+	}
+	if n != 1 || a.ExitStatus() != 0 {
+		t.Errorf("%d checksum findings, exit status %d: want one, at info, and exit 0", n, a.ExitStatus())
+	}
+}

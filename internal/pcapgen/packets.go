@@ -137,7 +137,7 @@ func (w *Writer) Advert(h *Host, a Advert) *Frame {
 	if a.Dst.IsValid() {
 		f.ipDst = a.Dst
 	}
-	f.kind, f.vrrp, f.ttl, f.badSum = "vrrp", v, ttl, a.BadChecksum || a.V2StyleChecksum
+	f.kind, f.vrrp, f.ttl, f.badSum, f.v2Sum = "vrrp", v, ttl, a.BadChecksum || a.V2StyleChecksum, a.V2StyleChecksum
 	off := f.l3
 	if a.IPv6 {
 		off += 40

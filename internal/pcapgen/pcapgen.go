@@ -158,6 +158,7 @@ type Frame struct {
 	vrrp    *decode.VRRP // for "vrrp"
 	ttl     uint8        // IP TTL or hop limit
 	badSum  bool         // the VRRP checksum was made not to verify
+	v2Sum   bool         // ... because it was computed without the pseudo-header
 	igmpRec uint8        // IGMPv3 record type
 }
 

@@ -19,6 +19,9 @@ type Router struct {
 	TTL      uint8  // 255 when zero
 	// BadChecksum corrupts the checksum of every advert.
 	BadChecksum bool
+	// V2StyleChecksum computes VRRPv3 checksums without the IP
+	// pseudo-header, as some implementations do (keepalived accepts them).
+	V2StyleChecksum bool
 
 	// GARPRepeat is vrrp_garp_master_repeat (5 when zero, -1 for none):
 	// GARPs per VIP sent on becoming master and again after GARPDelay.
@@ -39,7 +42,7 @@ type Router struct {
 
 func (r *Router) advert(prio uint8) Advert {
 	return Advert{Version: r.Version, VRID: r.VRID, Priority: prio, Interval: r.Interval, VIPs: r.VIPs,
-		Auth: r.Auth, TTL: r.TTL, BadChecksum: r.BadChecksum, IPv6: r.IPv6}
+		Auth: r.Auth, TTL: r.TTL, BadChecksum: r.BadChecksum, V2StyleChecksum: r.V2StyleChecksum, IPv6: r.IPv6}
 }
 
 func (r *Router) interval() time.Duration { return r.advert(0).interval() }

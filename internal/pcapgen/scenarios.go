@@ -75,6 +75,8 @@ var all = []Scenario{
 		func(seed uint64) (*Writer, Expect) { return healthy(pairOpts{seed: seed, opts: []Option{AsPCAPNG()}}) }},
 	{"healthy-v3-100ms", "A VRRPv3 pair advertising every 100 ms (10 centiseconds). The master's link is cut at about 9 s: it goes silent with no priority-0 advert. The backup (priority 10) takes over after Master_Down_Interval = 3*0.1 + 246*0.1/256 s = 396 ms, with its GARPs; the client follows at once. Failover cause master-down, no warnings.",
 		healthyV3},
+	{"v3-v2-style-checksum", "healthy-v3-100ms, but nat1 computes its VRRPv3 checksums without the IP pseudo-header (the VRRPv2 way), as some implementations do; nat2 accepts them, as keepalived does, so the failover is as healthy as before. checksum at info severity, nothing above.",
+		func(seed uint64) (*Writer, Expect) { return v3Pair(seed, true) }},
 	{"slow-failover", "nat1's link is cut at about 9 s (no priority-0 advert); nat2 (priority 10) is starved and takes over 2.5 s after its Master_Down_Interval of 3.96 s. Cause master-down, slow-failover.",
 		slowFailover},
 	{"preempt", "nat1 (priority 100) resigns at about 9 s and nat2 (priority 10) takes over; nat1 starts again at 15 s, joins, hears nat2's lower-priority adverts, discards them (preemption) and becomes master 3.6 s later with its GARPs; nat2 falls back to backup silently (no priority-0 advert). Two failovers: resign, then preempt.",
@@ -261,12 +263,17 @@ func healthy(o pairOpts) (*Writer, Expect) {
 	return w, e
 }
 
-func healthyV3(seed uint64) (*Writer, Expect) {
+func healthyV3(seed uint64) (*Writer, Expect) { return v3Pair(seed, false) }
+
+// v3Pair is healthy-v3-100ms; with v2Sum nat1 computes its checksums the
+// VRRPv2 way, which nat2 accepts (as keepalived does): an info finding only.
+func v3Pair(seed uint64, v2Sum bool) (*Writer, Expect) {
 	l := newLab(seed, Ethernet)
 	w := l.w
 	for _, r := range []*Router{l.nat1, l.nat2} {
 		r.Version, r.Interval = 3, 100*time.Millisecond
 	}
+	l.nat1.V2StyleChecksum = v2Sum
 	end := 17 * time.Second
 	up := l.startup()
 	cut := 9*time.Second + w.Jitter(0, 100*time.Millisecond)
@@ -276,9 +283,13 @@ func healthyV3(seed uint64) (*Writer, Expect) {
 	mdi := time.Duration(masterDownMS(3, l.nat2.Priority, l.nat1.interval()) * float64(time.Millisecond))
 	t2 := w.Master(l.nat2, t1.Last()+mdi+w.Jitter(500*time.Microsecond, 2*time.Millisecond), end)
 	w.Client(Traffic{Client: l.here, VIP: l.vip, From: 6*time.Second + 900*time.Millisecond, To: end})
+	var must []string
+	if v2Sum {
+		must = []string{analyze.CodeChecksum} // at info severity: Quiet allows no warning
+	}
 	return w, Expect{
 		// A link cut is not a graceful handover: no resign either.
-		Must: nil, MustNot: append(slices.Clone(warnings), analyze.CodeResign), Quiet: true,
+		Must: must, MustNot: append(except(must...), analyze.CodeResign), Quiet: true,
 		Groups:         []ExpectGroup{l.group(l.nat2.addr(), l.nat1, l.nat2)},
 		CheckFailovers: true,
 		Failovers:      []ExpectFailover{w.failover(l.nat1, t1.Last(), t2, CauseMasterDown, end, []*Host{l.here}, []netip.Addr{l.vip})},

@@ -68,7 +68,10 @@ func TestDecoderReads(t *testing.T) {
 					continue
 				}
 				want := decode.ChecksumOK
-				if g.badSum {
+				switch {
+				case g.v2Sum:
+					want = decode.ChecksumV2Style
+				case g.badSum:
 					want = decode.ChecksumBad
 				}
 				if f.VRRPChecksum != want || f.VRRP.Priority != g.vrrp.Priority || f.VRRP.Version != g.vrrp.Version ||
