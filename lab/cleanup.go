@@ -61,11 +61,15 @@ func Cleanup() ([]string, error) {
 }
 
 // labNamespaces lists the namespace names of run id present in /run/netns.
-func labNamespaces(id string) []string {
+func labNamespaces(id string) []string { return namespacesMatching(idPattern, id) }
+
+// namespacesMatching lists the names in /run/netns that re matches with id
+// as its first group.
+func namespacesMatching(re *regexp.Regexp, id string) []string {
 	ents, _ := os.ReadDir(netnsDir)
 	var names []string
 	for _, e := range ents {
-		if m := idPattern.FindStringSubmatch(e.Name()); m != nil && m[1] == id {
+		if m := re.FindStringSubmatch(e.Name()); m != nil && m[1] == id {
 			names = append(names, e.Name())
 		}
 	}
@@ -73,9 +77,12 @@ func labNamespaces(id string) []string {
 }
 
 // Processes lists the processes still running in the namespaces of run id.
-func Processes(id string) []int {
+func Processes(id string) []int { return processesIn(labNamespaces(id)) }
+
+// processesIn lists the processes running in the named namespaces.
+func processesIn(names []string) []int {
 	inodes := map[uint64]bool{}
-	for _, n := range labNamespaces(id) {
+	for _, n := range names {
 		if ino, err := nsInode(filepath.Join(netnsDir, n)); err == nil {
 			inodes[ino] = true
 		}
@@ -106,13 +113,7 @@ func removeLab(id string) error {
 	if !idPattern.MatchString(Prefix + id + "-x") {
 		return fmt.Errorf("%q is not a lab run ID", id)
 	}
-	var errs []error
-	if err := killAll(Processes(id), 2*time.Second); err != nil {
-		errs = append(errs, fmt.Errorf("lab %s: %w", id, err))
-	}
-	for _, n := range labNamespaces(id) {
-		errs = append(errs, deleteNamedNS(n))
-	}
+	errs := []error{removeNamespaces(id, labNamespaces(id))}
 	dir := filepath.Join(RunRoot, id)
 	if err := os.RemoveAll(dir); err != nil {
 		errs = append(errs, fmt.Errorf("remove %s: %w", dir, err))
@@ -122,4 +123,24 @@ func removeLab(id string) error {
 		os.Remove(RunRoot)
 	}
 	return errors.Join(errs...)
+}
+
+// removeNamespaces kills every process in the named namespaces of lab id,
+// then deletes them (the kernel then destroys their veths, bridge and
+// addresses).
+func removeNamespaces(id string, names []string) error {
+	var errs []error
+	if err := killAll(processesIn(names), 2*time.Second); err != nil {
+		errs = append(errs, fmt.Errorf("lab %s: %w", id, err))
+	}
+	for _, n := range names {
+		errs = append(errs, deleteNamedNS(n))
+	}
+	return errors.Join(errs...)
+}
+
+// removeSegment removes the namespaces, with their processes, of the
+// segment id of prefix (not Prefix). Its run directory is the caller's.
+func removeSegment(prefix, id string) error {
+	return removeNamespaces(prefix+id, namespacesMatching(ownedPattern(prefix), id))
 }

@@ -4,6 +4,11 @@
 // 192.168.33.100). Nothing of a lab touches the host's own network: every
 // link and address lives in the lab's namespaces, and Close removes them with
 // every process that runs in them.
+//
+// New builds that topology on a general one, which other labs use as well:
+// NewSegment makes the bridge, AddHost wires any number of hosts to it, and
+// the lab runs programs in them (Start, Run), filters (Nft), unplugs ports
+// (SetPort) and links (SetLink) and reads their counters.
 package lab
 
 import (
@@ -58,9 +63,11 @@ const bridgeName = "br0"
 type Host struct {
 	Name string
 	// NS is the namespace's name under /run/netns.
-	NS   string
-	Addr netip.Prefix
-	MAC  net.HardwareAddr
+	NS string
+	// Addr is the first of Addrs, or the zero Prefix for a host without one.
+	Addr  netip.Prefix
+	Addrs []netip.Prefix
+	MAC   net.HardwareAddr
 	// Port is the bridge port (in the switch namespace) the host hangs off.
 	Port string
 
@@ -71,12 +78,25 @@ type Host struct {
 // Handle returns the namespace handle; it stays valid until the lab closes.
 func (h *Host) Handle() netns.NsHandle { return h.handle }
 
+// Path returns the namespace's file, as programs taking a namespace path
+// (nsenter --net=PATH, setns) want it.
+func (h *Host) Path() string { return filepath.Join(netnsDir, h.NS) }
+
 // Lab is one built topology.
 type Lab struct {
 	ID  string
 	Dir string
 
+	// prefix starts the lab's namespace names; owned is set for labs of a
+	// prefix other than Prefix, whose IDs carry the creating process' pid.
+	prefix string
+	owned  bool
+	// ownDir is set when Close removes Dir (created by the lab itself).
+	ownDir bool
+	bridge *netlink.Bridge
+
 	hosts  map[string]*Host
+	order  []string
 	sw     *Host
 	mu     sync.Mutex
 	procs  []*Process
@@ -103,9 +123,6 @@ func NewID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// nsName is the namespace of host in run id.
-func nsName(id, host string) string { return Prefix + id + "-" + host }
-
 // CheckHost reports why a lab cannot be built here, or nil.
 func CheckHost() error {
 	if os.Geteuid() != 0 {
@@ -117,56 +134,34 @@ func CheckHost() error {
 	return nil
 }
 
-// New builds a lab: the namespaces, the bridge, one veth per host with its
-// address, all up. On error everything built so far is removed.
+// New builds the article's lab: the namespaces, the bridge, one veth per
+// host with its address, all up. On error everything built so far is
+// removed.
 func New() (l *Lab, err error) {
-	if err := CheckHost(); err != nil {
+	l, err = NewSegment(SegmentOptions{})
+	if err != nil {
 		return nil, err
 	}
-	id := NewID()
-	l = &Lab{ID: id, Dir: filepath.Join(RunRoot, id), hosts: map[string]*Host{}}
 	defer func() {
 		if err != nil {
 			l.Close()
 			l = nil
 		}
 	}()
-	if err := os.MkdirAll(l.Dir, 0o700); err != nil {
-		return l, fmt.Errorf("lab run directory: %w", err)
-	}
-	sw, err := l.addNS(switchHost)
-	if err != nil {
-		return l, err
-	}
-	l.sw = sw
-	off := false
-	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: bridgeName}, MulticastSnooping: &off}
-	if err := sw.nl.LinkAdd(br); err != nil {
-		return l, fmt.Errorf("create bridge: %w", err)
-	}
-	if err := sw.nl.LinkSetUp(br); err != nil {
-		return l, fmt.Errorf("bridge up: %w", err)
-	}
 	for _, p := range hostPlan {
-		h, err := l.addNS(p.name)
-		if err != nil {
+		addr := netip.MustParsePrefix(p.addr)
+		last := addr.Addr().As4()[3]
+		opts := HostOptions{Addrs: []netip.Prefix{addr}, MAC: net.HardwareAddr{0x02, 0x33, 0, 0, 0, last}}
+		if _, err := l.AddHostWith(p.name, opts); err != nil {
 			return l, err
 		}
-		h.Addr = netip.MustParsePrefix(p.addr)
-		last := h.Addr.Addr().As4()[3]
-		h.MAC = net.HardwareAddr{0x02, 0x33, 0, 0, 0, last}
-		h.Port = p.name
-		if err := l.wire(h, br); err != nil {
-			return l, err
-		}
-		l.hosts[p.name] = h
 	}
-	return l, l.waitCarrier(5 * time.Second)
+	return l, l.WaitCarrier(5 * time.Second)
 }
 
-// waitCarrier waits until every host's eth1 is operationally up: veths
+// WaitCarrier waits until every host's eth1 is operationally up: veths
 // come up asynchronously, and a lab used before that drops the first frames.
-func (l *Lab) waitCarrier(limit time.Duration) error {
+func (l *Lab) WaitCarrier(limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for _, h := range l.hostList() {
 		for {
@@ -189,7 +184,7 @@ func (l *Lab) waitCarrier(limit time.Duration) error {
 // addNS creates the namespace for host with its loopback up and IPv6 off
 // (the lab is IPv4; it keeps neighbour discovery out of the capture).
 func (l *Lab) addNS(host string) (*Host, error) {
-	name := nsName(l.ID, host)
+	name := l.prefix + l.ID + "-" + host
 	hd, err := newNamedNS(name)
 	if err != nil {
 		return nil, err
@@ -199,6 +194,7 @@ func (l *Lab) addNS(host string) (*Host, error) {
 		l.sw = h
 	} else {
 		l.hosts[host] = h
+		l.order = append(l.order, host)
 	}
 	h.nl, err = netlink.NewHandleAt(hd)
 	if err != nil {
@@ -221,7 +217,8 @@ func (l *Lab) addNS(host string) (*Host, error) {
 }
 
 // wire connects h to the bridge: a veth whose bridge end is named after the
-// host and whose other end is eth1 in the host's namespace.
+// host and whose other end is eth1 in the host's namespace, with h's MAC
+// when it has one (the kernel picks one otherwise, and wire records it).
 func (l *Lab) wire(h *Host, br *netlink.Bridge) error {
 	veth := &netlink.Veth{
 		LinkAttrs:        netlink.LinkAttrs{Name: h.Port, MasterIndex: br.Index},
@@ -239,9 +236,14 @@ func (l *Lab) wire(h *Host, br *netlink.Bridge) error {
 	if err != nil {
 		return fmt.Errorf("%s in %s: %w", Iface, h.NS, err)
 	}
-	addr := &netlink.Addr{IPNet: prefixNet(h.Addr)}
-	if err := h.nl.AddrAdd(link, addr); err != nil {
-		return fmt.Errorf("address %s on %s: %w", h.Addr, h.Name, err)
+	if len(h.MAC) == 0 {
+		h.MAC = link.Attrs().HardwareAddr
+	}
+	for _, a := range h.Addrs {
+		addr := &netlink.Addr{IPNet: prefixNet(a)}
+		if err := h.nl.AddrAdd(link, addr); err != nil {
+			return fmt.Errorf("address %s on %s: %w", a, h.Name, err)
+		}
 	}
 	if err := h.nl.LinkSetUp(link); err != nil {
 		return fmt.Errorf("%s up in %s: %w", Iface, h.NS, err)
@@ -253,7 +255,7 @@ func prefixNet(p netip.Prefix) *net.IPNet {
 	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 }
 
-// Host returns the named host (Here, Nat1, Nat2) or nil.
+// Host returns the named host (Here, Nat1, Nat2 in the article's lab) or nil.
 func (l *Lab) Host(name string) *Host { return l.hosts[name] }
 
 // HostByMAC names the host owning mac, or returns "" for a stranger.
@@ -268,9 +270,9 @@ func (l *Lab) HostByMAC(mac net.HardwareAddr) string {
 
 // Namespaces lists the lab's namespace names.
 func (l *Lab) Namespaces() []string {
-	names := []string{nsName(l.ID, switchHost)}
-	for _, p := range hostPlan {
-		names = append(names, nsName(l.ID, p.name))
+	names := []string{l.sw.NS}
+	for _, h := range l.hostList() {
+		names = append(names, h.NS)
 	}
 	return names
 }
@@ -329,7 +331,16 @@ func (l *Lab) Close() error {
 	for _, p := range procs {
 		p.Stop(2 * time.Second)
 	}
-	errs = append(errs, removeLab(l.ID))
+	if l.owned {
+		errs = append(errs, removeSegment(l.prefix, l.ID))
+		if l.ownDir {
+			if err := os.RemoveAll(l.Dir); err != nil {
+				errs = append(errs, fmt.Errorf("remove %s: %w", l.Dir, err))
+			}
+		}
+	} else {
+		errs = append(errs, removeLab(l.ID))
+	}
 	for _, h := range append([]*Host{l.sw}, l.hostList()...) {
 		if h == nil {
 			continue
@@ -346,8 +357,8 @@ func (l *Lab) Close() error {
 
 func (l *Lab) hostList() []*Host {
 	var hs []*Host
-	for _, p := range hostPlan {
-		if h := l.hosts[p.name]; h != nil {
+	for _, name := range l.order {
+		if h := l.hosts[name]; h != nil {
 			hs = append(hs, h)
 		}
 	}
@@ -358,12 +369,16 @@ func (l *Lab) hostList() []*Host {
 func (l *Lab) EnterHint() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "lab %s kept; enter a host with:\n", l.ID)
-	for _, p := range hostPlan {
-		fmt.Fprintf(&b, "  nsenter --net=%s/%s bash    # %s %s\n", netnsDir, nsName(l.ID, p.name), p.name, p.addr)
+	for _, h := range l.hostList() {
+		fmt.Fprintf(&b, "  nsenter --net=%s bash    # %s %s\n", h.Path(), h.Name, h.Addr)
 	}
-	fmt.Fprintf(&b, "  nsenter --net=%s/%s bridge link   # the bridge\n", netnsDir, nsName(l.ID, switchHost))
+	fmt.Fprintf(&b, "  nsenter --net=%s bridge link   # the bridge\n", l.sw.Path())
 	fmt.Fprintf(&b, "run directory (configs, logs): %s\n", l.Dir)
-	fmt.Fprintf(&b, "remove it with: vrrpctl run-test-failover --cleanup\n")
+	if l.owned {
+		fmt.Fprintf(&b, "it is removed by the next lab of prefix %q once this process has ended\n", l.prefix)
+	} else {
+		fmt.Fprintf(&b, "remove it with: vrrpctl run-test-failover --cleanup\n")
+	}
 	return b.String()
 }
 

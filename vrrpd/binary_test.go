@@ -23,6 +23,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/vrrpctl/vrrpctl/lab"
 )
 
 // vrrpctlBin is the vrrpctl binary TestMain builds for the tests that run
@@ -56,25 +57,20 @@ func TestMain(m *testing.M) {
 
 // speakerProc is `vrrpctl speaker` running as a process.
 type speakerProc struct {
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan error
+	proc *lab.Process
+	out  *procLog
 }
 
-// startBinary runs vrrpctl with args; in node's namespace through
-// `ip netns exec` when node is not empty.
+// startBinary runs vrrpctl with args; in node's namespace when node is not
+// empty, in this one otherwise.
 func (l *testLab) startBinary(node string, args ...string) *speakerProc {
 	l.t.Helper()
 	if vrrpctlBin == "" {
 		l.t.Skip("needs root (vrrpctl is built by TestMain only then)")
 	}
 	argv := append([]string{vrrpctlBin}, args...)
-	if node != "" {
-		argv = append([]string{"ip", "netns", "exec", l.nodes[node]}, argv...)
-	}
-	cmd, out := l.start("vrrpctl", argv...)
-	p := &speakerProc{cmd: cmd, out: out, done: make(chan error, 1)}
-	go func() { p.done <- cmd.Wait() }()
+	proc, out := l.start(node, "vrrpctl", argv...)
+	p := &speakerProc{proc: proc, out: out}
 	l.t.Cleanup(func() {
 		if l.t.Failed() {
 			l.t.Logf("vrrpctl %s output:\n%s", strings.Join(args, " "), out.String())
@@ -86,21 +82,20 @@ func (l *testLab) startBinary(node string, args ...string) *speakerProc {
 // wait waits for the process to exit and returns its exit status.
 func (p *speakerProc) wait(t testing.TB, d time.Duration) int {
 	t.Helper()
-	select {
-	case err := <-p.done:
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return ee.ExitCode()
-		}
-		if err != nil {
-			t.Fatalf("vrrpctl: %v", err)
-		}
-		return 0
-	case <-time.After(d):
-		p.cmd.Process.Kill()
+	if !p.proc.Wait(d) {
+		p.proc.Stop(0)
 		t.Fatalf("vrrpctl still running after %v\n%s", d, p.out.String())
 		return -1
 	}
+	err := p.proc.Err()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatalf("vrrpctl: %v", err)
+	}
+	return 0
 }
 
 // httpGetIn fetches url from inside the namespace at nsPath.
@@ -235,7 +230,7 @@ func checkMetrics(t testing.TB, text, iname string, wantState int) {
 // addrState is everything a failed start must leave alone: addresses and
 // links of the node.
 func (l *testLab) addrState(node string) string {
-	return run(l.t, "ip", "-n", l.nodes[node], "-o", "addr", "show") + run(l.t, "ip", "-n", l.nodes[node], "-o", "link", "show")
+	return l.run(node, "ip", "-o", "addr", "show") + l.run(node, "ip", "-o", "link", "show")
 }
 
 // TestBinaryFlags runs `vrrpctl speaker` with flags from the host's
@@ -249,7 +244,7 @@ func TestBinaryFlags(t *testing.T) {
 		"--listen", "127.0.0.1:9650")
 	waitFor(t, 5*time.Second, "the VIP on a", func() bool { return l.hasVIP("a", testVIP) })
 
-	out := run(t, "ip", "netns", "exec", l.nodes["a"], vrrpctlBin, "speaker", "--status", "--listen", "127.0.0.1:9650")
+	out := l.run("a", vrrpctlBin, "speaker", "--status", "--listen", "127.0.0.1:9650")
 	var st Status
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		t.Fatalf("--status output: %v\n%s", err, out)
@@ -266,7 +261,7 @@ func TestBinaryFlags(t *testing.T) {
 
 	stopCap := l.capture("c")
 	time.Sleep(300 * time.Millisecond)
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.proc.Signal(syscall.SIGTERM)
 	if code := p.wait(t, 5*time.Second); code != 0 {
 		t.Errorf("exit status %d after SIGTERM; want 0\n%s", code, p.out.String())
 	}
@@ -284,7 +279,7 @@ func TestBinaryFlags(t *testing.T) {
 	if last == nil || last.prio != 0 {
 		t.Errorf("last advert of a after SIGTERM: %+v; want priority 0", last)
 	}
-	if _, err := exec.Command("ip", "netns", "exec", l.nodes["a"], vrrpctlBin, "speaker", "--status", "--listen", "127.0.0.1:9650").Output(); err == nil {
+	if _, err := l.lab.Run("a", vrrpctlBin, "speaker", "--status", "--listen", "127.0.0.1:9650"); err == nil {
 		t.Error("--status succeeded after the speaker stopped")
 	}
 }
@@ -318,7 +313,7 @@ func TestBinaryKeepalivedConf(t *testing.T) {
 	if want := conf + `:11: unknown keyword \"frobnicate\" ignored`; !strings.Contains(p.out.String(), want) {
 		t.Errorf("no warning %q in:\n%s", want, p.out.String())
 	}
-	out := run(t, "ip", "netns", "exec", l.nodes["a"], vrrpctlBin, "speaker", "--status", "--listen", "127.0.0.1:9651")
+	out := l.run("a", vrrpctlBin, "speaker", "--status", "--listen", "127.0.0.1:9651")
 	var st Status
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		t.Fatalf("--status output: %v\n%s", err, out)
@@ -328,7 +323,7 @@ func TestBinaryKeepalivedConf(t *testing.T) {
 		t.Errorf("--status: %+v", st.Routers)
 	}
 	checkMetrics(t, httpGetIn(t, l.nsPath("a"), "http://127.0.0.1:9651/metrics"), "VI_BIN", 2)
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.proc.Signal(syscall.SIGTERM)
 	if code := p.wait(t, 5*time.Second); code != 0 {
 		t.Errorf("exit status %d after SIGTERM; want 0", code)
 	}

@@ -3,7 +3,6 @@ package vrrpd
 import (
 	"net"
 	"net/netip"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -114,7 +113,7 @@ func (l *testLab) flood(node string, kinds []floodKind, rate int, d time.Duratio
 // namespace: what the kernel dropped because a raw socket's receive buffer
 // was full.
 func (l *testLab) rawDrops(node string) uint64 {
-	out := run(l.t, "ip", "netns", "exec", l.nodes[node], "cat", "/proc/net/raw")
+	out := l.run(node, "cat", "/proc/net/raw")
 	var sum uint64
 	for _, line := range strings.Split(out, "\n")[1:] {
 		f := strings.Fields(line)
@@ -132,13 +131,9 @@ func (l *testLab) rawDrops(node string) uint64 {
 
 // linkCounter reads a statistics counter of node's eth1.
 func (l *testLab) linkCounter(node, name string) uint64 {
-	out, err := exec.Command("ip", "netns", "exec", l.nodes[node], "cat", "/sys/class/net/eth1/statistics/"+name).Output()
+	n, err := l.lab.LinkCounter(node, name)
 	if err != nil {
 		l.t.Fatalf("reading %s of %s: %v", name, node, err)
-	}
-	n, err := strconv.ParseUint(strings.TrimSpace(string(out)), 10, 64)
-	if err != nil {
-		l.t.Fatal(err)
 	}
 	return n
 }

@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	"github.com/vrrpctl/vrrpctl/analyze"
+	"github.com/vrrpctl/vrrpctl/lab"
 	"net/netip"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -226,7 +226,7 @@ func TestKeepalivedInterop(t *testing.T) {
 			rc := labRouter(c.version, oursPrio, c.interval, c.pass)
 			var sp *Speaker
 			var stopOurs func()
-			var kaLog *syncBuffer
+			var kaLog *procLog
 			if c.oursMaster {
 				sp, stopOurs = l.speaker("vd", rc)
 				_, kaLog = l.keepalived("ka", keepalivedConf(c.version, kaPrio, c.interval, c.pass))
@@ -254,7 +254,7 @@ func TestKeepalivedInterop(t *testing.T) {
 					t.Error("stopped speaker left the VIP behind")
 				}
 			} else {
-				var cmd *exec.Cmd
+				var cmd *lab.Process
 				cmd, kaLog = l.keepalived("ka", keepalivedConf(c.version, kaPrio, c.interval, c.pass))
 				sp, _ = l.speaker("vd", rc)
 				waitFor(t, 10*time.Second, "keepalived MASTER with the VIP", func() bool {

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -21,34 +20,27 @@ import (
 	"github.com/vrrpctl/vrrpctl/analyze"
 	"github.com/vrrpctl/vrrpctl/capture"
 	"github.com/vrrpctl/vrrpctl/decode"
+	"github.com/vrrpctl/vrrpctl/lab"
 )
 
-// A test lab: one namespace with a bridge (multicast snooping off) and one
-// namespace per node with eth1 on that bridge, 192.168.33.101, .102, ...
-// Names carry the pid and a counter; everything is deleted on cleanup.
+// A test lab: a segment of package lab (lab.NewSegment), its bridge with
+// multicast snooping off, and one host per node with eth1 on that bridge,
+// 192.168.33.101, .102, ... Its namespaces are named vd<pid>-<random>-<node>:
+// `vrrpctl run-test-failover --cleanup` leaves them to the tests, and what a
+// killed test run leaves behind is removed by the next one
+// (lab.SweepStale). Everything is deleted on cleanup.
 
-var labCounter atomic.Int32
+// labPrefix starts the namespace names of vrrpd's test labs.
+const labPrefix = "vd"
 
 type testLab struct {
-	t      testing.TB
-	prefix string
-	hub    string
-	nodes  map[string]string // node -> namespace
-	addrs  map[string]netip.Addr
-	macs   map[string]string
-	mu     sync.Mutex
-	procs  []*exec.Cmd
-	dir    string
-	pcaps  int
-}
-
-func run(t testing.TB, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	t     testing.TB
+	lab   *lab.Lab
+	addrs map[string]netip.Addr
+	macs  map[string]string
+	dir   string
+	pcaps int
+	procs int
 }
 
 func newLab(t testing.TB, nodes ...string) *testLab {
@@ -60,80 +52,84 @@ func newLab(t testing.TB, nodes ...string) *testLab {
 			t.Fatalf("%s not installed: %v", tool, err)
 		}
 	}
-	l := &testLab{t: t, prefix: fmt.Sprintf("vd%d-%d", os.Getpid(), labCounter.Add(1)),
-		nodes: map[string]string{}, addrs: map[string]netip.Addr{}, macs: map[string]string{}, dir: t.TempDir()}
-	l.hub = l.prefix + "-hub"
-	var created []string
-	t.Cleanup(func() {
-		l.mu.Lock()
-		for _, p := range l.procs {
-			if p.Process != nil && p.ProcessState == nil {
-				p.Process.Kill()
-				p.Wait()
-			}
-		}
-		l.mu.Unlock()
-		for _, ns := range created {
-			exec.Command("ip", "netns", "del", ns).Run()
-		}
-	})
-	run(t, "ip", "netns", "add", l.hub)
-	created = append(created, l.hub)
-	run(t, "ip", "-n", l.hub, "link", "add", "br0", "type", "bridge", "mcast_snooping", "0")
-	run(t, "ip", "-n", l.hub, "link", "set", "br0", "up")
+	dir := t.TempDir()
+	seg, err := lab.NewSegment(lab.SegmentOptions{Prefix: labPrefix, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { seg.Close() })
+	l := &testLab{t: t, lab: seg, addrs: map[string]netip.Addr{}, macs: map[string]string{}, dir: dir}
 	for i, n := range nodes {
-		ns := l.prefix + "-" + n
-		run(t, "ip", "netns", "add", ns)
-		created = append(created, ns)
-		port := fmt.Sprintf("p%d", i)
-		run(t, "ip", "-n", l.hub, "link", "add", port, "type", "veth", "peer", "name", "eth1", "netns", ns)
-		run(t, "ip", "-n", l.hub, "link", "set", port, "master", "br0", "up")
 		addr := netip.AddrFrom4([4]byte{192, 168, 33, byte(101 + i)})
-		run(t, "ip", "-n", ns, "addr", "add", addr.String()+"/24", "dev", "eth1")
-		run(t, "ip", "-n", ns, "link", "set", "eth1", "up")
-		run(t, "ip", "-n", ns, "link", "set", "lo", "up")
-		l.nodes[n], l.addrs[n] = ns, addr
-		l.macs[n] = strings.TrimSpace(run(t, "ip", "netns", "exec", ns, "cat", "/sys/class/net/eth1/address"))
+		h, err := seg.AddHost(n, netip.PrefixFrom(addr, 24))
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.addrs[n], l.macs[n] = addr, h.MAC.String()
+	}
+	if err := seg.WaitCarrier(5 * time.Second); err != nil {
+		t.Fatal(err)
 	}
 	return l
 }
 
-func (l *testLab) nsPath(node string) string { return "/run/netns/" + l.nodes[node] }
+func (l *testLab) nsPath(node string) string { return l.lab.Host(node).Path() }
 
-func (l *testLab) start(name string, args ...string) (*exec.Cmd, *syncBuffer) {
+// run runs argv in node's namespace to completion and returns its output.
+func (l *testLab) run(node string, argv ...string) string {
 	l.t.Helper()
-	cmd := exec.Command(args[0], args[1:]...)
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
+	out, err := l.lab.Run(node, argv...)
+	if err != nil {
+		l.t.Fatalf("%v\n%s", err, out)
+	}
+	return out
+}
+
+// start runs argv in node's namespace, or in this one when node is empty.
+func (l *testLab) start(node, name string, argv ...string) (*lab.Process, *procLog) {
+	l.t.Helper()
+	l.procs++
+	name = fmt.Sprintf("%s-%d", name, l.procs)
+	var p *lab.Process
+	var err error
+	if node == "" {
+		p, err = l.lab.StartOutside(name, argv, nil)
+	} else {
+		p, err = l.lab.Start(node, name, argv, nil)
+	}
+	if err != nil {
 		l.t.Fatalf("starting %s: %v", name, err)
 	}
-	l.mu.Lock()
-	l.procs = append(l.procs, cmd)
-	l.mu.Unlock()
-	return cmd, out
+	return p, &procLog{p}
 }
+
+// procLog reads what a process has written so far.
+type procLog struct{ p *lab.Process }
+
+func (o *procLog) String() string { return o.p.Output() }
 
 // hasVIP reports whether addr is on node's eth1.
-func (l *testLab) hasVIP(node string, addr netip.Addr) bool {
-	out, err := exec.Command("ip", "-n", l.nodes[node], "-o", "addr", "show", "dev", "eth1").CombinedOutput()
-	return err == nil && strings.Contains(string(out), " "+addr.String()+"/")
-}
+func (l *testLab) hasVIP(node string, addr netip.Addr) bool { return l.lab.HasAddr(node, addr) }
 
 func (l *testLab) linkDown(node string) {
-	run(l.t, "ip", "-n", l.nodes[node], "link", "set", "eth1", "down")
+	l.t.Helper()
+	if err := l.lab.SetLink(node, false); err != nil {
+		l.t.Fatal(err)
+	}
 }
 
 // capture runs tcpdump on node's eth1 (it sees the node's own packets and
 // every multicast and broadcast on the bridge); stop returns the file.
 func (l *testLab) capture(node string) (stop func() string) {
 	l.pcaps++
-	path := filepath.Join(l.dir, fmt.Sprintf("%s-%s-%d.pcap", l.prefix, node, l.pcaps))
-	cmd, out := l.start("tcpdump", "ip", "netns", "exec", l.nodes[node], "tcpdump", "-i", "eth1", "--immediate-mode", "-s", "0", "-U", "-n", "-w", path, "not", "ip6")
+	path := filepath.Join(l.dir, fmt.Sprintf("%s-%s-%d.pcap", l.lab.ID, node, l.pcaps))
+	p, out := l.start(node, "tcpdump", "tcpdump", "-i", "eth1", "--immediate-mode", "-s", "0", "-U", "-n", "-w", path, "not", "ip6")
 	waitFor(l.t, 5*time.Second, "tcpdump listening", func() bool { return strings.Contains(out.String(), "listening on") })
 	return func() string {
-		cmd.Process.Signal(syscall.SIGINT)
-		cmd.Wait()
+		p.Signal(syscall.SIGINT)
+		if !p.Wait(10 * time.Second) {
+			p.Stop(time.Second)
+		}
 		return path
 	}
 }
@@ -176,7 +172,7 @@ func (l *testLab) speaker(node string, rc RouterConfig) (*Speaker, func()) {
 }
 
 // keepalived runs keepalived in node's namespace with conf.
-func (l *testLab) keepalived(node, conf string) (*exec.Cmd, *syncBuffer) {
+func (l *testLab) keepalived(node, conf string) (*lab.Process, *procLog) {
 	l.t.Helper()
 	if _, err := exec.LookPath("keepalived"); err != nil {
 		l.t.Fatalf("keepalived not installed: %v", err)
@@ -187,7 +183,7 @@ func (l *testLab) keepalived(node, conf string) (*exec.Cmd, *syncBuffer) {
 	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
 		l.t.Fatal(err)
 	}
-	cmd, out := l.start("keepalived", "ip", "netns", "exec", l.nodes[node], "keepalived", "-n", "-l", "-D", "-G",
+	p, out := l.start(node, "keepalived", "keepalived", "-n", "-l", "-D", "-G",
 		"-f", cf, "-p", filepath.Join(d, "k.pid"), "-r", filepath.Join(d, "v.pid"), "-c", filepath.Join(d, "c.pid"),
 		"-b", filepath.Join(d, "b.pid"))
 	l.t.Cleanup(func() {
@@ -195,18 +191,14 @@ func (l *testLab) keepalived(node, conf string) (*exec.Cmd, *syncBuffer) {
 			l.t.Logf("keepalived %s log:\n%s", node, out.String())
 		}
 	})
-	return cmd, out
+	return p, out
 }
 
-func stopProcess(t testing.TB, cmd *exec.Cmd) {
-	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		cmd.Process.Kill()
-		t.Errorf("%s did not stop on SIGTERM", cmd.Path)
+func stopProcess(t testing.TB, p *lab.Process) {
+	p.Signal(syscall.SIGTERM)
+	if !p.Wait(10 * time.Second) {
+		p.Stop(0)
+		t.Errorf("%s did not stop on SIGTERM", p.Name)
 	}
 }
 

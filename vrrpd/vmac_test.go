@@ -1,28 +1,27 @@
 package vrrpd
 
 import (
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 )
 
 func (l *testLab) linkShow(node, name string) (string, bool) {
-	out, err := exec.Command("ip", "-n", l.nodes[node], "-d", "-o", "link", "show", "dev", name).CombinedOutput()
-	return string(out), err == nil
+	out, err := l.lab.Run(node, "ip", "-d", "-o", "link", "show", "dev", name)
+	return out, err == nil
 }
 
 func (l *testLab) addrOn(node, dev string) string {
-	out, _ := exec.Command("ip", "-n", l.nodes[node], "-o", "addr", "show", "dev", dev).CombinedOutput()
-	return string(out)
+	out, _ := l.lab.Run(node, "ip", "-o", "addr", "show", "dev", dev)
+	return out
 }
 
 // clientMAC pings the VIP from node and returns the MAC its neighbour
 // table holds for it.
 func (l *testLab) clientMAC(node string) string {
 	l.t.Helper()
-	run(l.t, "ip", "netns", "exec", l.nodes[node], "ping", "-c", "1", "-W", "2", testVIP.String())
-	f := strings.Fields(run(l.t, "ip", "-n", l.nodes[node], "neigh", "show", testVIP.String()))
+	l.run(node, "ping", "-c", "1", "-W", "2", testVIP.String())
+	f := strings.Fields(l.run(node, "ip", "neigh", "show", testVIP.String()))
 	for i, w := range f {
 		if w == "lladdr" && i+1 < len(f) {
 			return f[i+1]
@@ -61,7 +60,7 @@ func TestVMAC(t *testing.T) {
 	if strings.Contains(l.addrOn("b", vmacName), testVIP.String()) {
 		t.Error("VIP on the backup's macvlan")
 	}
-	if got := strings.TrimSpace(run(t, "ip", "netns", "exec", l.nodes["a"], "cat", "/proc/sys/net/ipv4/conf/eth1/arp_ignore")); got != "1" {
+	if got := strings.TrimSpace(l.run("a", "cat", "/proc/sys/net/ipv4/conf/eth1/arp_ignore")); got != "1" {
 		t.Errorf("arp_ignore on a's eth1 = %s; want 1 while the macvlan exists", got)
 	}
 	before := l.clientMAC("c")
@@ -73,7 +72,7 @@ func TestVMAC(t *testing.T) {
 	if _, ok := l.linkShow("a", vmacName); ok {
 		t.Error("a's macvlan left behind after stop")
 	}
-	if got := run(t, "ip", "netns", "exec", l.nodes["a"], "cat", "/proc/sys/net/ipv4/conf/eth1/arp_ignore", "/proc/sys/net/ipv4/conf/eth1/arp_announce"); got != "0\n0\n" {
+	if got := l.run("a", "cat", "/proc/sys/net/ipv4/conf/eth1/arp_ignore", "/proc/sys/net/ipv4/conf/eth1/arp_announce"); got != "0\n0\n" {
 		t.Errorf("arp_ignore, arp_announce on a's eth1 = %q after stop; want 0, 0 restored", got)
 	}
 	waitFor(t, 5*time.Second, "b master with the VIP on its macvlan", func() bool {

@@ -100,17 +100,17 @@ func TestWatchLive(t *testing.T) {
 	l.keepalived("r1", 100, "MASTER")
 	i, _ = rec.waitLine(t, i, 12*time.Second, `"type":"failover"`, `"to":{"ip":"192.168.33.101"`)
 	time.Sleep(2 * time.Second)
-	l.nsRun(l.sw, "ip", "link", "set", "p-r1", "down")
+	l.setPort("r1", false)
 	i, _ = rec.waitLine(t, i, 8*time.Second, `"type":"failover"`, `"cause":"master-down"`)
-	l.nsRun(l.sw, "ip", "link", "set", "p-r1", "up")
+	l.setPort("r1", true)
 	i, _ = rec.waitLine(t, i, 8*time.Second, `"type":"failover"`, `"to":{"ip":"192.168.33.101"`)
 
 	// 3. Split brain: r2 stops hearing r1's adverts and takes the VIP as well.
 	time.Sleep(2 * time.Second)
-	l.nsRun(l.hosts["r2"], "nft", "add table inet vwtest; add chain inet vwtest in { type filter hook input priority 0; }; add rule inet vwtest in ip protocol 112 drop")
+	l.nft("r2", "add table inet vwtest; add chain inet vwtest in { type filter hook input priority 0; }; add rule inet vwtest in ip protocol 112 drop")
 	i, _ = rec.waitLine(t, i, 10*time.Second, `"kind":"split-brain"`, "two masters")
 	time.Sleep(2 * time.Second)
-	l.nsRun(l.hosts["r2"], "nft", "delete table inet vwtest")
+	l.nft("r2", "delete table inet vwtest")
 	i, _ = rec.waitLine(t, i, 8*time.Second, `"type":"finding"`, `"code":"split-brain"`)
 
 	cancel()

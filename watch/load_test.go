@@ -1,16 +1,13 @@
 package watch
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"flag"
 	"fmt"
 	"io"
 	"net/netip"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +15,7 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/vrrpctl/vrrpctl/capture"
+	"github.com/vrrpctl/vrrpctl/lab"
 	"golang.org/x/sys/unix"
 )
 
@@ -54,17 +52,18 @@ func (l *testLab) addLoadHost(quiet ...string) {
 	l.t.Helper()
 	l.addHost("tg", loadSrcIP.String()+"/24")
 	for _, h := range quiet {
-		l.nsRun(l.sw, "ip", "link", "set", "dev", "p-"+h, "type", "bridge_slave", "flood", "off")
+		if err := l.lab.SetPortFlood(h, false); err != nil {
+			l.t.Fatal(err)
+		}
 	}
 }
 
 // linkCounter reads a counter of eth1 in a lab host (/sys/class/net/eth1/statistics/NAME).
 func (l *testLab) linkCounter(host, name string) uint64 {
 	l.t.Helper()
-	out := l.nsRun(l.hosts[host], "cat", "/sys/class/net/eth1/statistics/"+name)
-	n, err := strconv.ParseUint(strings.TrimSpace(out), 10, 64)
+	n, err := l.lab.LinkCounter(host, name)
 	if err != nil {
-		l.t.Fatalf("%s: eth1 %s: %q", host, name, out)
+		l.t.Fatalf("%s: eth1 %s: %v", host, name, err)
 	}
 	return n
 }
@@ -83,9 +82,7 @@ func (l *testLab) sendLoad(dstMAC string, dst netip.Addr, rate int, dur time.Dur
 	if err != nil {
 		l.t.Fatal(err)
 	}
-	cmd := l.start("tg", argv...)
-	err = cmd.Wait()
-	out := cmd.Stdout.(*bytes.Buffer).String()
+	out, err := l.lab.Run("tg", argv...)
 	if err != nil {
 		l.t.Fatalf("load generator: %v: %s", err, out)
 	}
@@ -329,7 +326,7 @@ func benchWatchUnderLoad(b *testing.B, dst netip.Addr) {
 	l.keepalived("r1", 100, "MASTER")
 	l.keepalived("r2", 10, "BACKUP")
 	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(l.nsRun(l.hosts["r1"], "ip", "-br", "addr", "show", "eth1"), loadVIP.String()) {
+	for !l.lab.HasAddr("r1", loadVIP) {
 		if time.Now().After(deadline) {
 			b.Fatal("r1 did not become master within 15 s")
 		}
@@ -337,7 +334,7 @@ func benchWatchUnderLoad(b *testing.B, dst netip.Addr) {
 	}
 	// The adverts each router sends, timestamped on the router.
 	var dumps []string
-	var dumpers []*exec.Cmd
+	var dumpers []*lab.Process
 	for _, r := range []string{"r1", "r2"} {
 		p := filepath.Join(b.TempDir(), r+".pcap")
 		dumpers = append(dumpers, l.start(r, "tcpdump", "-i", "eth1", "-n", "-U", "-Z", "root", "-Q", "out", "-w", p, "vrrp"))

@@ -9,10 +9,7 @@ import (
 )
 
 // macOf reads the MAC of eth1 in a lab host.
-func (l *testLab) macOf(host string) string {
-	out := l.nsRun(l.hosts[host], "cat", "/sys/class/net/eth1/address")
-	return strings.TrimSpace(out)
-}
+func (l *testLab) macOf(host string) string { return l.lab.Host(host).MAC.String() }
 
 // TestNeighbourEntries follows the client's neighbour entry for the VIP
 // across a graceful failover: a client that accepts the new master's GARP
@@ -29,7 +26,7 @@ func TestNeighbourEntries(t *testing.T) {
 			cl := l.addHost("cl", "192.168.33.2/24")
 			mac1, mac2 := l.macOf("r1"), l.macOf("r2")
 			if ignore {
-				l.nsRun(cl, "nft", "add table arp vwtest; add chain arp vwtest in { type filter hook input priority 0; }; add rule arp vwtest in arp saddr ether "+mac2+" drop")
+				l.nft("cl", "add table arp vwtest; add chain arp vwtest in { type filter hook input priority 0; }; add rule arp vwtest in arp saddr ether "+mac2+" drop")
 			}
 			rec := &lineRecorder{}
 			ctx, cancel := context.WithCancel(context.Background())

@@ -3,31 +3,34 @@ package watch
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vrrpctl/vrrpctl/lab"
 )
 
-// A small namespace lab for the tests: a bridge in a namespace of its own,
-// and hosts wired to it by veth pairs, each host's end named eth1. Names are
-// unique to the run; everything is removed on every exit path.
+// A small namespace lab for the tests: a segment of package lab
+// (lab.NewSegment), whose bridge lives in a namespace of its own, and hosts
+// wired to it by veth pairs, each host's end named eth1. Its namespaces are
+// named vw<pid>-<random>-<host>: `vrrpctl run-test-failover --cleanup`
+// leaves them to the tests, and what a killed test run leaves behind is
+// removed by the next one (lab.SweepStale). Everything is removed on every
+// exit path.
 
-var labCounter atomic.Int32
+// labPrefix starts the namespace names of watch's test labs.
+const labPrefix = "vw"
 
 type testLab struct {
-	t      testing.TB
-	prefix string
-	sw     string
-	hosts  map[string]string // host name -> namespace
-	dir    string
-	mu     sync.Mutex
-	procs  []*exec.Cmd
+	t     testing.TB
+	lab   *lab.Lab
+	dir   string
+	procs int
 	// advertInt and vrrpVersion set keepalived's advert_int ("1" when
 	// empty) and version (keepalived's default, 2, when 0).
 	advertInt   string
@@ -39,7 +42,7 @@ func needRoot(t testing.TB) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (network namespaces, live capture)")
 	}
-	for _, bin := range []string{"ip", "keepalived", "nft", "bash"} {
+	for _, bin := range []string{"keepalived", "nft", "bash"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			t.Skipf("%s not installed", bin)
 		}
@@ -49,63 +52,58 @@ func needRoot(t testing.TB) {
 func newTestLab(t testing.TB) *testLab {
 	t.Helper()
 	needRoot(t)
-	l := &testLab{t: t, prefix: fmt.Sprintf("vw%d-%d", os.Getpid(), labCounter.Add(1)), hosts: map[string]string{}, dir: t.TempDir()}
-	l.sw = l.prefix + "-sw"
-	t.Cleanup(l.close)
-	l.ip("netns", "add", l.sw)
-	l.nsRun(l.sw, "ip", "link", "add", "br0", "type", "bridge", "mcast_snooping", "0")
-	l.nsRun(l.sw, "ip", "link", "set", "br0", "up")
-	return l
-}
-
-// addHost creates a namespace wired to the bridge, with addr on its eth1.
-func (l *testLab) addHost(name, addr string) string {
-	ns := l.prefix + "-" + name
-	l.ip("netns", "add", ns)
-	l.hosts[name] = ns
-	port := "p-" + name
-	l.ip("link", "add", "eth1", "netns", ns, "type", "veth", "peer", "name", port, "netns", l.sw)
-	l.nsRun(l.sw, "ip", "link", "set", port, "master", "br0", "up")
-	l.nsRun(ns, "ip", "link", "set", "lo", "up")
-	l.nsRun(ns, "ip", "link", "set", "eth1", "up")
-	l.nsRun(ns, "ip", "addr", "add", addr, "dev", "eth1")
-	l.nsRun(ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
-	return ns
-}
-
-func (l *testLab) ip(args ...string) {
-	l.t.Helper()
-	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-		l.t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-	}
-}
-
-func (l *testLab) nsRun(ns string, argv ...string) string {
-	l.t.Helper()
-	out, err := exec.Command("ip", append([]string{"netns", "exec", ns}, argv...)...).CombinedOutput()
+	dir := t.TempDir()
+	seg, err := lab.NewSegment(lab.SegmentOptions{Prefix: labPrefix, Dir: dir})
 	if err != nil {
-		l.t.Fatalf("in %s: %s: %v: %s", ns, strings.Join(argv, " "), err, out)
+		t.Fatal(err)
 	}
-	return string(out)
+	t.Cleanup(func() { seg.Close() })
+	return &testLab{t: t, lab: seg, dir: dir}
+}
+
+// addHost creates a namespace wired to the bridge, with addr on its eth1,
+// and returns the namespace's name.
+func (l *testLab) addHost(name, addr string) string {
+	l.t.Helper()
+	h, err := l.lab.AddHost(name, netip.MustParsePrefix(addr))
+	if err == nil {
+		err = l.lab.WaitCarrier(5 * time.Second)
+	}
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return h.NS
 }
 
 // start runs argv in the host's namespace in the background.
-func (l *testLab) start(host string, argv ...string) *exec.Cmd {
+func (l *testLab) start(host string, argv ...string) *lab.Process {
 	l.t.Helper()
-	cmd := exec.Command("ip", append([]string{"netns", "exec", l.hosts[host]}, argv...)...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
+	l.procs++
+	p, err := l.lab.Start(host, fmt.Sprintf("%s-%d", filepath.Base(argv[0]), l.procs), argv, nil)
+	if err != nil {
 		l.t.Fatalf("start %s in %s: %v", strings.Join(argv, " "), host, err)
 	}
-	l.mu.Lock()
-	l.procs = append(l.procs, cmd)
-	l.mu.Unlock()
-	return cmd
+	return p
+}
+
+// nft applies an nftables ruleset in the host's namespace.
+func (l *testLab) nft(host, ruleset string) {
+	l.t.Helper()
+	if err := l.lab.Nft(host, ruleset); err != nil {
+		l.t.Fatal(err)
+	}
+}
+
+// setPort sets the host's bridge port up or down, as unplugging its cable.
+func (l *testLab) setPort(host string, up bool) {
+	l.t.Helper()
+	if err := l.lab.SetPort(host, up); err != nil {
+		l.t.Fatal(err)
+	}
 }
 
 // keepalived starts keepalived for one VRRP instance on host's eth1.
-func (l *testLab) keepalived(host string, prio int, state string) *exec.Cmd {
+func (l *testLab) keepalived(host string, prio int, state string) *lab.Process {
 	l.t.Helper()
 	dir := filepath.Join(l.dir, host)
 	os.MkdirAll(dir, 0o755)
@@ -143,53 +141,8 @@ vrrp_instance VI_1 {
 		"--bfd_pid="+filepath.Join(dir, "bfd.pid"))
 }
 
-// stop sends SIGTERM and waits (SIGKILL after grace).
-func stopProc(cmd *exec.Cmd, grace time.Duration) {
-	if cmd.Process == nil || cmd.ProcessState != nil {
-		return
-	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(grace):
-		cmd.Process.Kill()
-		<-done
-	}
-}
-
-func (l *testLab) close() {
-	l.mu.Lock()
-	procs := l.procs
-	l.mu.Unlock()
-	for _, p := range procs {
-		stopProc(p, 3*time.Second)
-	}
-	// Whatever still runs in the namespaces was started by this lab (the
-	// children of keepalived): end it by pid before removing them.
-	for _, ns := range append([]string{l.sw}, mapValues(l.hosts)...) {
-		out, _ := exec.Command("ip", "netns", "pids", ns).Output()
-		for _, f := range strings.Fields(string(out)) {
-			var pid int
-			if _, err := fmt.Sscan(f, &pid); err == nil && pid > 1 {
-				syscall.Kill(pid, syscall.SIGKILL)
-			}
-		}
-	}
-	for _, ns := range mapValues(l.hosts) {
-		exec.Command("ip", "netns", "del", ns).Run()
-	}
-	exec.Command("ip", "netns", "del", l.sw).Run()
-}
-
-func mapValues(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
-	return out
-}
+// stopProc sends SIGTERM and waits (SIGKILL after grace).
+func stopProc(p *lab.Process, grace time.Duration) { p.Stop(grace) }
 
 // lineRecorder is an io.Writer that keeps each complete line with the time
 // it arrived.
@@ -262,6 +215,6 @@ func joinLines(ls []recordedLine) string {
 
 // clientTraffic makes host send a UDP datagram to addr every 200 ms (the VIP
 // answers with an ICMP port unreachable), as a client using the VIP would.
-func (l *testLab) clientTraffic(host, addr string) *exec.Cmd {
+func (l *testLab) clientTraffic(host, addr string) *lab.Process {
 	return l.start(host, "bash", "-c", "while :; do echo x 2>/dev/null >/dev/udp/"+addr+"/9; sleep 0.2; done")
 }
