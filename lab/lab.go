@@ -277,16 +277,25 @@ func (l *Lab) Namespaces() []string {
 	return names
 }
 
-// SetPort sets the bridge port of host up or down, as unplugging its cable:
-// the host's eth1 loses carrier.
-func (l *Lab) SetPort(host string, up bool) error {
+// portLink finds host's port on the bridge.
+func (l *Lab) portLink(host string) (netlink.Link, error) {
 	h := l.hosts[host]
 	if h == nil {
-		return fmt.Errorf("no host %q in the lab", host)
+		return nil, fmt.Errorf("no host %q in the lab", host)
 	}
 	link, err := l.sw.nl.LinkByName(h.Port)
 	if err != nil {
-		return fmt.Errorf("bridge port %s: %w", h.Port, err)
+		return nil, fmt.Errorf("bridge port %s: %w", h.Port, err)
+	}
+	return link, nil
+}
+
+// SetPort sets the bridge port of host up or down, as unplugging its cable:
+// the host's eth1 loses carrier.
+func (l *Lab) SetPort(host string, up bool) error {
+	link, err := l.portLink(host)
+	if err != nil {
+		return err
 	}
 	if up {
 		err = l.sw.nl.LinkSetUp(link)
@@ -294,7 +303,7 @@ func (l *Lab) SetPort(host string, up bool) error {
 		err = l.sw.nl.LinkSetDown(link)
 	}
 	if err != nil {
-		return fmt.Errorf("set bridge port %s up=%v: %w", h.Port, up, err)
+		return fmt.Errorf("set bridge port %s up=%v: %w", link.Attrs().Name, up, err)
 	}
 	return nil
 }

@@ -223,16 +223,12 @@ func (l *Lab) SetLink(host string, up bool) error {
 // host's port on or off (`bridge link set ... flood on|off`): frames for a
 // MAC the bridge has not learnt then no longer reach the host.
 func (l *Lab) SetPortFlood(host string, on bool) error {
-	h := l.hosts[host]
-	if h == nil {
-		return fmt.Errorf("no host %q in the lab", host)
-	}
-	link, err := l.sw.nl.LinkByName(h.Port)
+	link, err := l.portLink(host)
 	if err != nil {
-		return fmt.Errorf("bridge port %s: %w", h.Port, err)
+		return err
 	}
 	if err := l.sw.nl.LinkSetFlood(link, on); err != nil {
-		return fmt.Errorf("set flooding on bridge port %s to %v: %w", h.Port, on, err)
+		return fmt.Errorf("set flooding on bridge port %s to %v: %w", link.Attrs().Name, on, err)
 	}
 	return nil
 }
