@@ -35,6 +35,16 @@ func orEmpty[T any](s []T) []T {
 	return s
 }
 
+// normalized returns a new slice holding norm of each element of s (empty
+// in place of nil): the caller's slice is never written to.
+func normalized[T any](s []T, norm func(T) T) []T {
+	out := make([]T, len(s))
+	for i, v := range s {
+		out[i] = norm(v)
+	}
+	return out
+}
+
 // normalizeAnalysis returns a copy of a with the schema set and every nil
 // list replaced by an empty one. Slices that change are copied first.
 func normalizeAnalysis(a *analyze.Analysis) *analyze.Analysis {
@@ -42,40 +52,14 @@ func normalizeAnalysis(a *analyze.Analysis) *analyze.Analysis {
 	if c.Schema == "" {
 		c.Schema = analyze.Schema
 	}
-	c.Groups = orEmpty(c.Groups)
-	if len(c.Groups) > 0 {
-		gs := make([]analyze.Group, len(c.Groups))
-		for i, g := range c.Groups {
-			gs[i] = normalizeGroup(g)
-		}
-		c.Groups = gs
-	}
-	c.Failovers = orEmpty(c.Failovers)
-	if len(c.Failovers) > 0 {
-		fs := make([]analyze.Failover, len(c.Failovers))
-		for i, f := range c.Failovers {
-			fs[i] = normalizeFailover(f)
-		}
-		c.Failovers = fs
-	}
-	c.Findings = orEmpty(c.Findings)
-	if len(c.Findings) > 0 {
-		fs := make([]analyze.Finding, len(c.Findings))
-		for i, f := range c.Findings {
-			fs[i] = normalizeFinding(f)
-		}
-		c.Findings = fs
-	}
+	c.Groups = normalized(c.Groups, normalizeGroup)
+	c.Failovers = normalized(c.Failovers, normalizeFailover)
+	c.Findings = normalized(c.Findings, normalizeFinding)
 	c.Timeline = orEmpty(c.Timeline)
-	c.Clients = orEmpty(c.Clients)
-	if len(c.Clients) > 0 {
-		cs := make([]analyze.Client, len(c.Clients))
-		for i, cl := range c.Clients {
-			cl.Resolutions = orEmpty(cl.Resolutions)
-			cs[i] = cl
-		}
-		c.Clients = cs
-	}
+	c.Clients = normalized(c.Clients, func(cl analyze.Client) analyze.Client {
+		cl.Resolutions = orEmpty(cl.Resolutions)
+		return cl
+	})
 	c.Errors = orEmpty(c.Errors)
 	c.Notes = orEmpty(c.Notes)
 	return &c
@@ -84,15 +68,10 @@ func normalizeAnalysis(a *analyze.Analysis) *analyze.Analysis {
 func normalizeGroup(g analyze.Group) analyze.Group {
 	g.VIPs = orEmpty(g.VIPs)
 	g.Masterships = orEmpty(g.Masterships)
-	g.Speakers = orEmpty(g.Speakers)
-	if len(g.Speakers) > 0 {
-		ss := make([]analyze.Speaker, len(g.Speakers))
-		for i, s := range g.Speakers {
-			s.VIPs = orEmpty(s.VIPs)
-			ss[i] = s
-		}
-		g.Speakers = ss
-	}
+	g.Speakers = normalized(g.Speakers, func(s analyze.Speaker) analyze.Speaker {
+		s.VIPs = orEmpty(s.VIPs)
+		return s
+	})
 	return g
 }
 
