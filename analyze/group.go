@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vrrpctl/vrrpctl/decode"
+	"github.com/vrrpctl/vrrpctl/vrrp"
 )
 
 // speaker is one router seen advertising for a group.
@@ -211,7 +212,7 @@ func (e *Engine) onAdvert(f *decode.Frame) {
 	default:
 		m := g.master
 		gap := f.Time.Sub(m.lastLive)
-		mdi := masterDownInterval(s.version, s.priority, m.interval)
+		mdi := vrrp.MasterDownInterval(s.version, s.priority, m.interval)
 		switch {
 		case g.challenger == s:
 			// Already contending: advance decides takeover or split brain.
@@ -298,7 +299,7 @@ func (g *group) checkGap(e *Engine, s *speaker, prev time.Time, prevFrame uint64
 	if missed < 1 {
 		missed = 1
 	}
-	mdi := masterDownInterval(s.version, 1, s.interval)
+	mdi := vrrp.MasterDownInterval(s.version, 1, s.interval)
 	fd := g.finding(CodeAdvertGap, []uint64{prevFrame, f.Number}, f.Time,
 		fmt.Sprintf("master %s was silent for %.2f s (%d advert(s) missed at %.2f s intervals) and kept mastership", s.ip, gap.Seconds(), missed, s.interval.Seconds()))
 	if gap >= mdi*3/4 {
@@ -337,10 +338,10 @@ func (g *group) takeover(e *Engine, s *speaker, t time.Time, frame uint64, cause
 		fo.Cause = cause
 	case g.prevResigned:
 		fo.Cause = "resign"
-		fo.ExpectedMS = ms(skewTime(s.version, s.priority, prev.interval))
+		fo.ExpectedMS = ms(vrrp.SkewTime(s.version, s.priority, prev.interval))
 	default:
 		fo.Cause = "master-down"
-		fo.ExpectedMS = ms(masterDownInterval(s.version, s.priority, prev.interval))
+		fo.ExpectedMS = ms(vrrp.MasterDownInterval(s.version, s.priority, prev.interval))
 	}
 	e.a.Failovers = append(e.a.Failovers, fo)
 	idx := len(e.a.Failovers) - 1
@@ -349,7 +350,7 @@ func (g *group) takeover(e *Engine, s *speaker, t time.Time, frame uint64, cause
 		// A preempting backup waits out its own Master_Down_Interval from
 		// start-up: it discards the lower-priority master's adverts.
 		summary += fmt.Sprintf("; it had joined 224.0.0.18 %.2f s before (its Master_Down_Interval: %.2f s)",
-			t.Sub(mb.joined).Seconds(), masterDownInterval(s.version, s.priority, s.interval).Seconds())
+			t.Sub(mb.joined).Seconds(), vrrp.MasterDownInterval(s.version, s.priority, s.interval).Seconds())
 	}
 	e.emit(Event{Frame: frame, Time: t, Kind: "failover", VRID: vr, VLAN: vl, Summary: summary})
 	if fo.ExpectedMS > 0 && fo.DetectMS > fo.ExpectedMS*1.25+100 {
@@ -452,7 +453,7 @@ func (g *group) advance(e *Engine, now time.Time) {
 		}
 		return
 	}
-	if m.interval > 0 && now.Sub(m.lastLive) > masterDownInterval(m.version, 1, m.interval) {
+	if m.interval > 0 && now.Sub(m.lastLive) > vrrp.MasterDownInterval(m.version, 1, m.interval) {
 		e.emit(Event{Frame: m.lastLiveFrame, Time: m.lastLive, Kind: "silent", VRID: int(g.key.vrid), VLAN: int(g.key.vlan),
 			Summary: fmt.Sprintf("master %s went silent (last advert at frame %d)", m.ip, m.lastLiveFrame)})
 		g.endMastership(e, m.lastLive, m.lastLiveFrame, false)
