@@ -88,18 +88,6 @@ func maxAddr(a, b *speaker) string {
 	return b.ip.String()
 }
 
-func authText(s *speaker) string {
-	switch s.authType {
-	case 0:
-		return "no authentication"
-	case 1:
-		return fmt.Sprintf("password %q", s.authPass)
-	case 2:
-		return "IP AH authentication"
-	}
-	return fmt.Sprintf("auth type %d", s.authType)
-}
-
 func (g *group) mismatchOnce(e *Engine, code string, frames []uint64, f *decode.Frame, summary string) {
 	g.reportOnce(e, code, g.finding(code, frames, f.Time, summary))
 }

@@ -20,6 +20,7 @@ type client struct {
 	key         clientKey
 	ip          netip.Addr
 	frames      int
+	answers     int // frames from a VIP to it: answers are on the wire
 	resolutions []string
 	first       uint64
 }
@@ -54,62 +55,86 @@ func (e *Engine) sortedClients() []*client {
 	return out
 }
 
-// switchTracker follows how clients move from the old master's MAC to the new
-// one after a failover (or, provisionally, during a contention).
-type switchTracker struct {
+// follow tracks how clients follow a change of master (or, provisionally,
+// a contender's claim). With two MACs a client's ARP entry must move from
+// the old to the new (stale-arp when it does not); with the virtual MAC it
+// never moves, and what a client waits for is the switches learning the
+// MAC on the new master's port: its requests go unanswered (client-outage).
+type follow struct {
 	failover       int // index into Analysis.Failovers; -1 while provisional
 	oldMAC, newMAC decode.MAC
 	t0             time.Time
 	garpAt         time.Time
-	states         map[clientKey]*switchState
+	clients        map[clientKey]*followState
 }
 
-type switchState struct {
+type followState struct {
 	c                     *client
 	stale                 int
 	firstStale, lastStale time.Time
 	frames                []uint64
 	switched              bool
 	switchAt              time.Time
-	reported              bool
+	staleReported         bool
+
+	// Requests to the new master's MAC before the first answer.
+	requests           int
+	firstReq, lastReq  time.Time
+	reqFrames          []uint64
+	answered           bool
+	answerAt           time.Time
+	answeredBefore     bool // answers to this client were on the wire before t0
+	outageReported     bool
+	outageFindingIndex int
 }
 
-// trackSwitch starts following clients for a change of master at t0. A
-// provisional tracker (started when a contender appeared) is adopted by the
+// followClients starts following clients for a change of master at t0. A
+// provisional follow (started when a contender appeared) is adopted by the
 // failover it turned out to be.
-func (e *Engine) trackSwitch(g *group, failover int, oldMAC, newMAC decode.MAC, t0 time.Time) {
-	if sw := g.switches; sw != nil && sw.failover < 0 && sw.newMAC == newMAC && sw.oldMAC == oldMAC && failover >= 0 {
-		sw.failover = failover
-		for _, st := range sw.states {
-			e.recordSwitch(sw, st)
+func (e *Engine) followClients(g *group, failover int, oldMAC, newMAC decode.MAC, t0 time.Time) {
+	if fl := g.follow; fl != nil && fl.failover < 0 && fl.newMAC == newMAC && fl.oldMAC == oldMAC && fl.t0.Equal(t0) && failover >= 0 {
+		fl.failover = failover
+		for _, st := range fl.clients {
+			e.recordFollow(fl, st)
 		}
 		return
 	}
-	if g.switches != nil {
-		e.closeTracker(g)
+	if g.follow != nil {
+		e.closeFollow(g)
 	}
-	g.switches = &switchTracker{failover: failover, oldMAC: oldMAC, newMAC: newMAC, t0: t0, states: make(map[clientKey]*switchState)}
+	fl := &follow{failover: failover, oldMAC: oldMAC, newMAC: newMAC, t0: t0, clients: make(map[clientKey]*followState)}
+	g.follow = fl
 	if failover >= 0 {
-		if sw := g.switches; sw != nil {
-			for _, tr := range g.openTrains(g.master) {
-				if tr.count > 0 && !tr.first.Before(t0) {
-					sw.garpAt = tr.first
-					break
-				}
+		for _, tr := range g.openTrains(g.master) {
+			if tr.count > 0 && !tr.first.Before(t0) {
+				fl.garpAt = tr.first
+				break
 			}
 		}
 	}
 }
 
-// recordSwitch writes a client's state into the failover's client list.
-func (e *Engine) recordSwitch(sw *switchTracker, st *switchState) {
-	if sw.failover < 0 {
+func (fl *follow) state(c *client) *followState {
+	st := fl.clients[c.key]
+	if st == nil {
+		st = &followState{c: c, answeredBefore: c.answers > 0, outageFindingIndex: -1}
+		fl.clients[c.key] = st
+	}
+	return st
+}
+
+// recordFollow writes a client's state into the failover's client list.
+func (e *Engine) recordFollow(fl *follow, st *followState) {
+	if fl.failover < 0 {
 		return
 	}
-	fo := &e.a.Failovers[sw.failover]
-	cs := ClientSwitch{IP: st.c.ip.String(), MAC: st.c.key.mac.String(), StaleFrames: st.stale}
-	if st.switched {
-		cs.SwitchMS = msPtr(st.switchAt.Sub(sw.t0))
+	fo := &e.a.Failovers[fl.failover]
+	cs := ClientSwitch{IP: st.c.ip.String(), MAC: st.c.key.mac.String(), StaleFrames: st.stale, Unanswered: st.requests}
+	if st.switched && fl.oldMAC != fl.newMAC {
+		cs.SwitchMS = msPtr(st.switchAt.Sub(fl.t0))
+	}
+	if st.answered {
+		cs.AnswerMS = msPtr(st.answerAt.Sub(fl.t0))
 	}
 	for i := range fo.Clients {
 		if fo.Clients[i].MAC == cs.MAC {
@@ -122,26 +147,25 @@ func (e *Engine) recordSwitch(sw *switchTracker, st *switchState) {
 
 // staleEnough says whether a client's frames to the old MAC amount to a stale
 // ARP entry rather than a frame in flight.
-func (st *switchState) staleEnough(t0 time.Time) bool {
+func (st *followState) staleEnough(t0 time.Time) bool {
 	return st.stale >= 3 || (st.stale > 0 && st.lastStale.Sub(t0) >= 500*time.Millisecond)
 }
 
-func (e *Engine) reportStale(g *group, sw *switchTracker, st *switchState, end time.Time) {
-	if st.reported || sw.failover < 0 || !st.staleEnough(sw.t0) {
+func (e *Engine) reportStale(g *group, fl *follow, st *followState) {
+	if st.staleReported || fl.failover < 0 || !st.staleEnough(fl.t0) {
 		return
 	}
-	st.reported = true
-	dur := st.lastStale.Sub(sw.t0)
-	summary := fmt.Sprintf("client %s (%s) sent %d frame(s) for the VIP to the old master's MAC %s for %.1f s after the failover", st.c.ip, st.c.key.mac, st.stale, sw.oldMAC, dur.Seconds())
+	st.staleReported = true
+	dur := st.lastStale.Sub(fl.t0)
+	summary := fmt.Sprintf("client %s (%s) sent %d frame(s) for the VIP to the old master's MAC %s for %.1f s after the failover", st.c.ip, st.c.key.mac, st.stale, fl.oldMAC, dur.Seconds())
 	if st.switched {
-		summary += fmt.Sprintf(", then switched to %s", sw.newMAC)
+		summary += fmt.Sprintf(", then switched to %s", fl.newMAC)
 	} else {
 		summary += "; it never switched in the capture"
 	}
-	switch {
-	case !sw.garpAt.IsZero() && sw.garpAt.Before(st.lastStale):
-		summary += fmt.Sprintf(" (the new master's GARP at +%.3f s was ignored)", sw.garpAt.Sub(sw.t0).Seconds())
-	default:
+	if !fl.garpAt.IsZero() && fl.garpAt.Before(st.lastStale) {
+		summary += fmt.Sprintf(" (the new master's GARP at +%.3f s was ignored)", fl.garpAt.Sub(fl.t0).Seconds())
+	} else {
 		summary += " (no GARP from the new master was on the wire before)"
 	}
 	fd := g.finding(CodeStaleARP, st.frames, st.firstStale, summary)
@@ -151,20 +175,60 @@ func (e *Engine) reportStale(g *group, sw *switchTracker, st *switchState, end t
 	e.find(fd)
 }
 
-func (e *Engine) closeTracker(g *group) {
-	sw := g.switches
-	if sw == nil {
+// Thresholds of a client outage after a failover.
+const (
+	outageMinRequests = 3
+	outageMin         = time.Second
+	outageCritical    = 5 * time.Second
+)
+
+// reportOutage judges a client whose requests to the new master's MAC went
+// unanswered after a failover. Only clients whose answers the capture holds
+// are judged: a capture that sees one direction only proves nothing.
+func (e *Engine) reportOutage(g *group, fl *follow, st *followState, end time.Time) {
+	if st.outageReported || fl.failover < 0 || !st.answeredBefore || st.requests < outageMinRequests {
 		return
 	}
-	for _, st := range sw.states {
-		e.reportStale(g, sw, st, st.lastStale)
+	until := end
+	if st.answered {
+		until = st.answerAt
 	}
-	g.switches = nil
+	// From its first request after the failover: a client that sent to the
+	// old MAC first is stale-arp's, not this.
+	dur := until.Sub(st.firstReq)
+	if dur < outageMin {
+		return
+	}
+	st.outageReported = true
+	summary := fmt.Sprintf("client %s (%s) got no answer from the VIP for %.1f s after the failover (%+.3f s): %d request(s) to %s unanswered", st.c.ip, st.c.key.mac, dur.Seconds(), st.firstReq.Sub(fl.t0).Seconds(), st.requests, fl.newMAC)
+	switch {
+	case !st.answered:
+		summary += "; none was answered in the capture"
+	case fl.oldMAC == fl.newMAC:
+		summary += "; with the virtual MAC its ARP entry was right: the frames went to the old master's switch port until the switches learned the MAC on the new one"
+	}
+	fd := g.finding(CodeClientOutage, st.reqFrames, st.firstReq, summary)
+	if !st.answered || dur >= outageCritical {
+		fd.Severity = Critical
+	}
+	e.find(fd)
 }
 
-func (e *Engine) finishClients(end time.Time) {
+func (e *Engine) closeFollow(g *group) {
+	fl := g.follow
+	if fl == nil {
+		return
+	}
+	for _, st := range fl.clients {
+		e.reportStale(g, fl, st)
+		e.reportOutage(g, fl, st, e.last)
+	}
+	g.follow = nil
+}
+
+func (e *Engine) finishClients() {
 	for _, g := range e.groups {
-		e.closeTracker(g)
+		e.closeFollow(g)
 	}
 }
 
@@ -177,56 +241,18 @@ type unanswered struct {
 	reported    bool
 }
 
-func (e *Engine) onIP(f *decode.Frame) {
-	if f.L4.Protocol == 58 && f.L4.ICMPType == 136 {
-		// A neighbour advertisement sent from a VIP announces it.
-		e.announce(f, f.IP.Src, f.SrcMAC)
-		return
-	}
-	k := vipKey{vlan: f.VLAN, outer: f.OuterVLAN, addr: f.IP.Dst}
-	if g := e.byVIP[k]; g != nil {
-		e.toVIP(g, f)
-		return
-	}
-	k.addr = f.IP.Src
-	if g := e.byVIP[k]; g != nil {
-		// Whoever sends from the VIP holds it.
-		if s := g.speakerByMAC(f.SrcMAC); s != nil {
-			s.claim(f.Time, f.Number)
-		}
-		if u := g.unans[f.IP.Src]; u != nil && isAnswer(f) {
-			*u = unanswered{reported: u.reported}
-		}
-	}
-}
-
+// toVIP follows a client's frame to a VIP.
 func (e *Engine) toVIP(g *group, f *decode.Frame) {
 	if e.speakerOf[f.SrcMAC] {
 		return
 	}
 	c := e.client(f, f.SrcMAC, f.IP.Src)
 	c.frames++
-	if sw := g.switches; sw != nil && f.HasDstMAC && !f.Time.Before(sw.t0) && sw.oldMAC != sw.newMAC {
-		st := sw.states[c.key]
-		if st == nil {
-			st = &switchState{c: c}
-			sw.states[c.key] = st
-		}
-		switch {
-		case st.switched:
-		case f.DstMAC == sw.oldMAC:
-			if st.stale == 0 {
-				st.firstStale = f.Time
-			}
-			st.stale++
-			st.lastStale = f.Time
-			st.frames = addEvidence(st.frames, f.Number)
-			e.recordSwitch(sw, st)
-		case f.DstMAC == sw.newMAC:
-			st.switched, st.switchAt = true, f.Time
-			e.recordSwitch(sw, st)
-			e.reportStale(g, sw, st, f.Time)
-		}
+	if ct := g.contest; ct != nil && f.HasDstMAC && f.DstMAC == ct.challenger.mac && ct.challenger.mac != ct.holder.mac {
+		ct.movedClient(c, f.Number)
+	}
+	if fl := g.follow; fl != nil && !f.Time.Before(fl.t0) && (f.HasDstMAC || g.usesVirtualMAC()) {
+		e.followFrame(g, fl, c, f)
 	}
 	// Without destination MACs a client with a stale ARP entry looks the
 	// same as a VIP behind a DROP rule: no conclusion then.
@@ -235,7 +261,7 @@ func (e *Engine) toVIP(g *group, f *decode.Frame) {
 	// advert (checkUnanswered), since a master that just died answers nothing
 	// either.
 	m := g.master
-	if m == nil || !isRequest(f) || g.challenger != nil || !f.HasDstMAC || f.DstMAC != m.mac {
+	if m == nil || !isRequest(f) || g.contest != nil || !f.HasDstMAC || f.DstMAC != m.mac {
 		return
 	}
 	if f.Time.Sub(m.lastLive) > m.interval*3/2 {
@@ -257,6 +283,64 @@ func (e *Engine) toVIP(g *group, f *decode.Frame) {
 	u.frames = addEvidence(u.frames, f.Number)
 }
 
+// followFrame updates how client c follows the change of master.
+func (e *Engine) followFrame(g *group, fl *follow, c *client, f *decode.Frame) {
+	st := fl.state(c)
+	toNew := !f.HasDstMAC || f.DstMAC == fl.newMAC
+	switch {
+	case fl.oldMAC == fl.newMAC:
+	case st.switched:
+	case f.DstMAC == fl.oldMAC:
+		if st.stale == 0 {
+			st.firstStale = f.Time
+		}
+		st.stale++
+		st.lastStale = f.Time
+		st.frames = addEvidence(st.frames, f.Number)
+		e.recordFollow(fl, st)
+	case f.DstMAC == fl.newMAC:
+		st.switched, st.switchAt = true, f.Time
+		e.recordFollow(fl, st)
+		e.reportStale(g, fl, st)
+	}
+	if toNew && isRequest(f) && !st.answered {
+		if st.requests == 0 {
+			st.firstReq = f.Time
+		}
+		st.requests++
+		st.lastReq = f.Time
+		st.reqFrames = addEvidence(st.reqFrames, f.Number)
+		e.recordFollow(fl, st)
+	}
+}
+
+// fromVIP follows a frame from a VIP: an answer to a client, and the end
+// of a run of unanswered requests.
+func (e *Engine) fromVIP(g *group, f *decode.Frame) {
+	if u := g.unans[f.IP.Src]; u != nil && isAnswer(f) {
+		*u = unanswered{reported: u.reported}
+	}
+	var c *client
+	if f.HasDstMAC {
+		c = e.clients[clientKey{vlan: f.VLAN, outer: f.OuterVLAN, mac: f.DstMAC}]
+	}
+	if c == nil {
+		return
+	}
+	c.answers++
+	fl := g.follow
+	if fl == nil || f.Time.Before(fl.t0) {
+		return
+	}
+	st := fl.state(c)
+	if st.answered {
+		return
+	}
+	st.answered, st.answerAt = true, f.Time
+	e.recordFollow(fl, st)
+	e.reportOutage(g, fl, st, f.Time)
+}
+
 // checkUnanswered runs on each of the master's adverts: requests that went
 // unanswered while it kept advertising point at a DROP on the VIP.
 func (e *Engine) checkUnanswered(g *group, m *speaker, t time.Time) {
@@ -267,6 +351,21 @@ func (e *Engine) checkUnanswered(g *group, m *speaker, t time.Time) {
 		u.reported = true
 		e.find(g.finding(CodeVIPUnanswered, u.frames, u.first,
 			fmt.Sprintf("%d requests to %s at master %s's MAC over %.1f s got no answer while %s kept advertising", u.count, vip, m.ip, u.last.Sub(u.first).Seconds(), m.ip)))
+	}
+}
+
+// movedClient notes a client that sent to the contender's MAC.
+func (ct *contest) movedClient(c *client, frame uint64) {
+	for i := range ct.moved {
+		if ct.moved[i].MAC == c.key.mac.String() {
+			if len(ct.moved[i].Frames) < 8 {
+				ct.moved[i].Frames = append(ct.moved[i].Frames, frame)
+			}
+			return
+		}
+	}
+	if len(ct.moved) < 16 {
+		ct.moved = append(ct.moved, ClientMove{IP: c.ip.String(), MAC: c.key.mac.String(), Frames: []uint64{frame}})
 	}
 }
 
@@ -296,30 +395,4 @@ func isAnswer(f *decode.Frame) bool {
 		return l.TCPFlags&0x12 == 0x12 || l.TCPFlags&0x04 != 0
 	}
 	return false
-}
-
-func (e *Engine) onARP(f *decode.Frame) {
-	a := f.ARP
-	switch a.Kind() {
-	case decode.ARPAnnouncement, decode.ARPGratuitousReply:
-		e.onGARP(f)
-	case decode.ARPReply:
-		g := e.byVIP[vipKey{vlan: f.VLAN, outer: f.OuterVLAN, addr: a.SenderIP}]
-		if g == nil {
-			return
-		}
-		if s := g.speakerByMAC(a.SenderMAC); s != nil {
-			s.claim(f.Time, f.Number) // it answers for the VIP: it holds it
-		}
-		if e.speakerOf[a.TargetMAC] {
-			return
-		}
-		c := e.client(f, a.TargetMAC, a.TargetIP)
-		r := fmt.Sprintf("frame %d: %s is-at %s", f.Number, a.SenderIP, a.SenderMAC)
-		if len(c.resolutions) < 32 {
-			c.resolutions = append(c.resolutions, r)
-		}
-		e.emit(Event{Frame: f.Number, Time: f.Time, Kind: "arp", VRID: int(g.key.vrid), VLAN: int(g.key.vlan),
-			Summary: fmt.Sprintf("client %s resolved %s to %s", a.TargetIP, a.SenderIP, a.SenderMAC)})
-	}
 }

@@ -51,10 +51,14 @@ type Engine struct {
 	byKey     map[groupKey]*group
 	byVIP     map[vipKey]*group
 	clients   map[clientKey]*client
-	members   map[memberKey]*member // hosts that joined 224.0.0.18
-	speakerOf map[decode.MAC]bool   // MACs that advertise: never clients
-	igmpLast  map[string]*igmpSeen
-	local     map[netip.Addr]*localEntry // this host's neighbour entries (live)
+	members   map[memberKey]*member    // hosts that joined 224.0.0.18 or ff02::12
+	speakerOf map[decode.MAC]bool      // MACs that advertise: never clients
+	routers   map[memberKey][]*speaker // the speakers of each router address
+	// pendingGroups counts groups holding claims from the virtual MAC not
+	// yet attributed.
+	pendingGroups int
+	igmpLast      map[string]*igmpSeen
+	local         map[netip.Addr]*localEntry // this host's neighbour entries (live)
 
 	expect *expectations
 
@@ -73,6 +77,7 @@ func NewEngine(opt Options) *Engine {
 		clients:   make(map[clientKey]*client),
 		members:   make(map[memberKey]*member),
 		speakerOf: make(map[decode.MAC]bool),
+		routers:   make(map[memberKey][]*speaker),
 	}
 	e.a.Schema = Schema
 	e.a.Source.File = opt.File
@@ -101,25 +106,25 @@ type member struct {
 	joined time.Time
 	frame  uint64
 	in     bool
+	mac    decode.MAC // the router's own MAC: the source of its reports
 }
 
 // Feed advances the engine by one decoded frame.
 func (e *Engine) Feed(f *decode.Frame) {
-	if !e.started {
-		e.started = true
-		e.a.Source.Start = f.Time
+	e.start(f.Time)
+	if e.a.Source.LinkType == "" {
 		e.a.Source.LinkType = f.LinkType.String()
-		e.nextCheck = f.Time
 	}
 	e.a.Source.Frames++
-	if f.Time.After(e.last) {
-		e.last = f.Time
-	}
-	e.a.Source.End = e.last
 	if !f.HasDstMAC && !e.dstMissed {
 		e.dstMissed = true
 		e.a.Source.HasDstMAC = false
 		e.note("The capture has no destination MAC addresses (Linux cooked capture, as on interface \"any\"): which MAC a client sent to is unknown, so stale ARP entries and client switch times cannot be concluded.")
+	}
+	if e.pendingGroups > 0 {
+		for _, g := range e.groups {
+			e.flushPending(g, f.Time.Add(-sameInstant), false)
+		}
 	}
 	if !f.Time.Before(e.nextCheck) {
 		e.advance(f.Time)
@@ -137,8 +142,22 @@ func (e *Engine) Feed(f *decode.Frame) {
 	}
 }
 
+// start notes a frame's time, decoded or not: the first one starts the
+// capture.
+func (e *Engine) start(t time.Time) {
+	if !e.started {
+		e.started = true
+		e.a.Source.Start, e.last, e.nextCheck = t, t, t
+	}
+	if t.After(e.last) {
+		e.last = t
+	}
+	e.a.Source.End = e.last
+}
+
 // DecodeError records a frame that could not be decoded.
 func (e *Engine) DecodeError(frame uint64, t time.Time, err error) {
+	e.start(t)
 	e.a.Source.Frames++
 	e.a.Source.DecodeErrors++
 	// The frame number is a field of its own: keep the layer's message.
@@ -185,7 +204,7 @@ func (e *Engine) Finish() *Analysis {
 	for _, g := range e.groups {
 		g.finish(e, end)
 	}
-	e.finishClients(end)
+	e.finishClients()
 	e.expect.compare(e)
 	if e.started {
 		e.a.Source.SpanMS = ms(e.a.Source.End.Sub(e.a.Source.Start))
@@ -204,6 +223,7 @@ func (e *Engine) Finish() *Analysis {
 		return ti.Frame < tj.Frame
 	})
 	sort.SliceStable(e.a.Failovers, func(i, j int) bool { return e.a.Failovers[i].Time.Before(e.a.Failovers[j].Time) })
+	sort.SliceStable(e.a.SplitBrains, func(i, j int) bool { return e.a.SplitBrains[i].Start.Before(e.a.SplitBrains[j].Start) })
 	sort.SliceStable(e.a.Findings, func(i, j int) bool {
 		ri, rj := severityRank(e.a.Findings[i].Severity), severityRank(e.a.Findings[j].Severity)
 		if ri != rj {
@@ -280,7 +300,7 @@ func (e *Engine) group(f *decode.Frame) *group {
 	k := groupKey{vlan: f.VLAN, outer: f.OuterVLAN, vrid: f.VRRP.VRID, v6: f.IP.Version == 6}
 	g := e.byKey[k]
 	if g == nil {
-		g = &group{key: k}
+		g = newGroup(k)
 		e.byKey[k] = g
 		e.groups = append(e.groups, g)
 	}

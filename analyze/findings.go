@@ -21,6 +21,7 @@ const (
 	CodeSlowFailover     = "slow-failover"
 	CodeConfigMismatch   = "config-mismatch"
 	CodeLocalStaleARP    = "local-stale-arp"
+	CodeClientOutage     = "client-outage"
 )
 
 // codeInfo is the fixed text of a finding code: the explanation that does not
@@ -38,6 +39,9 @@ var Codes = map[string]codeInfo{
 	CodeStaleARP: {Warning,
 		"After the change of master a client kept sending frames for the VIP to the old master's MAC: its ARP cache still held the old entry. A client that heard the new master's gratuitous ARP should update at once (Linux does only if the entry exists and arp_accept or the entry's state allows it; many firewalls and appliances ignore gratuitous ARP).",
 		"Make sure the new master sends GARPs (vrrp_garp_master_repeat, vrrp_garp_master_delay) and that the client accepts them; or use a virtual MAC (use_vmac) so the VIP's MAC never changes."},
+	CodeClientOutage: {Warning,
+		"After the change of master a client's requests to the VIP, sent to the new master's MAC, went unanswered. With a virtual router MAC the client's ARP entry stays right through a failover; what it waits for is the switches learning that MAC on the new master's port, which the new master's first advert (sent from the virtual MAC) should teach them at once. Only clients whose answers are in the capture are judged.",
+		"Check that the new master's adverts and GARPs reach the switches on the clients' path (storm control, port security, a MAC-move limit or a MAC table pinned to the old port), and the new master's firewall for the VIP."},
 	CodeNoGARP: {Warning,
 		"A router became master and sent no gratuitous ARP for the VIP. Clients keep the old master's MAC until their ARP entry expires (often 30 s to several minutes).",
 		"Check vrrp_garp_master_repeat (must not be 0), that GARPs are not filtered on the way (ebtables/nftables bridge rules, switch ARP inspection), and the router's log."},
@@ -75,7 +79,7 @@ var Codes = map[string]codeInfo{
 		"Mastership changed many times in a short while.",
 		"Look for an unstable link, a tracking script that flaps, or routers that hear each other only intermittently; consider preempt_delay or nopreempt."},
 	CodeNoBackup: {Warning,
-		"Only one router was seen for this virtual router: no other router advertised or joined 224.0.0.18. If this router fails, nothing takes over. (If the capture was filtered to VRRP only, IGMP joins of silent backups are not visible.)",
+		"Only one router at a time was seen for this virtual router: no other router advertised or joined 224.0.0.18 (ff02::12 for IPv6) while it was master. If it fails, nothing takes over; when it did, the VIP had no master until another router was started. (If the capture was filtered to VRRP only, IGMP/MLD joins of silent backups are not visible.)",
 		"Check that the backup routers run, and that their adverts or IGMP joins reach this segment."},
 	CodeVIPUnanswered: {Critical,
 		"Clients resolved the VIP to the master's MAC and sent requests to it, but the VIP answered none of them while the master was advertising. This is typical of keepalived's vrrp_strict, which installs a firewall rule dropping traffic to the VIP.",

@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/vrrpctl/vrrpctl/decode"
 )
 
 // keepalived's defaults for the GARPs a new master sends (keepalived.conf(5)).
@@ -77,7 +75,10 @@ func (e *Engine) startTrains(g *group, s *speaker, t time.Time, frame uint64) {
 			return
 		}
 	}
-	expect := g.prev != nil && g.prev != s || g.challenger == s || e.joinedBefore(g, s, t)
+	// A GARP is owed by a router that became master in the capture, unless
+	// it sends from the virtual MAC: clients then never change their entry,
+	// and the switches learn the MAC from its adverts.
+	expect := (g.prev != nil && g.prev != s || g.contest != nil && g.contest.challenger == s || e.joinedBefore(g, s, t)) && !s.virtual
 	vips := s.vips
 	if len(vips) == 0 {
 		vips = g.vips
@@ -97,71 +98,59 @@ func (g *group) openTrains(s *speaker) []*garpTrain {
 	return out
 }
 
-// onGARP attributes a gratuitous ARP to the train of the speaker that sent it.
-func (e *Engine) onGARP(f *decode.Frame) {
-	e.announce(f, f.ARP.SenderIP, f.ARP.SenderMAC)
-}
-
-// announce handles a VIP announcement: a gratuitous ARP for IPv4, an
-// unsolicited neighbour advertisement for IPv6 (RFC 5798 section 6.4.2).
-func (e *Engine) announce(f *decode.Frame, vip netip.Addr, mac decode.MAC) {
-	g := e.byVIP[vipKey{vlan: f.VLAN, outer: f.OuterVLAN, addr: vip}]
-	if g == nil {
-		return
-	}
-	if s := g.speakerByMAC(mac); s != nil {
-		s.claim(f.Time, f.Number)
-	}
+// announce adds a VIP announcement by s (a gratuitous ARP for IPv4, an
+// unsolicited neighbour advertisement for IPv6, RFC 5798 section 6.4.2) to
+// its GARP train.
+func (e *Engine) announce(g *group, s *speaker, pc pendingClaim) {
 	var tr *garpTrain
 	for _, t := range g.trains {
-		if t.end.IsZero() && t.vip == vip && (t.s.mac == mac || t.s.mac == f.SrcMAC) {
+		if t.end.IsZero() && t.vip == pc.vip && t.s == s {
 			tr = t
 			break
 		}
 	}
 	if tr == nil {
-		e.emit(Event{Frame: f.Number, Time: f.Time, Kind: "garp", VRID: int(g.key.vrid), VLAN: int(g.key.vlan),
-			Summary: fmt.Sprintf("%s for %s from %s, which is not master", announcement(vip, 1), vip, mac)})
+		e.emit(g.event(pc.frame, pc.t, "garp", fmt.Sprintf("%s for %s from %s (%s), which is not master", announcement(pc.vip, 1), pc.vip, s.ip, pc.mac)))
 		return
 	}
 	plan := e.garpPlan(g)
 	if tr.count == 0 {
-		tr.first = f.Time
+		tr.first = pc.t
 		if tr.failover >= 0 {
 			fo := &e.a.Failovers[tr.failover]
 			if fo.GarpMS == nil {
-				fo.GarpMS = msPtr(f.Time.Sub(fo.Time))
+				fo.GarpMS = msPtr(pc.t.Sub(fo.Time))
 			}
 		}
 	}
-	if tr.count == 0 || f.Time.Sub(tr.last) > plan.burstGap() {
+	if tr.count == 0 || pc.t.Sub(tr.last) > plan.burstGap() {
 		e.closeBurst(g, tr)
 		if len(tr.bursts) < maxBursts {
-			tr.bursts = append(tr.bursts, f.Time)
+			tr.bursts = append(tr.bursts, pc.t)
 		}
-		tr.burstCount, tr.burstFirst = 0, f.Number
+		tr.burstCount, tr.burstFirst = 0, pc.frame
 	}
 	if len(tr.bursts) == 1 && tr.burstCount > 0 && len(tr.firstGaps) < maxBursts {
-		tr.firstGaps = append(tr.firstGaps, f.Time.Sub(tr.last))
+		tr.firstGaps = append(tr.firstGaps, pc.t.Sub(tr.last))
 	}
 	tr.burstCount++
 	if len(tr.bursts) == 1 {
 		tr.firstBurst = tr.burstCount
 	}
 	tr.count++
-	tr.last = f.Time
-	tr.frames = addEvidence(tr.frames, f.Number)
-	if sw := g.switches; sw != nil && sw.newMAC == tr.s.mac && sw.garpAt.IsZero() && !f.Time.Before(sw.t0) {
-		sw.garpAt = f.Time
+	tr.last = pc.t
+	tr.frames = addEvidence(tr.frames, pc.frame)
+	if fl := g.follow; fl != nil && fl.newMAC == s.mac && fl.garpAt.IsZero() && !pc.t.Before(fl.t0.Add(-sameInstant)) {
+		fl.garpAt = pc.t
 	}
 	// A storm: ten or more GARPs a second for three seconds running.
-	if f.Time.Sub(tr.secStart) >= time.Second {
+	if pc.t.Sub(tr.secStart) >= time.Second {
 		if tr.secCount >= 10 {
 			tr.stormSecs++
 		} else {
 			tr.stormSecs = 0
 		}
-		tr.secStart, tr.secCount = f.Time, 0
+		tr.secStart, tr.secCount = pc.t, 0
 	}
 	tr.secCount++
 	if tr.stormSecs >= 3 && !tr.storm {
@@ -248,7 +237,10 @@ func (e *Engine) judgeTrain(g *group, tr *garpTrain) {
 	severity := Info
 	// The first burst: judged only when the mastership outlived it.
 	window := time.Duration(plan.repeat)*plan.interval + time.Second
-	if tr.end.Sub(tr.first) >= window && tr.firstBurst < plan.repeat && tr.first.Sub(tr.start) < 2*time.Second+tr.s.interval {
+	// keepalived's defaults are only a yardstick for a router that may be
+	// keepalived: one sending from the virtual MAC is compared with a
+	// configuration or not at all.
+	if (plan.known || !tr.s.virtual) && tr.end.Sub(tr.first) >= window && tr.firstBurst < plan.repeat && tr.first.Sub(tr.start) < 2*time.Second+tr.s.interval {
 		src := "keepalived's default"
 		if plan.known {
 			src = "configured"

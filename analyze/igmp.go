@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vrrpctl/vrrpctl/decode"
+	"github.com/vrrpctl/vrrpctl/vrrp"
 )
 
 // vrrpGroup4 is the IPv4 multicast group every VRRP router joins.
@@ -64,6 +65,10 @@ func (e *Engine) membership(f *decode.Frame, grp netip.Addr, meaning decode.Memb
 		if meaning == decode.MembershipJoin && !mb.in {
 			mb.in, mb.joined, mb.frame = true, f.Time, f.Number
 		}
+		e.learnOwnMAC(f, f.IP.Src, f.SrcMAC)
+		if _, _, virtual := vrrp.ParseVirtualMAC(f.SrcMAC); !virtual {
+			mb.mac = f.SrcMAC
+		}
 		if meaning == decode.MembershipLeave {
 			mb.in = false
 		}
@@ -98,6 +103,24 @@ func (e *Engine) membership(f *decode.Frame, grp netip.Addr, meaning decode.Memb
 	}
 	e.emit(Event{Frame: f.Number, Time: f.Time, Kind: kind, VLAN: int(f.VLAN),
 		Summary: fmt.Sprintf("%s %s %s (%s = %s)", f.IP.Src, verb, grp, how, kind)})
+}
+
+// vrrpGroupName names the multicast group of VRRP adverts.
+func vrrpGroupName(v6 bool) string {
+	if v6 {
+		return "ff02::12"
+	}
+	return "224.0.0.18"
+}
+
+// seenBefore reports whether router s showed itself (an advert, or a join
+// of the VRRP group) before t.
+func (e *Engine) seenBefore(g *group, s *speaker, t time.Time) bool {
+	if s.firstTime.Before(t) {
+		return true
+	}
+	mb := e.members[memberKey{vlan: g.key.vlan, outer: g.key.outer, ip: s.ip}]
+	return mb != nil && !mb.joined.IsZero() && mb.joined.Before(t)
 }
 
 // hasOtherMember reports whether a host other than the group's only speaker

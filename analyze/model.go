@@ -9,15 +9,17 @@ const Schema = "vrrpctl.analysis/v1"
 // terminal and JSON renderers read. Times are absolute; durations are in
 // milliseconds as float64 so sub-millisecond timing survives.
 type Analysis struct {
-	Schema    string       `json:"schema"`
-	Source    Source       `json:"source"`
-	Groups    []Group      `json:"groups"`
-	Failovers []Failover   `json:"failovers"`
-	Findings  []Finding    `json:"findings"`
-	Timeline  []Event      `json:"timeline"`
-	Clients   []Client     `json:"clients"`
-	Errors    []FrameError `json:"decode_errors"`
-	Notes     []string     `json:"notes"`
+	Schema    string     `json:"schema"`
+	Source    Source     `json:"source"`
+	Groups    []Group    `json:"groups"`
+	Failovers []Failover `json:"failovers"`
+	// SplitBrains are the periods in which two routers held a VIP at once.
+	SplitBrains []SplitBrain `json:"split_brains"`
+	Findings    []Finding    `json:"findings"`
+	Timeline    []Event      `json:"timeline"`
+	Clients     []Client     `json:"clients"`
+	Errors      []FrameError `json:"decode_errors"`
+	Notes       []string     `json:"notes"`
 }
 
 // Source describes what was read.
@@ -48,6 +50,9 @@ type Group struct {
 	Family   string    `json:"family"` // "ipv4" or "ipv6"
 	VIPs     []string  `json:"vips"`
 	Speakers []Speaker `json:"speakers"`
+	// VirtualMAC is the virtual router MAC (00:00:5e:00:01:VRID, or
+	// 00:00:5e:00:02:VRID for IPv6) when a frame of the capture came from it.
+	VirtualMAC string `json:"virtual_mac,omitempty"`
 	// Master is the speaker that was master at the end, if any.
 	Master *Endpoint `json:"master,omitempty"`
 	// Masterships lists who was master when, in time order.
@@ -56,9 +61,15 @@ type Group struct {
 
 // Speaker is one router seen advertising for a group.
 type Speaker struct {
-	IP               string   `json:"ip"`
-	MAC              string   `json:"mac"`
-	Priority         int      `json:"priority"` // last non-zero priority advertised
+	IP string `json:"ip"`
+	// MAC is the source of its adverts: the virtual router MAC when
+	// VirtualMAC is set, its interface's MAC otherwise.
+	MAC        string `json:"mac"`
+	VirtualMAC bool   `json:"virtual_mac"`
+	// OwnMAC is its interface's MAC, when the capture shows it.
+	OwnMAC           string   `json:"own_mac,omitempty"`
+	Priority         int      `json:"priority"`     // last non-zero priority advertised
+	MaxPriority      int      `json:"max_priority"` // highest priority advertised
 	AdvertIntervalMS float64  `json:"advert_interval_ms"`
 	Version          int      `json:"version"`
 	Auth             string   `json:"auth"` // "none", "pass", "ah", or "type-N"
@@ -96,12 +107,28 @@ type Failover struct {
 	Time   time.Time `json:"time"`
 	From   Endpoint  `json:"from"`
 	To     Endpoint  `json:"to"`
-	Cause  string    `json:"cause"` // resign, master-down, preempt, unknown
+	// Cause is resign (the old master sent priority 0), master-down (it
+	// went silent), preempt (a router of higher priority took over from a
+	// master still advertising), no-backup (the new master was not running
+	// when the old one left) or unknown.
+	Cause string `json:"cause"`
+	// Reason says more about the cause, e.g. the priority drop behind a
+	// preemption.
+	Reason string `json:"reason,omitempty"`
+	// PriorityDrop is set when the old master's priority fell below the new
+	// master's (tracking) and caused the preemption.
+	PriorityDrop bool `json:"priority_drop"`
+	// VirtualMAC is set when the new master sends from the virtual router
+	// MAC: clients keep their ARP entry, and what they wait for is the
+	// switches learning the MAC on the new master's port.
+	VirtualMAC bool `json:"virtual_mac"`
 	// DetectMS runs from the old master's last advert (its priority-0 advert
-	// for a resign) to the new master's first advert.
+	// for a resign; for a priority drop, its last advert at a priority the
+	// new master did not discard) to the new master's first advert.
 	DetectMS float64 `json:"detect_ms"`
 	// ExpectedMS is the RFC time for the cause: Skew_Time for resign,
-	// Master_Down_Interval for master-down; 0 when the RFC gives none.
+	// Master_Down_Interval for master-down and for a preemption after a
+	// priority drop; 0 when the RFC gives none.
 	ExpectedMS float64 `json:"expected_ms"`
 	// GarpMS runs from the new master's first advert to its first GARP for
 	// the VIP; nil when it sent none.
@@ -119,6 +146,58 @@ type ClientSwitch struct {
 	// StaleFrames counts frames for the VIP sent to the old master's MAC
 	// after the new master's first advert.
 	StaleFrames int `json:"stale_frames"`
+	// Unanswered counts the client's requests to the VIP (ICMP echo, TCP
+	// SYN) at the new master's MAC after its first advert that came before
+	// the first answer; AnswerMS runs from the new master's first advert to
+	// that answer, nil if none came. With a virtual MAC this is the outage
+	// a client sees.
+	Unanswered int      `json:"unanswered"`
+	AnswerMS   *float64 `json:"answer_ms"`
+}
+
+// SplitBrain is a period in which two routers held the same VIP at once:
+// both made claims (adverts as master, GARPs or NAs, ARP replies for the
+// VIP, frames from the VIP, a later priority-0 advert) after each other.
+type SplitBrain struct {
+	VRID   int    `json:"vrid"`
+	VLAN   int    `json:"vlan"`
+	Family string `json:"family"`
+	// Start is the later router's first claim while the other held the
+	// VIP; End the last claim of the side that gave up (the capture's
+	// end when neither did: Ongoing).
+	Start      time.Time `json:"start"`
+	StartFrame uint64    `json:"start_frame"`
+	End        time.Time `json:"end"`
+	EndFrame   uint64    `json:"end_frame"`
+	DurationMS float64   `json:"duration_ms"`
+	Ongoing    bool      `json:"ongoing"`
+	// Routers are the two sides: the one that held the VIP first, then the
+	// contender.
+	Routers []SplitSide `json:"routers"`
+	// Clients are hosts that sent to the contender's MAC during the split
+	// brain, moved by its GARPs (empty with a virtual MAC, where every
+	// router sends from the same MAC).
+	Clients []ClientMove `json:"clients"`
+	// Cause is the likely reason the routers did not hear each other.
+	Cause string `json:"cause"`
+}
+
+// SplitSide is one router of a split brain and what it claimed.
+type SplitSide struct {
+	IP  string `json:"ip"`
+	MAC string `json:"mac"`
+	// Claims counts its claims from the start; Frames are some of them.
+	Claims int      `json:"claims"`
+	Frames []uint64 `json:"frames"`
+	GaveUp bool     `json:"gave_up"`
+}
+
+// ClientMove is a client that sent to the contender's MAC during a split
+// brain.
+type ClientMove struct {
+	IP     string   `json:"ip"`
+	MAC    string   `json:"mac"`
+	Frames []uint64 `json:"frames"` // its first frames to the contender's MAC
 }
 
 // Client is a host seen sending to a VIP.
@@ -152,8 +231,11 @@ type Finding struct {
 	Hint     string    `json:"hint"`
 }
 
-// Event is one line of the timeline. Runs of periodic adverts are folded into
-// one event with Count > 1.
+// Event is one line of the timeline. Runs of periodic adverts (and GARP
+// bursts, repeated IGMP reports) are folded into one event with Count > 1.
+// Kind says what happened: master, failover, contend, election, resign,
+// silent, split-brain, priority, adverts, garp, arp, neighbour, join,
+// leave, truncated.
 type Event struct {
 	Frame   uint64    `json:"frame"`
 	Time    time.Time `json:"time"`

@@ -65,8 +65,8 @@ func (e *Engine) judgeLocal(le *localEntry, t time.Time) {
 		return
 	}
 	// While a contender's takeover is undecided, either MAC may be right.
-	m, c := g.master, g.challenger
-	wrong := le.usable && m != nil && le.mac != m.mac && (c == nil || le.mac != c.mac)
+	m := g.master
+	wrong := le.usable && m != nil && le.mac != m.mac && (g.contest == nil || le.mac != g.contest.challenger.mac)
 	switch {
 	case wrong && le.wrong.IsZero():
 		le.wrong, le.wrongMAC, le.finding = t, le.mac, -1

@@ -1,7 +1,7 @@
 package analyze_test
 
 import (
-	"github.com/vrrpctl/vrrpctl/kaconf"
+	"bytes"
 	"math"
 	"strings"
 	"testing"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/vrrpctl/vrrpctl/analyze"
 	"github.com/vrrpctl/vrrpctl/capture"
+	"github.com/vrrpctl/vrrpctl/internal/pcapgen"
+	"github.com/vrrpctl/vrrpctl/kaconf"
 )
 
 func analyzeFile(t *testing.T, path string, opt analyze.Options) *analyze.Analysis {
@@ -210,7 +212,19 @@ func TestFailoverWithConfig(t *testing.T) {
 
 // advert-gap names the last advert before the gap and the first after it.
 func TestAdvertGapEvidence(t *testing.T) {
-	a := analyzeFile(t, "../testdata/auth-mismatch.pcap", analyze.Options{})
+	sc, _ := pcapgen.Get("advert-gap")
+	data, _, err := sc.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := capture.OpenReader("advert-gap.pcap", bytes.NewReader(data), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := analyze.Run(src, analyze.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range a.Findings {
 		if f.Code == "advert-gap" {
 			if len(f.Frames) != 2 || f.Frames[0] >= f.Frames[1] {

@@ -54,6 +54,17 @@ func normalizeAnalysis(a *analyze.Analysis) *analyze.Analysis {
 	}
 	c.Groups = normalized(c.Groups, normalizeGroup)
 	c.Failovers = normalized(c.Failovers, normalizeFailover)
+	c.SplitBrains = normalized(c.SplitBrains, func(sb analyze.SplitBrain) analyze.SplitBrain {
+		sb.Routers = normalized(sb.Routers, func(s analyze.SplitSide) analyze.SplitSide {
+			s.Frames = orEmpty(s.Frames)
+			return s
+		})
+		sb.Clients = normalized(sb.Clients, func(m analyze.ClientMove) analyze.ClientMove {
+			m.Frames = orEmpty(m.Frames)
+			return m
+		})
+		return sb
+	})
 	c.Findings = normalized(c.Findings, normalizeFinding)
 	c.Timeline = orEmpty(c.Timeline)
 	c.Clients = normalized(c.Clients, func(cl analyze.Client) analyze.Client {

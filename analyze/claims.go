@@ -1,0 +1,231 @@
+package analyze
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/vrrpctl/vrrpctl/decode"
+	"github.com/vrrpctl/vrrpctl/vrrp"
+)
+
+// Claims to a VIP and who made them. A router shows that it holds a VIP by
+// its adverts as master (mastership.go) and by the frames below. A MAC does
+// not identify a router: a master sends from the virtual router MAC
+// (RFC 3768 and RFC 5798 section 7.3; hardware routers, FRR and keepalived
+// with use_vmac do), which every router of the VRID shares. So:
+//
+//   - A claim sent from a router's own MAC (the source of its adverts when
+//     not the virtual MAC, of its IGMP/MLD reports, of ARP for its own
+//     address) is that router's.
+//   - A claim sent from the virtual MAC is the master's at that instant. In
+//     a contest it is the router whose advert came last before it. A claim
+//     stamped within sameInstant before a new master's first advert is the
+//     new master's: capture paths may write the GARP first with the same
+//     timestamp. One made while nobody is master waits up to orphanWait for
+//     the router about to become master.
+//   - An ARP reply for the VIP from the own MAC of a router that uses the
+//     virtual MAC is not a claim: Linux answers ARP for every local address
+//     on every interface (arp_ignore 0), so a backup with the VIP on its
+//     inactive macvlan answers too. It is reported, not counted.
+//   - An ARP reply for the VIP sent to a multicast or broadcast MAC (Cisco
+//     sends them to 01:00:0c:cd:cd:cd) announces the VIP like a GARP.
+type claimKind uint8
+
+const (
+	claimAnnounce     claimKind = iota // GARP, unsolicited NA: an announcement
+	claimReply                         // ARP reply or solicited NA for the VIP
+	claimRouterAdvert                  // router advertisement from a virtual link-local address
+	claimTraffic                       // a frame sent from the VIP
+)
+
+const (
+	sameInstant = 2 * time.Millisecond
+	orphanWait  = time.Second
+	maxPending  = 256
+)
+
+// pendingClaim is a claim from the virtual MAC waiting for the instant to
+// pass (or for a master to appear) before it is attributed.
+type pendingClaim struct {
+	kind  claimKind
+	vip   netip.Addr
+	mac   decode.MAC // the MAC announced (ARP sender, NA target link-layer address)
+	src   decode.MAC // the Ethernet source
+	t     time.Time
+	frame uint64
+}
+
+// claimVIP takes a claim to vip, one of g's addresses.
+func (e *Engine) claimVIP(g *group, kind claimKind, vip netip.Addr, mac decode.MAC, f *decode.Frame) {
+	pc := pendingClaim{kind: kind, vip: vip, mac: mac, src: f.SrcMAC, t: f.Time, frame: f.Number}
+	if pc.mac == g.vmac || pc.src == g.vmac {
+		g.vmacSeen = true
+		if len(g.pending) < maxPending {
+			if len(g.pending) == 0 {
+				e.pendingGroups++
+			}
+			g.pending = append(g.pending, pc)
+			return
+		}
+	}
+	e.applyClaim(g, pc, f.Time, true)
+}
+
+// flushPending attributes the pending claims made before upto (all of
+// them when upto is zero). final attributes even a claim still waiting for
+// a master.
+func (e *Engine) flushPending(g *group, upto time.Time, final bool) {
+	if len(g.pending) == 0 {
+		return
+	}
+	now := e.last
+	kept := g.pending[:0]
+	for _, pc := range g.pending {
+		if !upto.IsZero() && !pc.t.Before(upto) || !e.applyClaim(g, pc, now, final) {
+			kept = append(kept, pc)
+		}
+	}
+	clear(g.pending[len(kept):])
+	g.pending = kept
+	if len(kept) == 0 {
+		e.pendingGroups--
+	}
+}
+
+// applyClaim attributes pc and acts on it; false when it must wait for a
+// master.
+func (e *Engine) applyClaim(g *group, pc pendingClaim, now time.Time, final bool) bool {
+	s, weakHost := g.claimant(pc)
+	if s == nil && !weakHost && !final && g.master == nil && (pc.mac == g.vmac || pc.src == g.vmac) && now.Sub(pc.t) < orphanWait {
+		return false
+	}
+	switch {
+	case weakHost:
+		e.emit(g.event(pc.frame, pc.t, "arp",
+			fmt.Sprintf("%s answered ARP for %s with its own MAC %s, not the virtual MAC: not a claim of mastership", s.ip, pc.vip, pc.mac)))
+		return true
+	case s == nil:
+		if pc.kind == claimAnnounce {
+			who := fmt.Sprintf("%s, which is not master", pc.mac)
+			if pc.mac == g.vmac {
+				who = fmt.Sprintf("the virtual MAC %s while no router was master", pc.mac)
+			}
+			e.emit(g.event(pc.frame, pc.t, "garp", fmt.Sprintf("%s for %s from %s", announcement(pc.vip, 1), pc.vip, who)))
+		}
+		return true
+	}
+	if pc.kind == claimAnnounce {
+		e.announce(g, s, pc)
+	}
+	g.noteClaim(e, s, pc.t, pc.frame)
+	return true
+}
+
+// claimant names the router that made a claim. weakHost is set (with s
+// the router) for an ARP reply from a virtual-MAC router's own MAC.
+func (g *group) claimant(pc pendingClaim) (s *speaker, weakHost bool) {
+	for _, sp := range g.speakers {
+		if !sp.own.IsZero() && (sp.own == pc.src || sp.own == pc.mac) {
+			if pc.kind == claimReply && sp.virtual && pc.mac == sp.own {
+				return sp, true
+			}
+			return sp, false
+		}
+		if !sp.virtual && (sp.mac == pc.src || sp.mac == pc.mac) {
+			return sp, false
+		}
+	}
+	if pc.mac != g.vmac && pc.src != g.vmac {
+		return nil, false
+	}
+	ct := g.contest
+	if ct == nil {
+		return g.master, false
+	}
+	h, c := ct.holder, ct.challenger
+	hOK, cOK := !h.lastLive.After(pc.t), !c.lastLive.After(pc.t)
+	switch {
+	case hOK && cOK && !h.lastLive.Equal(c.lastLive):
+		if c.lastLive.After(h.lastLive) {
+			return c, false
+		}
+		return h, false
+	case hOK && !cOK:
+		return h, false
+	case cOK && !hOK:
+		return c, false
+	case c.outranks(h):
+		return c, false
+	}
+	return h, false
+}
+
+// onARP follows gratuitous ARPs, replies for the VIPs (claims, and clients
+// resolving a VIP) and the routers' own MACs.
+func (e *Engine) onARP(f *decode.Frame) {
+	a := f.ARP
+	e.learnOwnMAC(f, a.SenderIP, a.SenderMAC)
+	g := e.byVIP[vipKey{vlan: f.VLAN, outer: f.OuterVLAN, addr: a.SenderIP}]
+	if g == nil {
+		return
+	}
+	switch a.Kind() {
+	case decode.ARPAnnouncement, decode.ARPGratuitousReply:
+		e.claimVIP(g, claimAnnounce, a.SenderIP, a.SenderMAC, f)
+	case decode.ARPReply:
+		if a.TargetMAC.IsMulticast() || f.HasDstMAC && f.DstMAC.IsMulticast() {
+			e.claimVIP(g, claimAnnounce, a.SenderIP, a.SenderMAC, f)
+			return
+		}
+		e.claimVIP(g, claimReply, a.SenderIP, a.SenderMAC, f)
+		e.resolved(g, f, a.TargetMAC, a.TargetIP, a.SenderIP, a.SenderMAC)
+	}
+}
+
+// learnOwnMAC notes a router's own MAC from a frame it sent about its own
+// address.
+func (e *Engine) learnOwnMAC(f *decode.Frame, ip netip.Addr, mac decode.MAC) {
+	if _, _, virtual := vrrp.ParseVirtualMAC(mac); virtual || mac.IsZero() || mac.IsMulticast() {
+		return
+	}
+	for _, s := range e.routers[memberKey{vlan: f.VLAN, outer: f.OuterVLAN, ip: ip}] {
+		s.own = mac
+	}
+}
+
+// resolved records a client's resolution of a VIP (an ARP reply or a
+// solicited neighbour advertisement to it).
+func (e *Engine) resolved(g *group, f *decode.Frame, clientMAC decode.MAC, clientIP, vip netip.Addr, vipMAC decode.MAC) {
+	if e.speakerOf[clientMAC] || clientMAC.IsZero() || clientMAC.IsMulticast() {
+		return
+	}
+	c := e.client(f, clientMAC, clientIP)
+	if len(c.resolutions) < 32 {
+		c.resolutions = append(c.resolutions, fmt.Sprintf("frame %d: %s is-at %s", f.Number, vip, vipMAC))
+	}
+	e.emit(g.event(f.Number, f.Time, "arp", fmt.Sprintf("client %s resolved %s to %s", clientIP, vip, vipMAC)))
+}
+
+// onIP follows traffic to and from the VIPs: clients, answers, and the
+// VIP's holder.
+func (e *Engine) onIP(f *decode.Frame) {
+	if f.L4.Protocol == 58 && f.L4.ICMPType == 136 {
+		// A neighbour advertisement sent from a VIP announces it.
+		if g := e.byVIP[vipKey{vlan: f.VLAN, outer: f.OuterVLAN, addr: f.IP.Src}]; g != nil {
+			e.claimVIP(g, claimAnnounce, f.IP.Src, f.SrcMAC, f)
+		}
+		return
+	}
+	k := vipKey{vlan: f.VLAN, outer: f.OuterVLAN, addr: f.IP.Dst}
+	if g := e.byVIP[k]; g != nil {
+		e.toVIP(g, f)
+		return
+	}
+	k.addr = f.IP.Src
+	if g := e.byVIP[k]; g != nil {
+		// Whoever sends from the VIP holds it.
+		e.claimVIP(g, claimTraffic, f.IP.Src, f.SrcMAC, f)
+		e.fromVIP(g, f)
+	}
+}
