@@ -192,30 +192,15 @@ func fmtEventFrames(ev analyze.Event) string {
 	return fmt.Sprintf("#%d", ev.Frame)
 }
 
-// eventSummary is the engine's summary with the size of a folded run,
-// unless the summary already states it ("sent 5 gratuitous ARPs").
+// eventSummary is the engine's summary with the size of a folded run. A
+// GARP burst's summary names its count itself; every other folded kind
+// (advert runs, repeated IGMP/MLD reports) gets "x N".
 func eventSummary(ev analyze.Event) string {
 	s := clean(ev.Summary)
-	if ev.Count > 1 && !statesCount(s, ev.Count) {
+	if ev.Count > 1 && ev.Kind != "garp" {
 		s += " x" + nbsp + strconv.Itoa(ev.Count)
 	}
 	return s
-}
-
-// statesCount reports whether n appears in s as a number of its own, not as
-// part of an address or a decimal.
-func statesCount(s string, n int) bool {
-	num := strconv.Itoa(n)
-	part := func(b byte) bool { return b >= '0' && b <= '9' || b == '.' || b == ':' }
-	for i := 0; i+len(num) <= len(s); i++ {
-		if s[i:i+len(num)] != num {
-			continue
-		}
-		if (i == 0 || !part(s[i-1])) && (i+len(num) == len(s) || !part(s[i+len(num)])) {
-			return true
-		}
-	}
-	return false
 }
 
 // groupLabel names a virtual router: "51", "51 vlan 10", "51 ipv6".
@@ -286,57 +271,90 @@ func sortedFindings(fs []analyze.Finding) []analyze.Finding {
 	return out
 }
 
-// clientCount is "switched/total" and the number of clients that stayed
-// with the old master's MAC.
-func clientCount(fo analyze.Failover, hasDstMAC bool) string {
-	if !hasDstMAC {
-		return "n/a"
-	}
-	if len(fo.Clients) == 0 {
-		return "-"
-	}
-	switched, stale := 0, 0
+// clientStats counts how the clients followed one failover.
+type clientStats struct {
+	total, switched, stale, staleFrames int
+	answered, waited                    int     // virtual MAC: answered at all, after unanswered requests
+	maxSwitchMS, maxAnswerMS            float64 // the slowest
+}
+
+func clientStatsOf(fo analyze.Failover) clientStats {
+	var cs clientStats
 	for _, c := range fo.Clients {
+		cs.total++
 		if c.SwitchMS != nil {
-			switched++
+			cs.switched++
+			cs.maxSwitchMS = math.Max(cs.maxSwitchMS, *c.SwitchMS)
 		}
 		if c.StaleFrames > 0 {
-			stale++
+			cs.stale++
+			cs.staleFrames += c.StaleFrames
+		}
+		if c.AnswerMS != nil {
+			cs.answered++
+			cs.maxAnswerMS = math.Max(cs.maxAnswerMS, *c.AnswerMS)
+		}
+		if c.Unanswered > 0 {
+			cs.waited++
 		}
 	}
-	s := fmt.Sprintf("%d/%d", switched, len(fo.Clients))
-	if stale > 0 {
-		s += fmt.Sprintf(", %d"+nbsp+"stale", stale)
+	return cs
+}
+
+// bad reports whether a client lagged: it kept the old MAC, or with the
+// virtual MAC it waited for an answer.
+func (cs clientStats) bad(fo analyze.Failover) bool {
+	return cs.stale > 0 || fo.VirtualMAC && cs.waited > 0 && cs.maxAnswerMS >= 1000
+}
+
+// clientCount is the CLIENTS cell of the failover table: "switched/total"
+// and the clients that stayed with the old master's MAC; with the virtual
+// MAC (no client changes its entry) "answered/total" and the slowest
+// answer.
+func clientCount(fo analyze.Failover, hasDstMAC bool) (string, bool) {
+	if !hasDstMAC && !fo.VirtualMAC {
+		return "n/a", false
 	}
-	return s
+	cs := clientStatsOf(fo)
+	if cs.total == 0 {
+		return "-", false
+	}
+	if fo.VirtualMAC {
+		s := fmt.Sprintf("%d/%d answered", cs.answered, cs.total)
+		if cs.waited > 0 && cs.answered > 0 {
+			s += " within " + fmtMS(cs.maxAnswerMS)
+		}
+		return s, cs.bad(fo)
+	}
+	s := fmt.Sprintf("%d/%d", cs.switched, cs.total)
+	if cs.stale > 0 {
+		s += fmt.Sprintf(", %d"+nbsp+"stale", cs.stale)
+	}
+	return s, cs.bad(fo)
 }
 
 // clientSummary condenses how the clients followed one failover.
-func clientSummary(fo analyze.Failover, hasDstMAC bool) string {
-	if !hasDstMAC {
-		return "n/a"
+func clientSummary(fo analyze.Failover, hasDstMAC bool) (string, bool) {
+	if !hasDstMAC && !fo.VirtualMAC {
+		return "n/a", false
 	}
-	if len(fo.Clients) == 0 {
-		return "-"
+	cs := clientStatsOf(fo)
+	if cs.total == 0 {
+		return "-", false
 	}
-	switched, stale, staleFrames := 0, 0, 0
-	maxMS := 0.0
-	for _, c := range fo.Clients {
-		if c.SwitchMS != nil {
-			switched++
-			maxMS = math.Max(maxMS, *c.SwitchMS)
+	if fo.VirtualMAC {
+		s := fmt.Sprintf("%d/%d answered", cs.answered, cs.total)
+		if cs.answered > 0 {
+			s += " within " + fmtMS(cs.maxAnswerMS)
 		}
-		if c.StaleFrames > 0 {
-			stale++
-			staleFrames += c.StaleFrames
-		}
+		return s + " (virtual MAC)", cs.bad(fo)
 	}
-	s := fmt.Sprintf("%d/%d switched", switched, len(fo.Clients))
-	if switched > 0 {
-		s += " within " + fmtMS(maxMS)
+	s := fmt.Sprintf("%d/%d switched", cs.switched, cs.total)
+	if cs.switched > 0 {
+		s += " within " + fmtMS(cs.maxSwitchMS)
 	}
-	if stale > 0 {
-		s += fmt.Sprintf(", %d stale (%s)", stale, plural(staleFrames, "frame", "frames"))
+	if cs.stale > 0 {
+		s += fmt.Sprintf(", %d stale (%s)", cs.stale, plural(cs.staleFrames, "frame", "frames"))
 	}
-	return s
+	return s, cs.bad(fo)
 }

@@ -62,6 +62,9 @@ func FailoverLine(fo analyze.Failover, start time.Time, opt Options) string {
 		endpoint(fo.From) + " → " + st.bold(endpoint(fo.To)),
 		clean(fo.Cause),
 	}
+	if fo.Reason != "" {
+		parts = append(parts, "("+clean(fo.Reason)+")")
+	}
 	took := "took " + fmtMS(fo.DetectMS)
 	if fo.ExpectedMS > 0 {
 		took += fmt.Sprintf(" (expected %s, %s)", fmtMS(fo.ExpectedMS), fmtDiffMS(fo.DetectMS-fo.ExpectedMS))
@@ -71,8 +74,8 @@ func FailoverLine(fo analyze.Failover, start time.Time, opt Options) string {
 		parts = append(parts, "GARP after "+fmtMS(*fo.GarpMS))
 	}
 	if len(fo.Clients) > 0 {
-		c := clientSummary(fo, true)
-		if strings.Contains(c, "stale") {
+		c, bad := clientSummary(fo, true)
+		if bad {
 			c = st.warning(c)
 		}
 		parts = append(parts, "clients "+c)

@@ -517,24 +517,25 @@ func TestColorWanted(t *testing.T) {
 	}
 }
 
-// TestEventCount checks that the size of a folded run is shown once, whether
-// or not the engine's summary already states it.
+// TestEventCount checks that the size of a folded run comes from the
+// event's fields: "x N" for every folded kind but a GARP burst, whose
+// summary names its count.
 func TestEventCount(t *testing.T) {
 	for _, tc := range []struct {
+		kind    string
 		summary string
 		count   int
 		want    string
 	}{
-		{"192.168.33.101 advertised every 1.00 s", 12, "192.168.33.101 advertised every 1.00 s x 12"},
-		{"192.168.33.101 advertised every 1.00 s x 12 (priority 100)", 12, "192.168.33.101 advertised every 1.00 s x 12 (priority 100)"},
-		{"sent 5 gratuitous ARPs for 192.168.33.100", 5, "sent 5 gratuitous ARPs for 192.168.33.100"},
-		{"10.0.0.2 joined 224.0.0.2", 2, "10.0.0.2 joined 224.0.0.2 x 2"},
-		{"every 2.5 s", 5, "every 2.5 s x 5"},
-		{"one advert", 1, "one advert"},
+		{"adverts", "192.168.33.101 advertised every 1.00 s (priority 100)", 12, "192.168.33.101 advertised every 1.00 s (priority 100) x 12"},
+		{"garp", "sent 5 gratuitous ARPs for 192.168.33.100", 5, "sent 5 gratuitous ARPs for 192.168.33.100"},
+		{"join", "10.0.0.2 joined 224.0.0.2", 2, "10.0.0.2 joined 224.0.0.2 x 2"},
+		{"adverts", "every 2.5 s", 5, "every 2.5 s x 5"},
+		{"adverts", "one advert", 1, "one advert"},
 	} {
-		ev := analyze.Event{Frame: 3, LastFrame: 40, Time: at(1), Count: tc.count, Summary: tc.summary}
+		ev := analyze.Event{Frame: 3, LastFrame: 40, Time: at(1), Kind: tc.kind, Count: tc.count, Summary: tc.summary}
 		if got := strings.ReplaceAll(eventSummary(ev), nbsp, " "); got != tc.want {
-			t.Errorf("%q x %d: got %q, want %q", tc.summary, tc.count, got, tc.want)
+			t.Errorf("%s %q x %d: got %q, want %q", tc.kind, tc.summary, tc.count, got, tc.want)
 		}
 	}
 }

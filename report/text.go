@@ -23,6 +23,7 @@ func Text(w io.Writer, a *analyze.Analysis, opt Options) error {
 	t.header()
 	t.groups()
 	t.failovers()
+	t.splitBrains()
 	t.findings()
 	t.timeline()
 	t.decodeErrors()
@@ -223,6 +224,9 @@ func (t *textReport) groups() {
 			}
 			head = append(head, label+strings.Join(vips, ", "))
 		}
+		if g.VirtualMAC != "" {
+			head = append(head, "virtual MAC "+clean(g.VirtualMAC))
+		}
 		if g.Master != nil {
 			head = append(head, "master at end "+t.st.good(endpoint(*g.Master)))
 		} else {
@@ -252,7 +256,17 @@ func (t *textReport) groups() {
 			if g.Master != nil && g.Master.IP == s.IP && (g.Master.MAC == "" || g.Master.MAC == s.MAC) {
 				role = cell{"master", t.st.good}
 			}
-			tb.add(cell{text: clean(s.IP) + " " + clean(s.MAC)}, cell{text: strconv.Itoa(s.Priority)},
+			who := clean(s.IP) + " " + clean(s.MAC)
+			if s.VirtualMAC {
+				// Every router of the VRID sends from the virtual MAC: its own
+				// MAC is what tells it apart, when the capture shows it.
+				who = clean(s.IP) + " " + clean(s.OwnMAC) + " vmac"
+			}
+			prio := strconv.Itoa(s.Priority)
+			if s.MaxPriority > s.Priority {
+				prio += " (max " + strconv.Itoa(s.MaxPriority) + ")"
+			}
+			tb.add(cell{text: who}, cell{text: prio},
 				cell{text: fmtInterval(s.AdvertIntervalMS)}, cell{text: "v" + strconv.Itoa(s.Version)},
 				cell{text: auth}, cell{text: strconv.Itoa(s.Adverts)}, cell{text: frames}, role)
 		}
@@ -296,9 +310,9 @@ func (t *textReport) failovers() {
 		if fo.GarpMS != nil {
 			garp = cell{text: fmtNum(*fo.GarpMS)}
 		}
-		clients := clientCount(fo, t.a.Source.HasDstMAC)
+		clients, bad := clientCount(fo, t.a.Source.HasDstMAC)
 		cp := noPaint
-		if strings.Contains(clients, "stale") {
+		if bad {
 			cp = t.st.warning
 		}
 		row := []cell{{text: relTime(fo.Time, start)}, {text: strconv.FormatUint(fo.Frame, 10)}}
@@ -313,7 +327,15 @@ func (t *textReport) failovers() {
 	for _, l := range tb.lines(t.st, 2, t.width) {
 		t.line(l)
 	}
-	if !t.opt.Verbose || !t.a.Source.HasDstMAC {
+	// What the table cannot say: why a preemption happened, why no RFC
+	// time applies.
+	for _, fo := range t.a.Failovers {
+		if fo.Reason != "" && (fo.PriorityDrop || fo.Cause != analyze.CausePreempt) {
+			first := "  " + relTime(fo.Time, start) + "  "
+			t.para(first, textWidth(first), clean(fo.Cause)+": "+clean(fo.Reason), noPaint)
+		}
+	}
+	if !t.opt.Verbose {
 		return
 	}
 	// Per client, for whoever needs to know which host lagged.
@@ -325,6 +347,21 @@ func (t *textReport) failovers() {
 				sep = true
 			}
 			s := fmt.Sprintf("%s client %s (%s): ", relTime(fo.Time, start), clean(c.IP), clean(c.MAC))
+			if fo.VirtualMAC {
+				if c.AnswerMS != nil {
+					s += "first answer from the VIP after " + fmtMS(*c.AnswerMS)
+				} else {
+					s += "no answer from the VIP"
+				}
+				if c.Unanswered > 0 {
+					s += ", " + plural(c.Unanswered, "request", "requests") + " unanswered before"
+				}
+				t.para("  ", 4, s, noPaint)
+				continue
+			}
+			if !t.a.Source.HasDstMAC {
+				continue
+			}
 			if c.SwitchMS != nil {
 				s += "switched to " + endpoint(fo.To) + " after " + fmtMS(*c.SwitchMS)
 			} else {
@@ -334,6 +371,40 @@ func (t *textReport) failovers() {
 				s += ", " + plural(c.StaleFrames, "frame", "frames") + " to the old master's MAC"
 			}
 			t.para("  ", 4, s, noPaint)
+		}
+	}
+}
+
+// splitBrains lists the periods in which two routers held a VIP at once.
+func (t *textReport) splitBrains() {
+	if len(t.a.SplitBrains) == 0 {
+		return
+	}
+	t.section("SPLIT BRAINS")
+	start := t.a.Source.Start
+	tb := &table{cols: []column{{head: "TIME", right: true}, {head: "FRAMES"}, {head: "VRID", wrap: true},
+		{head: "ROUTERS (CLAIMS)", wrap: true}, {head: "LASTED", right: true}, {head: "ENDED", wrap: true}}}
+	for _, sb := range t.a.SplitBrains {
+		var sides []string
+		ended := "capture ended"
+		for _, r := range sb.Routers {
+			sides = append(sides, fmt.Sprintf("%s (%d)", clean(r.IP), r.Claims))
+			if r.GaveUp {
+				ended = clean(r.IP) + " gave up"
+			}
+		}
+		tb.add(cell{text: relTime(sb.Start, start)}, cell{fmt.Sprintf("%d-%d", sb.StartFrame, sb.EndFrame), t.st.dim},
+			cell{text: groupLabel(sb.VRID, sb.VLAN, sb.Family)}, cell{strings.Join(sides, " + "), t.st.critical},
+			cell{text: fmtSpan(sb.DurationMS)}, cell{text: ended})
+	}
+	for _, l := range tb.lines(t.st, 2, t.width) {
+		t.line(l)
+	}
+	for _, sb := range t.a.SplitBrains {
+		for _, c := range sb.Clients {
+			first := "  " + relTime(sb.Start, start) + "  "
+			t.para(first, textWidth(first), fmt.Sprintf("client %s (%s) moved to %s's MAC (frames %s)",
+				clean(c.IP), clean(c.MAC), clean(sb.Routers[len(sb.Routers)-1].IP), fmtFrames(c.Frames, t.opt.Verbose)), noPaint)
 		}
 	}
 }
@@ -473,7 +544,7 @@ func (st styles) eventPaint(kind string) paint {
 		return st.bold
 	case "split-brain":
 		return st.critical
-	case "resign", "contend", "silent", "truncated":
+	case "resign", "contend", "silent", "truncated", "priority", "election":
 		return st.warning
 	case "adverts":
 		return st.dim
