@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/netip"
 	"time"
+
+	"github.com/vrrpctl/vrrpctl/vrrp"
 )
 
 // Failover causes.
@@ -92,20 +94,15 @@ type ExpectClient struct {
 
 func msOf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// skewMS is the RFC Skew_Time of a backup of priority prio.
-func skewMS(version uint8, prio uint8, interval time.Duration) float64 {
-	if version == 3 {
-		return msOf(time.Duration(int64(256-int(prio)) * int64(interval) / 256))
-	}
-	return msOf(time.Duration(int64(256-int(prio)) * int64(time.Second) / 256))
+// skewTime is the RFC Skew_Time of a backup of priority prio hearing a
+// master that advertises every interval (package vrrp computes it).
+func skewTime(version, prio uint8, interval time.Duration) time.Duration {
+	return vrrp.SkewTime(int(version), int(prio), interval)
 }
 
-// masterDownMS is the RFC Master_Down_Interval.
-func masterDownMS(version uint8, prio uint8, interval time.Duration) float64 {
-	if version != 3 {
-		interval = time.Second * (interval / time.Second)
-	}
-	return 3*msOf(interval) + skewMS(version, prio, interval)
+// masterDown is the RFC Master_Down_Interval of a backup of priority prio.
+func masterDown(version, prio uint8, interval time.Duration) time.Duration {
+	return vrrp.MasterDownInterval(int(version), int(prio), interval)
 }
 
 // clientSwitch reads back from the frames how a client followed a change
@@ -143,9 +140,9 @@ func (w *Writer) failover(oldR *Router, lastAdvert time.Duration, next *Term, ca
 		DetectMS: msOf(next.First() - lastAdvert), TolMS: 2}
 	switch cause {
 	case CauseResign:
-		f.ExpectedMS = skewMS(r.advert(0).version(), r.Priority, oldR.interval())
+		f.ExpectedMS = msOf(skewTime(r.advert(0).version(), r.Priority, oldR.interval()))
 	case CauseMasterDown:
-		f.ExpectedMS = masterDownMS(r.advert(0).version(), r.Priority, oldR.interval())
+		f.ExpectedMS = msOf(masterDown(r.advert(0).version(), r.Priority, oldR.interval()))
 	}
 	for _, g := range next.GARPs {
 		if g < until {

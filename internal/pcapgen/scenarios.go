@@ -185,7 +185,7 @@ func newLab(seed uint64, link LinkType, opts ...Option) *lab {
 func (l *lab) startup() time.Duration {
 	w := l.w
 	w.Start(l.nat1, 0)
-	up := time.Duration(masterDownMS(l.nat1.advert(0).version(), l.nat1.Priority, l.nat1.interval())*float64(time.Millisecond)) -
+	up := masterDown(l.nat1.advert(0).version(), l.nat1.Priority, l.nat1.interval()) -
 		w.Jitter(5*time.Millisecond, 18*time.Millisecond)
 	w.Start(l.nat2, up+w.Jitter(300*time.Millisecond, 400*time.Millisecond))
 	return up
@@ -194,7 +194,7 @@ func (l *lab) startup() time.Duration {
 // takeover is when a backup of priority prio acts on a resign at t:
 // Skew_Time later plus keepalived's few milliseconds.
 func (w *Writer) takeover(r *Router, masterInterval time.Duration, t time.Duration) time.Duration {
-	return t + time.Duration(skewMS(r.advert(0).version(), r.Priority, masterInterval)*float64(time.Millisecond)) + w.Jitter(2*time.Millisecond, 5*time.Millisecond)
+	return t + skewTime(r.advert(0).version(), r.Priority, masterInterval) + w.Jitter(2*time.Millisecond, 5*time.Millisecond)
 }
 
 // group is the Expect of a group whose advertising routers are routers.
@@ -280,7 +280,7 @@ func v3Pair(seed uint64, v2Sum bool) (*Writer, Expect) {
 	t1 := w.Master(l.nat1, up, cut)
 	// The link is cut: nothing more from nat1. nat2 acts Master_Down_Interval
 	// after nat1's last advert.
-	mdi := time.Duration(masterDownMS(3, l.nat2.Priority, l.nat1.interval()) * float64(time.Millisecond))
+	mdi := masterDown(3, l.nat2.Priority, l.nat1.interval())
 	t2 := w.Master(l.nat2, t1.Last()+mdi+w.Jitter(500*time.Microsecond, 2*time.Millisecond), end)
 	w.Client(Traffic{Client: l.here, VIP: l.vip, From: 6*time.Second + 900*time.Millisecond, To: end})
 	var must []string
@@ -305,7 +305,7 @@ func slowFailover(seed uint64) (*Writer, Expect) {
 	up := l.startup()
 	cut := 9*time.Second + w.Jitter(0, 100*time.Millisecond)
 	t1 := w.Master(l.nat1, up, cut)
-	mdi := time.Duration(masterDownMS(2, l.nat2.Priority, l.nat1.interval()) * float64(time.Millisecond))
+	mdi := masterDown(2, l.nat2.Priority, l.nat1.interval())
 	t2 := w.Master(l.nat2, t1.Last()+mdi+2500*time.Millisecond+w.Jitter(0, 2*time.Millisecond), end)
 	w.Client(Traffic{Client: l.here, VIP: l.vip, From: 6*time.Second + 900*time.Millisecond, To: end})
 	return w, Expect{
@@ -325,7 +325,7 @@ func preempt(seed uint64) (*Writer, Expect) {
 	w.Master(l.nat1, up, stop)
 	w.Stop(l.nat1, stop, true)
 	restart := 15*time.Second + w.Jitter(0, 100*time.Millisecond)
-	back := restart + time.Duration(masterDownMS(2, l.nat1.Priority, time.Second)*float64(time.Millisecond)) - w.Jitter(2*time.Millisecond, 10*time.Millisecond)
+	back := restart + masterDown(2, l.nat1.Priority, time.Second) - w.Jitter(2*time.Millisecond, 10*time.Millisecond)
 	t2 := w.Master(l.nat2, w.takeover(l.nat2, time.Second, stop), back)
 	w.Start(l.nat1, restart)
 	t3 := w.Master(l.nat1, back, end)
@@ -357,7 +357,7 @@ func splitBrain(seed uint64) (*Writer, Expect) {
 			break
 		}
 	}
-	from := deaf + time.Duration(masterDownMS(2, 10, time.Second)*float64(time.Millisecond)) + w.Jitter(time.Millisecond, 3*time.Millisecond)
+	from := deaf + masterDown(2, 10, time.Second) + w.Jitter(time.Millisecond, 3*time.Millisecond)
 	heal := from + 5*time.Second + w.Jitter(10*time.Millisecond, 60*time.Millisecond)
 	t2 := w.Master(l.nat2, from, heal)
 	answerLower(w, l.nat1, t2, l.vip)
@@ -384,11 +384,11 @@ func mismatch(seed uint64, set2 func(*Router), code string, hears bool, set1 ...
 	}
 	end := 24 * time.Second
 	w.Start(l.nat1, 0)
-	up := time.Duration(masterDownMS(2, l.nat1.Priority, time.Second)*float64(time.Millisecond)) - w.Jitter(5*time.Millisecond, 18*time.Millisecond)
+	up := masterDown(2, l.nat1.Priority, time.Second) - w.Jitter(5*time.Millisecond, 18*time.Millisecond)
 	start2 := up + w.Jitter(300*time.Millisecond, 400*time.Millisecond)
 	w.Start(l.nat2, start2)
 	w.Master(l.nat1, up, end)
-	from := start2 + time.Duration(masterDownMS(l.nat2.advert(0).version(), l.nat2.Priority, l.nat2.interval())*float64(time.Millisecond)) + w.Jitter(time.Millisecond, 4*time.Millisecond)
+	from := start2 + masterDown(l.nat2.advert(0).version(), l.nat2.Priority, l.nat2.interval()) + w.Jitter(time.Millisecond, 4*time.Millisecond)
 	t2 := w.Master(l.nat2, from, end)
 	if hears {
 		answerLower(w, l.nat1, t2, l.vip)
@@ -490,7 +490,7 @@ func flapping(seed uint64) (*Writer, Expect) {
 		}
 		w.Stop(l.nat1, stop, true)
 		restart := stop + 2*time.Second + w.Jitter(0, 200*time.Millisecond)
-		back := restart + time.Duration(masterDownMS(2, l.nat1.Priority, time.Second)*float64(time.Millisecond)) - w.Jitter(2*time.Millisecond, 10*time.Millisecond)
+		back := restart + masterDown(2, l.nat1.Priority, time.Second) - w.Jitter(2*time.Millisecond, 10*time.Millisecond)
 		t2 := w.Master(l.nat2, w.takeover(l.nat2, time.Second, stop), back)
 		w.Start(l.nat1, restart)
 		changes = append(changes, change{l.nat1, stop, t2, CauseResign}, change{l.nat2, t2.Last(), nil, CausePreempt})
@@ -553,7 +553,7 @@ func vlanScenario(seed uint64) (*Writer, Expect) {
 		VIPs: nat3.VIPs}
 	w.Start(nat3, 500*time.Millisecond)
 	w.Start(nat4, 1200*time.Millisecond)
-	up := 500*time.Millisecond + time.Duration(masterDownMS(2, 150, time.Second)*float64(time.Millisecond)) - w.Jitter(2*time.Millisecond, 8*time.Millisecond)
+	up := 500*time.Millisecond + masterDown(2, 150, time.Second) - w.Jitter(2*time.Millisecond, 8*time.Millisecond)
 	w.Master(nat3, up, 17*time.Second)
 	l := &lab{w: w}
 	e.Groups = append(e.Groups, l.group(nat3.addr(), nat3)) // nat4 stays a silent backup
