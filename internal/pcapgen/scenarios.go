@@ -52,10 +52,17 @@ func Get(name string) (Scenario, bool) {
 	return Scenario{}, false
 }
 
-// The codes a healthy keepalived pair must not raise.
+// codeClientOutage is the analyzer's client-outage finding: after a
+// failover, a client's requests to the VIP at the MAC of the current master
+// went unanswered for 1 s or more and 3 requests or more (critical from 5 s,
+// or never answered). A local name until the analyzer defines
+// analyze.CodeClientOutage, which should then replace it.
+const codeClientOutage = "client-outage"
+
+// The codes a healthy pair must not raise.
 var warnings = []string{analyze.CodeStaleARP, analyze.CodeNoGARP, analyze.CodeGARPInterval, analyze.CodeSplitBrain, analyze.CodeIntervalMismatch,
 	analyze.CodeAuthMismatch, analyze.CodeVersionMismatch, analyze.CodeVIPMismatch, analyze.CodeEqualPriority, analyze.CodeTTL, analyze.CodeChecksum,
-	analyze.CodeAdvertGap, analyze.CodeFlapping, analyze.CodeNoBackup, analyze.CodeVIPUnanswered, analyze.CodeSlowFailover}
+	analyze.CodeAdvertGap, analyze.CodeFlapping, analyze.CodeNoBackup, analyze.CodeVIPUnanswered, analyze.CodeSlowFailover, codeClientOutage}
 
 // except returns warnings without the given codes.
 func except(codes ...string) []string {
