@@ -226,6 +226,7 @@ type Term struct {
 	pauseAt   time.Duration
 	pauseFor  time.Duration
 	garpFirst bool
+	resumed   bool
 }
 
 // First is the time of the first advert.
@@ -247,6 +248,21 @@ func Pause(at, d time.Duration) MasterOpt {
 // timestamp as the first advert and come before it in the file, as some
 // capture paths order frames sent within the same microsecond.
 func GARPFirst() MasterOpt { return func(t *Term) { t.garpFirst = true } }
+
+// resume continues a mastership already under way at from (the capture
+// began during it, or its priority changed): adverts only, no
+// announcements of becoming master.
+func resume() MasterOpt { return func(t *Term) { t.resumed = true } }
+
+// continueMaster continues prev's mastership until to, its priority
+// having changed: adverts on the same cadence, the VIPs held without a
+// gap, no announcements.
+func (w *Writer) continueMaster(prev *Term, to time.Duration) *Term {
+	r := prev.Router
+	t := w.Master(r, max(prev.To, prev.Last()+r.step(w)), to, resume())
+	w.owners[len(w.owners)-1].from = prev.To
+	return t
+}
 
 // Master generates r's behaviour as master from from until to: its first
 // advert at from followed by the GARP burst, adverts every interval with the
@@ -289,6 +305,9 @@ func (w *Writer) Master(r *Router, from, to time.Duration, opts ...MasterOpt) *T
 	// within the advert's microsecond and before it, with GARPFirst).
 	w.At(from)
 	burst := r.garpRepeat()
+	if term.resumed {
+		vips = nil
+	}
 	if term.garpFirst && len(vips) > 0 {
 		for _, v := range vips {
 			announce(v)
@@ -299,12 +318,12 @@ func (w *Writer) Master(r *Router, from, to time.Duration, opts ...MasterOpt) *T
 	term.Adverts = append(term.Adverts, from)
 	w.Advert(r.Host, r.advert(r.priorityAt(from)))
 	switch {
-	case r.HWGARP != nil:
+	case r.HWGARP != nil && len(vips) > 0:
 		w.hwGARPs(r, term, vips, announce)
 	case burst > 0 && len(vips) > 0:
 		garps(from+w.Jitter(250*time.Microsecond, 1200*time.Microsecond), burst, false)
 	}
-	delayed := r.HWGARP == nil && r.garpDelay() > 0 && r.garpRepeat() > 0
+	delayed := r.HWGARP == nil && r.garpDelay() > 0 && r.garpRepeat() > 0 && len(vips) > 0
 	nextRefresh := time.Duration(-1)
 	if r.HWGARP == nil && r.GARPRefresh > 0 {
 		nextRefresh = from + r.GARPRefresh
@@ -335,7 +354,7 @@ func (w *Writer) Master(r *Router, from, to time.Duration, opts ...MasterOpt) *T
 		term.Adverts = append(term.Adverts, at)
 		w.Advert(r.Host, r.advert(r.priorityAt(at)))
 	}
-	if r.IPv6 && r.RAEvery > 0 {
+	if r.IPv6 && r.RAEvery > 0 && !term.resumed {
 		w.routerAdverts(r, from, to)
 	}
 	return term
