@@ -23,9 +23,12 @@ const (
 	StaticClient
 )
 
-// Traffic is what a client sends to a VIP. Its ARP cache decides which
-// MAC each frame goes to; the router holding the VIP at that MAC answers
-// (unless it drops traffic to the VIP).
+// Traffic is what a client sends to a VIP. Its ARP cache (neighbour cache
+// for an IPv6 VIP: solicitations and advertisements instead of ARP, echo
+// requests from the client's IP6 address) decides which MAC each frame
+// goes to; the router holding the VIP at that MAC answers (unless it drops
+// traffic to the VIP). Against routers with a virtual MAC the entry never
+// changes: whoever holds the VIP answers.
 type Traffic struct {
 	Client   *Host
 	VIP      netip.Addr
@@ -44,6 +47,12 @@ type Traffic struct {
 	// Reachable is a LinuxClient's reachable time (a value drawn in
 	// [15 s, 45 s) when zero, like base_reachable_time 30 s).
 	Reachable time.Duration
+	// SwitchDelay is how long after a takeover the switch keeps sending
+	// frames for a virtual MAC to the previous holder's port (which, now
+	// backup, discards them) before the new master's frames teach it: the
+	// client's unicast requests go unanswered meanwhile. Connects are not
+	// modelled over IPv6.
+	SwitchDelay time.Duration
 }
 
 // Client generates the client's traffic. Call it after the routers' Master
@@ -117,6 +126,13 @@ func (c *clientSim) run() {
 		if f.arp != nil && f.arp.SenderIP == tr.VIP && f.arp.TargetIP == tr.VIP && !bytes.Equal(f.src, tr.Client.MAC) {
 			garps = append(garps, garp{f.At, f.src})
 		}
+		// Unsolicited neighbour advertisements with the override flag.
+		if f.nd != nil && f.kind == "na" && f.nd.target == tr.VIP && f.nd.flags&naSolicited == 0 && f.nd.flags&naOverride != 0 && f.host != tr.Client {
+			garps = append(garps, garp{f.At, f.nd.ll})
+		}
+	}
+	if tr.VIP.Is6() {
+		tr.Connects = nil
 	}
 	var syns []*pendingSYN
 	for _, t := range tr.Connects {
@@ -193,15 +209,18 @@ func (c *clientSim) nudTimer() {
 			return
 		}
 		c.state = nudProbe
-		w.At(t).ARPProbe(c.tr.Client, c.tr.VIP, c.mac)
+		if c.tr.VIP.Is6() {
+			w.At(t).neighborSolicit(c.tr.Client, c.tr.Client.IP6, c.tr.VIP, c.mac)
+		} else {
+			w.At(t).ARPProbe(c.tr.Client, c.tr.VIP, c.mac)
+		}
 		c.probes++
-		for _, o := range w.ownersAt(c.tr.VIP, t) {
-			if bytes.Equal(o.r.MAC, c.mac) {
-				o.r.learn(c.tr.Client)
-				w.After(w.Jitter(30*time.Microsecond, 110*time.Microsecond)).ARPReply(o.r.Host, c.tr.VIP, c.tr.Client, c.tr.Client.IP)
-				c.state, c.probes, c.timer = nudReachable, 0, w.Now()+c.reach
-				return
-			}
+		if r := c.holder(c.mac, t); r != nil {
+			r.learn(c.tr.Client)
+			w.After(w.Jitter(30*time.Microsecond, 110*time.Microsecond))
+			c.advertise(r)
+			c.state, c.probes, c.timer = nudReachable, 0, w.Now()+c.reach
+			return
 		}
 		c.timer = t + time.Second
 	default:
@@ -223,7 +242,11 @@ func (c *clientSim) resolve(t time.Duration) (time.Duration, bool) {
 		return t, false
 	}
 	c.lastBcast = t
-	w.At(t).ARPRequest(tr.Client, tr.VIP)
+	if tr.VIP.Is6() {
+		w.At(t).neighborSolicit(tr.Client, tr.Client.IP6, tr.VIP, nil)
+	} else {
+		w.At(t).ARPRequest(tr.Client, tr.VIP)
+	}
 	owners := w.ownersAt(tr.VIP, t)
 	if len(owners) == 0 {
 		return t, false
@@ -231,9 +254,9 @@ func (c *clientSim) resolve(t time.Duration) (time.Duration, bool) {
 	for i, o := range owners {
 		o.r.learn(tr.Client)
 		w.At(t + w.Jitter(35*time.Microsecond, 60*time.Microsecond) + time.Duration(i)*40*time.Microsecond)
-		w.ARPReply(o.r.Host, tr.VIP, tr.Client, tr.Client.IP)
+		c.advertise(o.r)
 		if i == 0 {
-			c.mac = o.r.MAC
+			c.mac = o.r.vipMAC()
 		}
 	}
 	c.state, c.learned, c.probes = nudReachable, w.Now(), 0
@@ -251,12 +274,42 @@ func (c *clientSim) use(t time.Duration) {
 	}
 }
 
+// advertise has r answer the client's ARP request or neighbour
+// solicitation for the VIP, from the MAC r uses for it.
+func (c *clientSim) advertise(r *Router) {
+	cl := c.tr.Client
+	if c.tr.VIP.Is6() {
+		c.w.solicitedNA(r.Host, r.vipMAC(), c.tr.VIP, cl, cl.IP6, true)
+		return
+	}
+	c.w.arp(r.Host, cl.MAC, 2, r.vipMAC(), c.tr.VIP, cl.MAC, cl.IP)
+}
+
+// holder is the router that gets a unicast frame for the VIP sent to mac
+// at t: the first holder of the VIP at that MAC, unless the switch still
+// sends a virtual MAC to the previous holder's port (SwitchDelay).
+func (c *clientSim) holder(mac net.HardwareAddr, t time.Duration) *Router {
+	w := c.w
+	for _, o := range w.ownersAt(c.tr.VIP, t) {
+		if !bytes.Equal(o.r.vipMAC(), mac) {
+			continue
+		}
+		if c.tr.SwitchDelay > 0 && o.r.VirtualMAC && t < o.from+c.tr.SwitchDelay {
+			for _, p := range w.owners {
+				if p.r != o.r && p.from < o.from && bytes.Equal(p.r.vipMAC(), mac) {
+					return nil // the previous holder's port, where it is discarded
+				}
+			}
+		}
+		return o.r
+	}
+	return nil
+}
+
 // answerer is the router that gets a frame sent to mac at t and answers it.
 func (c *clientSim) answerer(mac net.HardwareAddr, t time.Duration) *Router {
-	for _, o := range c.w.ownersAt(c.tr.VIP, t) {
-		if bytes.Equal(o.r.MAC, mac) && !o.r.Drop {
-			return o.r
-		}
+	if r := c.holder(mac, t); r != nil && !r.Drop {
+		return r
 	}
 	return nil
 }
@@ -268,8 +321,20 @@ func (c *clientSim) reachBack(r *Router, t time.Duration) time.Duration {
 	if r.neigh[cl] {
 		return t + w.Jitter(30*time.Microsecond, 60*time.Microsecond)
 	}
-	w.At(t+w.Jitter(80*time.Microsecond, 100*time.Microsecond)).ARPRequestFrom(r.Host, c.tr.VIP, cl.IP)
-	w.After(w.Jitter(8*time.Microsecond, 15*time.Microsecond)).ARPReply(cl, cl.IP, r.Host, c.tr.VIP)
+	w.At(t + w.Jitter(80*time.Microsecond, 100*time.Microsecond))
+	switch {
+	case c.tr.VIP.Is6():
+		// A router resolves from its own link-local address.
+		w.neighborSolicit(r.Host, r.IP6, cl.IP6, nil)
+		w.After(w.Jitter(8*time.Microsecond, 15*time.Microsecond)).solicitedNA(cl, cl.MAC, cl.IP6, r.Host, r.IP6, false)
+	case r.VirtualMAC:
+		// ARP for the router's own address, from its own MAC.
+		w.ARPRequest(r.Host, cl.IP)
+		w.After(w.Jitter(8*time.Microsecond, 15*time.Microsecond)).ARPReply(cl, cl.IP, r.Host, r.IP)
+	default:
+		w.ARPRequestFrom(r.Host, c.tr.VIP, cl.IP)
+		w.After(w.Jitter(8*time.Microsecond, 15*time.Microsecond)).ARPReply(cl, cl.IP, r.Host, c.tr.VIP)
+	}
 	r.learn(cl)
 	return w.Now() + w.Jitter(10*time.Microsecond, 20*time.Microsecond)
 }
@@ -282,9 +347,20 @@ func (c *clientSim) ping(t time.Duration) {
 		return
 	}
 	c.use(at)
-	w.At(at).Ping(tr.Client, tr.VIP, c.mac, tr.ICMPID, c.seq)
-	if r := c.answerer(c.mac, at); r != nil {
-		w.At(c.reachBack(r, at)).PingReply(r.Host, tr.VIP, tr.Client, tr.ICMPID, c.seq)
+	if tr.VIP.Is6() {
+		w.At(at).ping6(tr.Client, tr.VIP, c.mac, tr.ICMPID, c.seq)
+	} else {
+		w.At(at).Ping(tr.Client, tr.VIP, c.mac, tr.ICMPID, c.seq)
+	}
+	r := c.answerer(c.mac, at)
+	if r == nil {
+		return
+	}
+	w.At(c.reachBack(r, at))
+	if tr.VIP.Is6() {
+		w.pingReply6(r.Host, r.vipMAC(), tr.VIP, tr.Client, tr.ICMPID, c.seq)
+	} else {
+		w.pingReplyAs(r.Host, r.vipMAC(), tr.VIP, tr.Client, tr.ICMPID, c.seq)
 	}
 }
 
@@ -311,11 +387,11 @@ func (c *clientSim) syn(s *pendingSYN) {
 	s.tries = 99 // answered: no retransmission
 	t := c.reachBack(r, at)
 	rsn := w.rng.Uint32()
-	w.At(t).TCPSynAck(r.Host, tr.VIP, tr.Client, tr.Port, s.sport, rsn, s.isn+1)
+	w.At(t).tcpSynAckAs(r.Host, r.vipMAC(), tr.VIP, tr.Client, tr.Port, s.sport, rsn, s.isn+1)
 	w.After(w.Jitter(20*time.Microsecond, 50*time.Microsecond)).tcpFlags(tr.Client, tr.Client.IP, tr.VIP, c.mac, s.sport, tr.Port, s.isn+1, rsn+1, tcpACK)
 	// The client closes; the server answers the FIN.
 	w.After(w.Jitter(2*time.Millisecond, 6*time.Millisecond)).tcpFlags(tr.Client, tr.Client.IP, tr.VIP, c.mac, s.sport, tr.Port, s.isn+1, rsn+1, tcpFIN|tcpACK)
-	w.After(w.Jitter(30*time.Microsecond, 60*time.Microsecond)).tcpFlags(r.Host, tr.VIP, tr.Client.IP, tr.Client.MAC, tr.Port, s.sport, rsn+1, s.isn+2, tcpFIN|tcpACK)
+	w.After(w.Jitter(30*time.Microsecond, 60*time.Microsecond)).tcpFlagsAs(r.Host, r.vipMAC(), tr.VIP, tr.Client.IP, tr.Client.MAC, tr.Port, s.sport, rsn+1, s.isn+2, tcpFIN|tcpACK)
 	w.After(w.Jitter(20*time.Microsecond, 50*time.Microsecond)).tcpFlags(tr.Client, tr.Client.IP, tr.VIP, c.mac, s.sport, tr.Port, s.isn+2, rsn+2, tcpACK)
 }
 

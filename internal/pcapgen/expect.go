@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"net"
 	"net/netip"
+	"slices"
 	"time"
+
+	"github.com/vrrpctl/vrrpctl/vrrp"
 )
 
 // Failover causes.
@@ -12,6 +15,9 @@ const (
 	CauseResign     = "resign"
 	CauseMasterDown = "master-down"
 	CausePreempt    = "preempt"
+	// CauseNoBackup: the new master was never seen before the old one
+	// left: no backup was running; the RFC times do not apply.
+	CauseNoBackup = "no-backup"
 )
 
 // Expect is what a correct analysis of a scenario's capture concludes.
@@ -33,6 +39,20 @@ type Expect struct {
 	// counts as one (two masters at once).
 	CheckFailovers bool
 	Failovers      []ExpectFailover
+	// CheckSplits says whether SplitBrains is the exact list of periods in
+	// which two routers both held a VIP.
+	CheckSplits bool
+	SplitBrains []ExpectSplit
+}
+
+// ExpectSplit is one period in which two routers both held the VIP.
+type ExpectSplit struct {
+	Routers [2]string // the two routers' IPs, sorted
+	// StartMS is the first claim of the later router while the other
+	// still held the VIP; EndMS is the last claim (advert, GARP/NA, ARP
+	// reply, frame from the VIP, or priority-0 advert) of the side that
+	// gave up. Both are offsets in ms from the capture's first frame.
+	StartMS, EndMS, TolMS float64
 }
 
 // ExpectGroup is one virtual router: a VRID on a VLAN for a family.
@@ -69,6 +89,11 @@ type ExpectFailover struct {
 	// failover; GarpMS is then the time from its first advert.
 	GARP   bool
 	GarpMS float64
+	// PriorityDrop marks a preemption caused by the old master's priority
+	// falling below the new master's (tracking).
+	PriorityDrop bool
+	// VirtualMAC says the routers sent from the virtual router MAC.
+	VirtualMAC bool
 	// Clients are the clients sending to the VIP around the failover
 	// (empty on cooked captures, where no destination MAC is recorded).
 	Clients []ExpectClient
@@ -82,30 +107,37 @@ type ExpectClient struct {
 	// the new master's first advert: StaleMin counts IP frames only,
 	// StaleMax adds the unicast ARP requests for the VIP (Linux neighbour
 	// probes); an analyzer's count must lie in [StaleMin, StaleMax].
+	// In a virtual-MAC failover the client's entry never changes: both
+	// are 0.
 	StaleMin, StaleMax int
 	// Switched says the client sent a frame for the VIP to the new
 	// master's MAC; SwitchMS is the time of its first IP frame to it from
-	// the new master's first advert.
+	// the new master's first advert. Both describe nothing in a
+	// virtual-MAC failover and are left zero.
 	Switched bool
 	SwitchMS float64
+	// For virtual-MAC failovers (a client never changes its ARP entry
+	// there): Unanswered counts the client's requests to the VIP (ICMP and
+	// ICMPv6 echo, TCP SYN) after the new master's first advert that got
+	// no answer; Answered says the client got an answer from the VIP after
+	// the new master's first advert, AnswerMS is the time from that advert
+	// to the first answer.
+	Unanswered int
+	Answered   bool
+	AnswerMS   float64
 }
 
 func msOf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// skewMS is the RFC Skew_Time of a backup of priority prio.
-func skewMS(version uint8, prio uint8, interval time.Duration) float64 {
-	if version == 3 {
-		return msOf(time.Duration(int64(256-int(prio)) * int64(interval) / 256))
-	}
-	return msOf(time.Duration(int64(256-int(prio)) * int64(time.Second) / 256))
+// skewTime is the RFC Skew_Time of a backup of priority prio hearing a
+// master that advertises every interval (package vrrp computes it).
+func skewTime(version, prio uint8, interval time.Duration) time.Duration {
+	return vrrp.SkewTime(int(version), int(prio), interval)
 }
 
-// masterDownMS is the RFC Master_Down_Interval.
-func masterDownMS(version uint8, prio uint8, interval time.Duration) float64 {
-	if version != 3 {
-		interval = time.Second * (interval / time.Second)
-	}
-	return 3*msOf(interval) + skewMS(version, prio, interval)
+// masterDown is the RFC Master_Down_Interval of a backup of priority prio.
+func masterDown(version, prio uint8, interval time.Duration) time.Duration {
+	return vrrp.MasterDownInterval(int(version), int(prio), interval)
 }
 
 // clientSwitch reads back from the frames how a client followed a change
@@ -143,9 +175,9 @@ func (w *Writer) failover(oldR *Router, lastAdvert time.Duration, next *Term, ca
 		DetectMS: msOf(next.First() - lastAdvert), TolMS: 2}
 	switch cause {
 	case CauseResign:
-		f.ExpectedMS = skewMS(r.advert(0).version(), r.Priority, oldR.interval())
+		f.ExpectedMS = msOf(skewTime(r.advert(0).version(), r.Priority, oldR.interval()))
 	case CauseMasterDown:
-		f.ExpectedMS = masterDownMS(r.advert(0).version(), r.Priority, oldR.interval())
+		f.ExpectedMS = msOf(masterDown(r.advert(0).version(), r.Priority, oldR.interval()))
 	}
 	for _, g := range next.GARPs {
 		if g < until {
@@ -153,12 +185,83 @@ func (w *Writer) failover(oldR *Router, lastAdvert time.Duration, next *Term, ca
 			break
 		}
 	}
+	f.VirtualMAC = r.VirtualMAC
 	if w.link == Ethernet {
 		for i, c := range clients {
+			if r.VirtualMAC {
+				f.Clients = append(f.Clients, w.clientAnswers(c, vips[i], next.First(), until))
+				continue
+			}
 			f.Clients = append(f.Clients, w.clientSwitch(c, vips[i], oldR.MAC, r.MAC, next.First(), until))
 		}
 	}
 	return f
+}
+
+// clientAnswers reads back from the frames how a client fared after a
+// virtual-MAC failover: its requests to the VIP during [from, until) that
+// got no answer, and its first answer from the VIP.
+func (w *Writer) clientAnswers(c *Host, vip netip.Addr, from, until time.Duration) ExpectClient {
+	ec := ExpectClient{IP: c.IP.String(), MAC: c.MAC.String()}
+	if vip.Is6() {
+		ec.IP = c.IP6.String()
+	}
+	answered := map[string]bool{}
+	frames := w.Frames()
+	for _, f := range frames {
+		if f.rep != "" && f.ipSrc == vip && bytes.Equal(f.dst, c.MAC) {
+			answered[f.rep] = true
+			if f.At >= from && f.At < until && !ec.Answered {
+				ec.Answered, ec.AnswerMS = true, msOf(f.At-from)
+			}
+		}
+	}
+	for _, f := range frames {
+		if f.req != "" && f.host == c && f.ipDst == vip && f.At >= from && f.At < until && !answered[f.req] {
+			ec.Unanswered++
+		}
+	}
+	return ec
+}
+
+// claims lists the times r claimed one of its VIPs: its adverts (priority
+// 0 too), its ARP frames with a VIP as sender (GARPs, replies), and its
+// frames from a VIP (neighbour and router advertisements, answers).
+func (w *Writer) claims(r *Router) []time.Duration {
+	var out []time.Duration
+	for _, f := range w.Frames() {
+		if f.host != r.Host {
+			continue
+		}
+		switch {
+		case f.kind == "vrrp",
+			f.arp != nil && slices.Contains(r.VIPs, f.arp.SenderIP),
+			f.ipSrc.IsValid() && slices.Contains(r.VIPs, f.ipSrc):
+			out = append(out, f.At)
+		}
+	}
+	return out
+}
+
+// split is the Expect of a split brain: later began claiming the VIP at
+// from while the other router held it; quitter gave up at until (its last
+// claim is the last at or before until).
+func (w *Writer) split(other, later *Router, from time.Duration, quitter *Router, until time.Duration) ExpectSplit {
+	first := w.Frames()[0].At
+	s := ExpectSplit{Routers: [2]string{other.addr(), later.addr()}, TolMS: 1}
+	slices.Sort(s.Routers[:])
+	for _, t := range w.claims(later) {
+		if t >= from {
+			s.StartMS = msOf(t - first)
+			break
+		}
+	}
+	for _, t := range w.claims(quitter) {
+		if t <= until {
+			s.EndMS = msOf(t - first)
+		}
+	}
+	return s
 }
 
 func (r *Router) addr() string {

@@ -36,6 +36,9 @@ type Advert struct {
 	// instead of to the VRRP group.
 	Dst    netip.Addr
 	DstMAC net.HardwareAddr
+	// SrcMAC is the Ethernet source (the virtual router MAC); the host's
+	// own MAC when nil.
+	SrcMAC net.HardwareAddr
 }
 
 func (a Advert) version() uint8 {
@@ -126,7 +129,11 @@ func (w *Writer) Advert(h *Host, a Advert) *Frame {
 		w.fail(err)
 		return &Frame{}
 	}
-	f := w.emit(h, dstMAC, et, ipl, v)
+	src := a.SrcMAC
+	if src == nil {
+		src = h.MAC
+	}
+	f := w.emitAs(h, src, dstMAC, et, ipl, v)
 	if f.Data == nil {
 		return f
 	}
@@ -175,7 +182,7 @@ func payloadLenVRRP(v *decode.VRRP) int {
 // arp sends one ARP packet from h.
 func (w *Writer) arp(h *Host, ethDst net.HardwareAddr, op uint16, sha net.HardwareAddr, spa netip.Addr, tha net.HardwareAddr, tpa netip.Addr) *Frame {
 	a := &decode.ARP{Operation: op, SenderMAC: toMAC(sha), SenderIP: spa, TargetMAC: toMAC(tha), TargetIP: tpa}
-	f := w.emit(h, ethDst, layers.EthernetTypeARP, a)
+	f := w.emitAs(h, sha, ethDst, layers.EthernetTypeARP, a)
 	f.arp, f.kind = a, "arp"
 	return f
 }
@@ -254,6 +261,11 @@ func (w *Writer) pingPayload() []byte {
 }
 
 func (w *Writer) ip4(from *Host, src, dst netip.Addr, proto layers.IPProtocol, dstMAC net.HardwareAddr, df bool, ls ...gopacket.SerializableLayer) *Frame {
+	return w.ip4As(from, from.MAC, src, dst, proto, dstMAC, df, ls...)
+}
+
+// ip4As is ip4 sent from the Ethernet address mac.
+func (w *Writer) ip4As(from *Host, mac net.HardwareAddr, src, dst netip.Addr, proto layers.IPProtocol, dstMAC net.HardwareAddr, df bool, ls ...gopacket.SerializableLayer) *Frame {
 	ip := ipv4{src: src, dst: dst, proto: proto, ttl: 64, df: df, id: w.nextID(from)}.layer()
 	for _, l := range ls {
 		if cs, ok := l.(checksumSetter); ok {
@@ -262,7 +274,7 @@ func (w *Writer) ip4(from *Host, src, dst netip.Addr, proto layers.IPProtocol, d
 			}
 		}
 	}
-	f := w.emit(from, dstMAC, layers.EthernetTypeIPv4, append([]gopacket.SerializableLayer{ip}, ls...)...)
+	f := w.emitAs(from, mac, dstMAC, layers.EthernetTypeIPv4, append([]gopacket.SerializableLayer{ip}, ls...)...)
 	f.ipSrc, f.ipDst, f.ipProto, f.ttl = src, dst, uint8(proto), 64
 	switch proto {
 	case layers.IPProtocolICMPv4:
@@ -278,14 +290,25 @@ func (w *Writer) ip4(from *Host, src, dst netip.Addr, proto layers.IPProtocol, d
 // Ping sends an ICMP echo request from c to dst at dstMAC.
 func (w *Writer) Ping(c *Host, dst netip.Addr, dstMAC net.HardwareAddr, id, seq uint16) *Frame {
 	icmp := &layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(layers.ICMPv4TypeEchoRequest, 0), Id: id, Seq: seq}
-	return w.ip4(c, c.IP, dst, layers.IPProtocolICMPv4, dstMAC, true, icmp, gopacket.Payload(w.pingPayload()))
+	f := w.ip4(c, c.IP, dst, layers.IPProtocolICMPv4, dstMAC, true, icmp, gopacket.Payload(w.pingPayload()))
+	f.req = echoKey("icmp", id, seq)
+	return f
 }
+
+func echoKey(proto string, id, seq uint16) string { return fmt.Sprintf("%s/%d/%d", proto, id, seq) }
 
 // PingReply sends the echo reply from r (answering as src) to c. A Linux
 // echo reply carries no DF.
 func (w *Writer) PingReply(r *Host, src netip.Addr, c *Host, id, seq uint16) *Frame {
+	return w.pingReplyAs(r, r.MAC, src, c, id, seq)
+}
+
+// pingReplyAs is PingReply sent from the Ethernet address mac.
+func (w *Writer) pingReplyAs(r *Host, mac net.HardwareAddr, src netip.Addr, c *Host, id, seq uint16) *Frame {
 	icmp := &layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(layers.ICMPv4TypeEchoReply, 0), Id: id, Seq: seq}
-	return w.ip4(r, src, c.IP, layers.IPProtocolICMPv4, c.MAC, false, icmp, gopacket.Payload(w.pingPayload()))
+	f := w.ip4As(r, mac, src, c.IP, layers.IPProtocolICMPv4, c.MAC, false, icmp, gopacket.Payload(w.pingPayload()))
+	f.rep = echoKey("icmp", id, seq)
+	return f
 }
 
 // linuxSYNOptions are the options of a Linux SYN: MSS, SACK permitted,
@@ -306,14 +329,23 @@ func linuxSYNOptions(tsval uint32) []layers.TCPOption {
 func (w *Writer) TCPSyn(c *Host, dst netip.Addr, dstMAC net.HardwareAddr, sport, dport uint16, isn uint32) *Frame {
 	tcp := &layers.TCP{SrcPort: layers.TCPPort(sport), DstPort: layers.TCPPort(dport), Seq: isn, SYN: true,
 		Window: 64240, Options: linuxSYNOptions(uint32(w.now / time.Millisecond))}
-	return w.ip4(c, c.IP, dst, layers.IPProtocolTCP, dstMAC, true, tcp)
+	f := w.ip4(c, c.IP, dst, layers.IPProtocolTCP, dstMAC, true, tcp)
+	f.req = fmt.Sprintf("tcp/%d/%d", sport, isn)
+	return f
 }
 
 // TCPSynAck answers a SYN from r (as src) to c.
 func (w *Writer) TCPSynAck(r *Host, src netip.Addr, c *Host, sport, dport uint16, isn, ack uint32) *Frame {
+	return w.tcpSynAckAs(r, r.MAC, src, c, sport, dport, isn, ack)
+}
+
+// tcpSynAckAs is TCPSynAck sent from the Ethernet address mac.
+func (w *Writer) tcpSynAckAs(r *Host, mac net.HardwareAddr, src netip.Addr, c *Host, sport, dport uint16, isn, ack uint32) *Frame {
 	tcp := &layers.TCP{SrcPort: layers.TCPPort(sport), DstPort: layers.TCPPort(dport), Seq: isn, Ack: ack, SYN: true, ACK: true,
 		Window: 65160, Options: linuxSYNOptions(uint32(w.now / time.Millisecond))}
-	return w.ip4(r, src, c.IP, layers.IPProtocolTCP, c.MAC, true, tcp)
+	f := w.ip4As(r, mac, src, c.IP, layers.IPProtocolTCP, c.MAC, true, tcp)
+	f.rep = fmt.Sprintf("tcp/%d/%d", dport, ack-1)
+	return f
 }
 
 // TCPReset answers a SYN to a closed port from r (as src) to c.
@@ -338,25 +370,19 @@ const (
 
 // tcpFlags sends a bare TCP segment with the given flags.
 func (w *Writer) tcpFlags(h *Host, src, dst netip.Addr, dstMAC net.HardwareAddr, sport, dport uint16, seq, ack uint32, flags uint8) *Frame {
+	return w.tcpFlagsAs(h, h.MAC, src, dst, dstMAC, sport, dport, seq, ack, flags)
+}
+
+// tcpFlagsAs is tcpFlags sent from the Ethernet address mac.
+func (w *Writer) tcpFlagsAs(h *Host, mac net.HardwareAddr, src, dst netip.Addr, dstMAC net.HardwareAddr, sport, dport uint16, seq, ack uint32, flags uint8) *Frame {
 	tcp := &layers.TCP{SrcPort: layers.TCPPort(sport), DstPort: layers.TCPPort(dport), Seq: seq, Ack: ack,
 		FIN: flags&tcpFIN != 0, SYN: flags&tcpSYN != 0, RST: flags&tcpRST != 0, ACK: flags&tcpACK != 0, Window: 502}
-	return w.ip4(h, src, dst, layers.IPProtocolTCP, dstMAC, true, tcp)
+	return w.ip4As(h, mac, src, dst, layers.IPProtocolTCP, dstMAC, true, tcp)
 }
 
 // UnsolicitedNA sends the IPv6 counterpart of a GARP for vip from h, as
 // keepalived does: a neighbour advertisement from the VIP to ff02::1, hop
 // limit 255, override flag set, with the target link-layer address.
 func (w *Writer) UnsolicitedNA(h *Host, vip netip.Addr) *Frame {
-	allNodes := netip.MustParseAddr("ff02::1")
-	ip6 := &layers.IPv6{Version: 6, NextHeader: layers.IPProtocolICMPv6, HopLimit: 255,
-		SrcIP: vip.AsSlice(), DstIP: allNodes.AsSlice()}
-	icmp := &layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(layers.ICMPv6TypeNeighborAdvertisement, 0)}
-	if err := icmp.SetNetworkLayerForChecksum(ip6); err != nil {
-		w.fail(err)
-	}
-	na := &layers.ICMPv6NeighborAdvertisement{Flags: 0x20, TargetAddress: vip.AsSlice(),
-		Options: layers.ICMPv6Options{{Type: layers.ICMPv6OptTargetAddress, Data: h.MAC}}}
-	f := w.emit(h, multicastMAC(allNodes), layers.EthernetTypeIPv6, ip6, icmp, na)
-	f.ipSrc, f.ipDst, f.ipProto, f.ttl, f.kind = vip, allNodes, 58, 255, "na"
-	return f
+	return w.unsolicitedNA(h, h.MAC, vip, naOverride)
 }

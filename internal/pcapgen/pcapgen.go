@@ -5,11 +5,15 @@
 // writes them in time order as pcap or pcapng. The VRRP, ARP and IGMP parts
 // are serialized through the decode package's layers, stacked on gopacket's
 // Ethernet, 802.1Q and IPv4/IPv6 layers, so the bytes are what the decoder
-// reads. IP headers look the way Linux and keepalived 2.2.7 send them:
+// reads; neighbour discovery, MLDv2 and ICMPv6 echo through gopacket's own
+// ICMPv6 layers (icmpv6.go), independently of the decoder. IP headers look the way Linux and keepalived 2.2.7 send them:
 //
 //   - VRRP: TTL/hop limit 255, TOS 0xc0, no DF, IP ID counting the adverts
 //     sent since the speaker started (keepalived builds the header itself).
 //   - IGMPv3 reports: to 224.0.0.22, TTL 1, TOS 0xc0, DF, ID 0, Router Alert.
+//   - MLDv2 reports: from the link-local address to ff02::16, hop limit 1, a
+//     hop-by-hop header with the Router Alert option (MLD).
+//   - Neighbour discovery: hop limit 255, traffic class 0.
 //   - Client traffic: TTL 64, DF, a per-host IP ID.
 //
 // Frames are not padded to the 60-byte Ethernet minimum unless Padded is
@@ -147,6 +151,7 @@ type Frame struct {
 	l3   int // offset of the network header
 
 	// What the client model needs to know about the frame.
+	host         *Host // the station that sent it
 	src, dst     net.HardwareAddr
 	arp          *decode.ARP // set for ARP frames
 	tags         []uint16
@@ -160,6 +165,12 @@ type Frame struct {
 	badSum  bool         // the VRRP checksum was made not to verify
 	v2Sum   bool         // ... because it was computed without the pseudo-header
 	igmpRec uint8        // IGMPv3 record type
+	nd      *ndMeta      // for "ns", "na", "ra"
+	mldRec  uint8        // MLDv2 record type, for "mld"
+	mldDst  netip.Addr   // the group the MLDv2 record is about
+	// req names a request to a VIP (an echo request, a SYN); rep names the
+	// request a frame answers.
+	req, rep string
 }
 
 // Writer builds a capture.
@@ -365,9 +376,15 @@ func (p ipv4) layer() *layers.IPv4 {
 	return ip
 }
 
-// emit serializes a frame from src to dst (Ethernet addresses) carrying
+// emit serializes a frame from the host's own MAC to dst carrying
 // etherType and the given layers, and stores it at the cursor.
 func (w *Writer) emit(from *Host, dst net.HardwareAddr, etherType layers.EthernetType, ls ...gopacket.SerializableLayer) *Frame {
+	return w.emitAs(from, from.MAC, dst, etherType, ls...)
+}
+
+// emitAs is emit with src as the Ethernet source address (a router
+// sending from the virtual router MAC).
+func (w *Writer) emitAs(from *Host, src, dst net.HardwareAddr, etherType layers.EthernetType, ls ...gopacket.SerializableLayer) *Frame {
 	tags := w.tags
 	if from.tags != nil {
 		tags = from.tags
@@ -376,7 +393,7 @@ func (w *Writer) emit(from *Host, dst net.HardwareAddr, etherType layers.Etherne
 	linkLen := 0
 	switch w.link {
 	case Ethernet:
-		eth := &layers.Ethernet{SrcMAC: from.MAC, DstMAC: dst, EthernetType: etherType}
+		eth := &layers.Ethernet{SrcMAC: src, DstMAC: dst, EthernetType: etherType}
 		all = append(all, eth)
 		linkLen = 14
 		switch len(tags) {
@@ -393,7 +410,7 @@ func (w *Writer) emit(from *Host, dst net.HardwareAddr, etherType layers.Etherne
 		}
 	case LinuxSLL, LinuxSLL2:
 		// The kernel strips VLAN tags before a cooked capture sees them.
-		all = append(all, &cooked{v2: w.link == LinuxSLL2, pktType: w.sllPacketType(from, dst), addr: from.MAC, proto: etherType})
+		all = append(all, &cooked{v2: w.link == LinuxSLL2, pktType: w.sllPacketType(from, dst), addr: src, proto: etherType})
 		linkLen = 16
 		if w.link == LinuxSLL2 {
 			linkLen = 20
@@ -411,7 +428,7 @@ func (w *Writer) emit(from *Host, dst net.HardwareAddr, etherType layers.Etherne
 			data = data[:n]
 		}
 	}
-	f := &Frame{At: w.now, Data: data, seq: w.seq, l3: linkLen, src: from.MAC, dst: dst, tags: tags}
+	f := &Frame{At: w.now, Data: data, seq: w.seq, l3: linkLen, host: from, src: src, dst: dst, tags: tags}
 	w.seq++
 	w.frames = append(w.frames, f)
 	return f

@@ -52,10 +52,17 @@ func Get(name string) (Scenario, bool) {
 	return Scenario{}, false
 }
 
-// The codes a healthy keepalived pair must not raise.
+// codeClientOutage is the analyzer's client-outage finding: after a
+// failover, a client's requests to the VIP at the MAC of the current master
+// went unanswered for 1 s or more and 3 requests or more (critical from 5 s,
+// or never answered). A local name until the analyzer defines
+// analyze.CodeClientOutage, which should then replace it.
+const codeClientOutage = "client-outage"
+
+// The codes a healthy pair must not raise.
 var warnings = []string{analyze.CodeStaleARP, analyze.CodeNoGARP, analyze.CodeGARPInterval, analyze.CodeSplitBrain, analyze.CodeIntervalMismatch,
 	analyze.CodeAuthMismatch, analyze.CodeVersionMismatch, analyze.CodeVIPMismatch, analyze.CodeEqualPriority, analyze.CodeTTL, analyze.CodeChecksum,
-	analyze.CodeAdvertGap, analyze.CodeFlapping, analyze.CodeNoBackup, analyze.CodeVIPUnanswered, analyze.CodeSlowFailover}
+	analyze.CodeAdvertGap, analyze.CodeFlapping, analyze.CodeNoBackup, analyze.CodeVIPUnanswered, analyze.CodeSlowFailover, codeClientOutage}
 
 // except returns warnings without the given codes.
 func except(codes ...string) []string {
@@ -149,6 +156,38 @@ var all = []Scenario{
 		}},
 	{"ipv6-v3", "A VRRPv3 pair over IPv6 (adverts to ff02::12, hop limit 255, VIPs fe80::1 and 2001:db8:33::100). nat1 resigns at about 9 s; nat2 takes over after Skew_Time and announces both VIPs with unsolicited neighbour advertisements (5 each, and 5 more 5 s later: the IPv6 counterpart of the GARP bursts). No client traffic. Failover cause resign in an ipv6 group, no warnings.",
 		ipv6V3},
+	{"hw-vmac-failover", "A hardware-router pair (VRRPv2, VRID 51, 1 s adverts, rtr1 192.168.33.101 priority 110, rtr2 .102 priority 100) that sends adverts, GARPs and ARP replies from the virtual MAC 00:00:5e:00:01:33 (RFC 3768 7.3, as Cisco, Juniper, Arista and FRR do) and announces the VIP with a GARP once a second, three times (Cisco's HSRP documents three; Loki imitates Cisco the same way). The client resolves the VIP to the virtual MAC and pings it every 200 ms. At about 9 s rtr1's link is cut: no priority-0 advert. rtr2 takes over Master_Down_Interval (3 + 156/256 s) after rtr1's last advert, with its GARPs; the client's ARP entry never changes and its pings are answered again from the takeover on. Failover cause master-down, no warnings.",
+		hwVMACFailover},
+	{"hw-vmac-resign-preempt", "The hw-vmac-failover pair: at about 9 s rtr1 resigns with a priority-0 advert sent from the virtual MAC; rtr2 takes over after Skew_Time (156/256 s). At 15 s rtr1 starts again in backup, discards rtr2's lower-priority adverts (preemption, RFC 3768 6.4.2) and takes over Master_Down_Interval (3 + 146/256 s) after its start; rtr2 hears rtr1's higher-priority advert and stops at once, sending nothing more (RFC 3768 6.4.3). The client pings the virtual MAC throughout. Two failovers, resign then preempt, no warnings.",
+		func(seed uint64) (*Writer, Expect) { return hwResignPreempt(seed, false, false, true, 0) }},
+	{"hw-vmac-same-instant", "The hw-vmac-failover pair; rtr1 resigns at about 9 s and rtr2 takes over after Skew_Time. rtr2's first GARP carries the same microsecond timestamp as its first advert and is written before it in the file, as some capture paths order frames sent together; like the advert it comes from the virtual MAC. The GARP is rtr2's: GARP time 0 ms from its first advert. One failover (resign), no warnings.",
+		func(seed uint64) (*Writer, Expect) { return hwResignPreempt(seed, true, false, false, 0) }},
+	{"hw-priority-tracking", "A virtual-MAC pair where rtr1 (priority 105) tracks an uplink, rtr2 has 100 and preempts. At about 8.5 s the uplink fails and rtr1 advertises 95; rtr2 discards those adverts (lower than its own priority, RFC 3768 6.4.2) and takes over Master_Down_Interval after the last advert it accepted; rtr1 hears rtr2's 100 and stops at once. At about 16 s the uplink returns: rtr1, backup at 105, discards rtr2's adverts and preempts back Master_Down_Interval (3 + 151/256 s) after the last one it accepted; rtr2 stops at once. Two failovers, both preempt, the first caused by rtr1's priority falling below rtr2's. No warnings.",
+		hwPriorityTracking},
+	{"hw-10s-jitter", "A virtual-MAC pair advertising every 10 s (VRRPv2) with ±2 % jitter on every interval, as hardware timers show. The capture starts while rtr1 has long been master (no start-up in it); the client pings every 500 ms. At about 35 s rtr1's link is cut; rtr2 takes over Master_Down_Interval (30 + 156/256 s) after rtr1's last advert, computed from the advertised 10 s, with its GARPs. The client's entry times out meanwhile (Linux probes, then broadcasts, unanswered) and is completed by rtr2's first GARP. Failover cause master-down, no warnings.",
+		hw10sJitter},
+	{"hw-cisco-garp", "hw-vmac-same-instant's resign without the same-instant GARP, with Cisco's form of the GARPs: each announcement is two gratuitous ARP replies from the virtual MAC (sender and target IP the VIP), one to ff:ff:ff:ff:ff:ff with target MAC ff:ff:ff:ff:ff:ff, one to 01:00:0c:cd:cd:cd (Cisco's STP UplinkFast multicast) with that target MAC, once a second three times, as Cisco routers are seen to send and ERNW's Loki reproduces. One failover (resign), no warnings.",
+		func(seed uint64) (*Writer, Expect) { return hwResignPreempt(seed, false, true, false, 0) }},
+	{"hw-ipv6", "A VRRPv3 pair over IPv6 with virtual MAC 00:00:5e:00:02:33 (VIPs fe80::1, the virtual link-local address, and 2001:db8:33::100), modelled on RFC 5798 and FRR: adverts from each router's link-local to ff02::12 with hop limit 255, sent from the virtual MAC; MLDv2 reports (Router Alert hop-by-hop option, from the router's own MAC) joining ff02::12 at start and leaving it at stop; on becoming master an unsolicited NA per VIP with the Router and Override flags (RFC 5798 6.4.2), once a second three times, and router advertisements from fe80::1 with the virtual MAC as source link-layer address every 3 to 4 s (RFC 5798 6.4.3, 8.2). The client 2001:db8:33::2 resolves the VIP by NS (answered by a solicited NA with R, S and O from the virtual MAC) and pings it. rtr1 resigns at about 9 s, rtr2 takes over after Skew_Time; rtr1 starts again at 15 s and preempts Master_Down_Interval later, rtr2 stops at once. Two failovers (resign, preempt), no warnings.",
+		hwIPv6},
+	{"vmac-client-outage", "hw-vmac-same-instant's resign without the same-instant GARP, but the switch keeps sending the virtual MAC to rtr1's port for 3 s after rtr2 takes over (MAC-move damping), although rtr2 sends from it: rtr1, now backup, discards the client's echo requests, so for 3 s they go unanswered; then the switch learns rtr2's port and the replies come back. The client's ARP entry never changes. client-outage.",
+		func(seed uint64) (*Writer, Expect) {
+			return hwResignPreempt(seed, false, false, false, 3*time.Second, codeClientOutage)
+		}},
+	{"startup-election", "The keepalived pair (nat1 100, nat2 10) configured with state MASTER starts at the same instant; both act as master at once. nat2's advert and its 5 GARPs go out first, nat1's advert 150 ms later; nat2 hears the higher priority and becomes backup at once (RFC 3768 6.4.3), sending nothing more. An election at start-up: no split brain, no failover, nat1 master at the end.",
+		func(seed uint64) (*Writer, Expect) { return startupElection(seed, false) }},
+	{"startup-election-vmac", "startup-election with the virtual-MAC hardware pair (rtr1 110, rtr2 100): rtr2's advert and first GARP from the virtual MAC go out first, rtr1's advert 150 ms later, and rtr2 stops at once. No split brain, no failover, rtr1 master at the end.",
+		func(seed uint64) (*Writer, Expect) { return startupElection(seed, true) }},
+	{"short-split-brain", "The keepalived pair: from about 8.6 s nat2 stops hearing nat1, so Master_Down_Interval later it becomes master too: it sends 2 adverts (a second apart) and its 5 GARPs while nat1 keeps advertising (answering each of nat2's adverts with an advert and 5 GARPs, as keepalived does); then nat2 hears nat1's next advert and falls back at once. A split brain from nat2's first advert to its last claim (advert, GARP or echo reply from the VIP). split-brain; no failover.",
+		func(seed uint64) (*Writer, Expect) { return shortSplitBrain(seed, false) }},
+	{"short-split-brain-vmac", "short-split-brain with the virtual-MAC hardware pair: rtr2 sends 2 adverts and its GARPs from the virtual MAC over 1 to 2 s; rtr1, a hardware master, discards rtr2's lower-priority adverts without answering (RFC 3768 6.4.3); then rtr2 hears rtr1 and stops at once. The split brain runs from rtr2's first advert to its last advert or GARP. split-brain; no failover.",
+		func(seed uint64) (*Writer, Expect) { return shortSplitBrain(seed, true) }},
+	{"resign-split-end", "As split-brain: nat2 stops hearing nat1 and becomes master too about 12.6 s in; both advertise for about 4 s (nat1 answering nat2's adverts). Then nat2's keepalived hangs: 3 s without an advert from it, though it still holds the VIP; then it is stopped and sends a priority-0 advert, which nat1 answers with an advert at once (RFC 3768 6.4.3). The split brain ends with that priority-0 advert. split-brain; no failover.",
+		resignSplitEnd},
+	{"late-preempt-at-end", "preempt cut short: nat1 resigns at about 9 s, nat2 takes over; nat1 starts again at 15 s and preempts 3.6 s later, and the capture ends 1.5 s after that (two adverts of nat1). Two failovers, resign then preempt; nat1 master at the end.",
+		latePreemptAtEnd},
+	{"no-backup-running", "Only nat1 runs at first; it resigns at about 9 s (priority-0 advert, IGMP leave) with no backup to take over. 50 s later nat2, never seen before, starts, joins 224.0.0.18 and becomes master Master_Down_Interval after its start. The failover has cause no-backup: the RFC timers do not apply (no slow-failover). The client's pings go unanswered in between; it follows nat2's GARPs. no-backup.",
+		noBackupRunning},
 }
 
 // lab is the reference topology: nat1, nat2 and the client "here".
@@ -185,7 +224,7 @@ func newLab(seed uint64, link LinkType, opts ...Option) *lab {
 func (l *lab) startup() time.Duration {
 	w := l.w
 	w.Start(l.nat1, 0)
-	up := time.Duration(masterDownMS(l.nat1.advert(0).version(), l.nat1.Priority, l.nat1.interval())*float64(time.Millisecond)) -
+	up := masterDown(l.nat1.advert(0).version(), l.nat1.Priority, l.nat1.interval()) -
 		w.Jitter(5*time.Millisecond, 18*time.Millisecond)
 	w.Start(l.nat2, up+w.Jitter(300*time.Millisecond, 400*time.Millisecond))
 	return up
@@ -194,7 +233,7 @@ func (l *lab) startup() time.Duration {
 // takeover is when a backup of priority prio acts on a resign at t:
 // Skew_Time later plus keepalived's few milliseconds.
 func (w *Writer) takeover(r *Router, masterInterval time.Duration, t time.Duration) time.Duration {
-	return t + time.Duration(skewMS(r.advert(0).version(), r.Priority, masterInterval)*float64(time.Millisecond)) + w.Jitter(2*time.Millisecond, 5*time.Millisecond)
+	return t + skewTime(r.advert(0).version(), r.Priority, masterInterval) + w.Jitter(2*time.Millisecond, 5*time.Millisecond)
 }
 
 // group is the Expect of a group whose advertising routers are routers.
@@ -280,7 +319,7 @@ func v3Pair(seed uint64, v2Sum bool) (*Writer, Expect) {
 	t1 := w.Master(l.nat1, up, cut)
 	// The link is cut: nothing more from nat1. nat2 acts Master_Down_Interval
 	// after nat1's last advert.
-	mdi := time.Duration(masterDownMS(3, l.nat2.Priority, l.nat1.interval()) * float64(time.Millisecond))
+	mdi := masterDown(3, l.nat2.Priority, l.nat1.interval())
 	t2 := w.Master(l.nat2, t1.Last()+mdi+w.Jitter(500*time.Microsecond, 2*time.Millisecond), end)
 	w.Client(Traffic{Client: l.here, VIP: l.vip, From: 6*time.Second + 900*time.Millisecond, To: end})
 	var must []string
@@ -305,7 +344,7 @@ func slowFailover(seed uint64) (*Writer, Expect) {
 	up := l.startup()
 	cut := 9*time.Second + w.Jitter(0, 100*time.Millisecond)
 	t1 := w.Master(l.nat1, up, cut)
-	mdi := time.Duration(masterDownMS(2, l.nat2.Priority, l.nat1.interval()) * float64(time.Millisecond))
+	mdi := masterDown(2, l.nat2.Priority, l.nat1.interval())
 	t2 := w.Master(l.nat2, t1.Last()+mdi+2500*time.Millisecond+w.Jitter(0, 2*time.Millisecond), end)
 	w.Client(Traffic{Client: l.here, VIP: l.vip, From: 6*time.Second + 900*time.Millisecond, To: end})
 	return w, Expect{
@@ -325,7 +364,7 @@ func preempt(seed uint64) (*Writer, Expect) {
 	w.Master(l.nat1, up, stop)
 	w.Stop(l.nat1, stop, true)
 	restart := 15*time.Second + w.Jitter(0, 100*time.Millisecond)
-	back := restart + time.Duration(masterDownMS(2, l.nat1.Priority, time.Second)*float64(time.Millisecond)) - w.Jitter(2*time.Millisecond, 10*time.Millisecond)
+	back := restart + masterDown(2, l.nat1.Priority, time.Second) - w.Jitter(2*time.Millisecond, 10*time.Millisecond)
 	t2 := w.Master(l.nat2, w.takeover(l.nat2, time.Second, stop), back)
 	w.Start(l.nat1, restart)
 	t3 := w.Master(l.nat1, back, end)
@@ -357,7 +396,7 @@ func splitBrain(seed uint64) (*Writer, Expect) {
 			break
 		}
 	}
-	from := deaf + time.Duration(masterDownMS(2, 10, time.Second)*float64(time.Millisecond)) + w.Jitter(time.Millisecond, 3*time.Millisecond)
+	from := deaf + masterDown(2, 10, time.Second) + w.Jitter(time.Millisecond, 3*time.Millisecond)
 	heal := from + 5*time.Second + w.Jitter(10*time.Millisecond, 60*time.Millisecond)
 	t2 := w.Master(l.nat2, from, heal)
 	answerLower(w, l.nat1, t2, l.vip)
@@ -384,11 +423,11 @@ func mismatch(seed uint64, set2 func(*Router), code string, hears bool, set1 ...
 	}
 	end := 24 * time.Second
 	w.Start(l.nat1, 0)
-	up := time.Duration(masterDownMS(2, l.nat1.Priority, time.Second)*float64(time.Millisecond)) - w.Jitter(5*time.Millisecond, 18*time.Millisecond)
+	up := masterDown(2, l.nat1.Priority, time.Second) - w.Jitter(5*time.Millisecond, 18*time.Millisecond)
 	start2 := up + w.Jitter(300*time.Millisecond, 400*time.Millisecond)
 	w.Start(l.nat2, start2)
 	w.Master(l.nat1, up, end)
-	from := start2 + time.Duration(masterDownMS(l.nat2.advert(0).version(), l.nat2.Priority, l.nat2.interval())*float64(time.Millisecond)) + w.Jitter(time.Millisecond, 4*time.Millisecond)
+	from := start2 + masterDown(l.nat2.advert(0).version(), l.nat2.Priority, l.nat2.interval()) + w.Jitter(time.Millisecond, 4*time.Millisecond)
 	t2 := w.Master(l.nat2, from, end)
 	if hears {
 		answerLower(w, l.nat1, t2, l.vip)
@@ -490,7 +529,7 @@ func flapping(seed uint64) (*Writer, Expect) {
 		}
 		w.Stop(l.nat1, stop, true)
 		restart := stop + 2*time.Second + w.Jitter(0, 200*time.Millisecond)
-		back := restart + time.Duration(masterDownMS(2, l.nat1.Priority, time.Second)*float64(time.Millisecond)) - w.Jitter(2*time.Millisecond, 10*time.Millisecond)
+		back := restart + masterDown(2, l.nat1.Priority, time.Second) - w.Jitter(2*time.Millisecond, 10*time.Millisecond)
 		t2 := w.Master(l.nat2, w.takeover(l.nat2, time.Second, stop), back)
 		w.Start(l.nat1, restart)
 		changes = append(changes, change{l.nat1, stop, t2, CauseResign}, change{l.nat2, t2.Last(), nil, CausePreempt})
@@ -553,7 +592,7 @@ func vlanScenario(seed uint64) (*Writer, Expect) {
 		VIPs: nat3.VIPs}
 	w.Start(nat3, 500*time.Millisecond)
 	w.Start(nat4, 1200*time.Millisecond)
-	up := 500*time.Millisecond + time.Duration(masterDownMS(2, 150, time.Second)*float64(time.Millisecond)) - w.Jitter(2*time.Millisecond, 8*time.Millisecond)
+	up := 500*time.Millisecond + masterDown(2, 150, time.Second) - w.Jitter(2*time.Millisecond, 8*time.Millisecond)
 	w.Master(nat3, up, 17*time.Second)
 	l := &lab{w: w}
 	e.Groups = append(e.Groups, l.group(nat3.addr(), nat3)) // nat4 stays a silent backup

@@ -2,7 +2,9 @@ package pcapgen
 
 import (
 	"bytes"
+	"cmp"
 	"github.com/vrrpctl/vrrpctl/analyze"
+	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -140,7 +142,6 @@ func TestExpectFollowsFromFrames(t *testing.T) {
 			if len(speakers) != len(e.Groups) {
 				t.Fatalf("%d groups on the wire, Expect has %d", len(speakers), len(e.Groups))
 			}
-			end := frames[len(frames)-1].At
 			for _, g := range e.Groups {
 				k := groupKey{uint8(g.VRID), uint16(g.VLAN), g.Family == "ipv6"}
 				sp := slices.Clone(speakers[k])
@@ -148,18 +149,34 @@ func TestExpectFollowsFromFrames(t *testing.T) {
 				if !slices.Equal(sp, g.Speakers) {
 					t.Errorf("group %+v: speakers on the wire %v", k, sp)
 				}
-				// Who advertised (priority > 0) in the last 3 s is master at the end.
-				var recent []string
-				for _, f := range adverts[k] {
-					if f.At > end-3*time.Second && f.vrrp.Priority > 0 && !slices.Contains(recent, f.ipSrc.String()) {
-						recent = append(recent, f.ipSrc.String())
+				// The mastership followed through the runs of adverts: the
+				// last master, unless another speaker still advertises with
+				// it at the end (a split brain to the end).
+				rs := runs(adverts[k])
+				changes, final, _ := masters(rs)
+				last := adverts[k][len(adverts[k])-1].At
+				var both []string
+				for _, r := range rs {
+					if r.ip != final.ip && r.to >= final.from && r.to >= last-r.ival*3/2 {
+						both = append(both, r.ip)
 					}
 				}
 				switch {
-				case len(recent) == 1 && g.Master != recent[0]:
-					t.Errorf("group %+v: master at the end is %s, Expect says %q", k, recent[0], g.Master)
-				case len(recent) > 1 && g.Master != "":
-					t.Errorf("group %+v: %v advertise at the end, Expect names %s", k, recent, g.Master)
+				case len(both) == 0 && g.Master != final.ip:
+					t.Errorf("group %+v: master at the end is %s, Expect says %q", k, final.ip, g.Master)
+				case len(both) > 0 && g.Master != "":
+					t.Errorf("group %+v: %s and %v advertise at the end, Expect names %s", k, final.ip, both, g.Master)
+				}
+				if e.CheckFailovers {
+					n := 0
+					for _, fo := range e.Failovers {
+						if fo.VLAN == g.VLAN && fo.VRID == g.VRID {
+							n++
+						}
+					}
+					if n != changes {
+						t.Errorf("group %+v: %d changes of master on the wire, Expect has %d failovers", k, changes, n)
+					}
 				}
 			}
 
@@ -180,29 +197,34 @@ func TestExpectFollowsFromFrames(t *testing.T) {
 					if fo.DetectMS <= 0 || fo.DetectMS > 1000 || fo.ExpectedMS != 0 {
 						t.Errorf("%s: preempt detect %.3f ms expected %.3f", where, fo.DetectMS, fo.ExpectedMS)
 					}
+				case CauseNoBackup:
+					if fo.DetectMS <= 0 || fo.ExpectedMS != 0 || !slices.Contains(e.Must, analyze.CodeNoBackup) {
+						t.Errorf("%s: no-backup detect %.3f ms expected %.3f", where, fo.DetectMS, fo.ExpectedMS)
+					}
 				default:
 					t.Errorf("%s: cause %q", where, fo.Cause)
 				}
 				if fo.GARP == slices.Contains(e.Must, analyze.CodeNoGARP) && w.link == Ethernet {
 					t.Errorf("%s: GARP %v with no-garp required=%v", where, fo.GARP, slices.Contains(e.Must, analyze.CodeNoGARP))
 				}
-				for _, c := range fo.Clients {
-					stale := slices.Contains(e.Must, analyze.CodeStaleARP)
-					if stale != (c.StaleMin > 0) || c.StaleMax < c.StaleMin || !c.Switched {
-						t.Errorf("%s client %s: stale %d..%d switched %v, stale-arp required %v", where, c.IP, c.StaleMin, c.StaleMax, c.Switched, stale)
-					}
+				if fo.PriorityDrop && fo.Cause != CausePreempt {
+					t.Errorf("%s: a priority drop with cause %s", where, fo.Cause)
 				}
-			}
-			if e.CheckFailovers && len(e.Failovers) == 0 {
-				// No failover: one speaker advertising with priority > 0 all along.
-				for k, sp := range speakers {
-					if k.vlan == 0 && len(sp) > 1 {
-						for _, f := range adverts[k] {
-							if f.ipSrc.String() != sp[0] && f.vrrp.Priority > 0 {
-								t.Errorf("no failover expected, but %s advertises", f.ipSrc)
-								break
-							}
+				for _, c := range fo.Clients {
+					if fo.VirtualMAC {
+						// The entry never changes; an outage is requests unanswered.
+						if c.StaleMin != 0 || c.StaleMax != 0 || c.Switched || c.SwitchMS != 0 || !c.Answered {
+							t.Errorf("%s client %s (virtual MAC): stale %d..%d switched %v answered %v", where, c.IP, c.StaleMin, c.StaleMax, c.Switched, c.Answered)
 						}
+						outage := c.Unanswered >= 3 && c.AnswerMS >= 1000
+						if outage != slices.Contains(e.Must, codeClientOutage) {
+							t.Errorf("%s client %s: %d unanswered, first answer after %.1f ms, client-outage required %v", where, c.IP, c.Unanswered, c.AnswerMS, !outage)
+						}
+						continue
+					}
+					stale := slices.Contains(e.Must, analyze.CodeStaleARP)
+					if stale != (c.StaleMin > 0) || c.StaleMax < c.StaleMin || !c.Switched || c.Unanswered != 0 || c.Answered {
+						t.Errorf("%s client %s: stale %d..%d switched %v, stale-arp required %v", where, c.IP, c.StaleMin, c.StaleMax, c.Switched, stale)
 					}
 				}
 			}
@@ -217,13 +239,34 @@ func TestExpectFollowsFromFrames(t *testing.T) {
 			// Scenario-specific facts.
 			ad := adverts[groupKey{51, w.vlanOfTags(w.tags), len(e.Groups) > 0 && e.Groups[0].Family == "ipv6"}]
 			switch {
-			case slices.Contains(e.Must, analyze.CodeSplitBrain):
+			case slices.Contains(e.Must, analyze.CodeSplitBrain) && !e.CheckSplits:
 				if overlap(ad) < 3*time.Second {
 					t.Errorf("split brain of only %v", overlap(ad))
+				}
+			case slices.Contains(e.Must, analyze.CodeSplitBrain):
+				if len(e.SplitBrains) == 0 {
+					t.Error("split-brain required but no split brain expected")
 				}
 			case slices.Contains(e.MustNot, analyze.CodeSplitBrain):
 				if o := overlap(ad); o > 50*time.Millisecond {
 					t.Errorf("two masters for %v but split-brain forbidden", o)
+				}
+			}
+			if e.CheckSplits {
+				// Each contender's run of adverts within the master's is a
+				// split brain: it starts with the contender's first advert
+				// and ends no earlier than its last.
+				_, _, contenders := masters(runs(ad))
+				if len(contenders) != len(e.SplitBrains) {
+					t.Fatalf("%d split brains on the wire, Expect has %d", len(contenders), len(e.SplitBrains))
+				}
+				first := frames[0].At
+				for i, c := range contenders {
+					sb := e.SplitBrains[i]
+					if !slices.Contains(sb.Routers[:], c.ip) || sb.Routers[0] >= sb.Routers[1] ||
+						math.Abs(sb.StartMS-msOf(c.from-first)) > 0.001 || sb.EndMS < msOf(c.to-first)-0.001 {
+						t.Errorf("split brain %+v, adverts of %s from %.3f to %.3f ms", sb, c.ip, msOf(c.from-first), msOf(c.to-first))
+					}
 				}
 			}
 			if slices.Contains(e.Must, analyze.CodeTTL) != slices.ContainsFunc(ad, func(f *Frame) bool { return f.ttl != 255 }) {
@@ -244,8 +287,10 @@ func TestExpectFollowsFromFrames(t *testing.T) {
 			if slices.Contains(e.Must, analyze.CodeFlapping) && len(e.Failovers) < 5 {
 				t.Errorf("flapping with %d failovers", len(e.Failovers))
 			}
-			if slices.Contains(e.Must, analyze.CodeNoBackup) != (len(e.Groups[0].Speakers) == 1 && !joinedBy(frames, 2)) {
-				t.Error("no-backup required iff one speaker and no other router joined 224.0.0.18")
+			noBackup := len(e.Groups[0].Speakers) == 1 && !joinedBy(frames, 2) ||
+				slices.ContainsFunc(e.Failovers, func(f ExpectFailover) bool { return f.Cause == CauseNoBackup })
+			if slices.Contains(e.Must, analyze.CodeNoBackup) != noBackup {
+				t.Error("no-backup required iff one speaker and no other router joined 224.0.0.18, or a failover with no backup running")
 			}
 			vip := netip.MustParseAddr("192.168.33.100")
 			requests, replies := 0, 0
@@ -274,31 +319,80 @@ func TestExpectFollowsFromFrames(t *testing.T) {
 	}
 }
 
-// overlap is the longest time during which two speakers both advertised
-// with priority > 0, each within 1.5 of its intervals.
-func overlap(ad []*Frame) time.Duration {
-	var start, best time.Duration = -1, 0
-	type seen struct{ at, ival time.Duration }
-	last := map[string]seen{}
+// run is a speaker's adverts with priority > 0, each within 1.5
+// intervals of the one before.
+type run struct {
+	ip       string
+	from, to time.Duration
+	ival     time.Duration
+}
+
+// runs splits the adverts into runs, ordered by start; a priority-0
+// advert ends its speaker's run.
+func runs(ad []*Frame) []run {
+	open := map[string]*run{}
+	var out []run
 	for _, f := range ad {
+		ip := f.ipSrc.String()
+		r := open[ip]
 		if f.vrrp.Priority == 0 {
-			delete(last, f.ipSrc.String())
+			if r != nil {
+				out = append(out, *r)
+				delete(open, ip)
+			}
 			continue
 		}
-		last[f.ipSrc.String()] = seen{f.At, f.vrrp.Interval()}
-		live := 0
-		for _, s := range last {
-			if f.At-s.at <= s.ival*3/2 {
-				live++
-			}
+		if r != nil && f.At-r.to <= r.ival*3/2 {
+			r.to = f.At
+			continue
 		}
-		if live > 1 {
-			if start < 0 {
-				start = f.At
+		if r != nil {
+			out = append(out, *r)
+		}
+		open[ip] = &run{ip: ip, from: f.At, to: f.At, ival: f.vrrp.Interval()}
+	}
+	for _, r := range open {
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(a, b run) int { return cmp.Or(cmp.Compare(a.from, b.from), cmp.Compare(a.ip, b.ip)) })
+	return out
+}
+
+// masters follows the mastership through runs: a run that outlasts the
+// master's is a change of master, unless it is the same speaker's or
+// starts within an interval of the very first run (an election at
+// start-up); a run that ends within the master's is a contender's.
+func masters(rs []run) (changes int, final run, contenders []run) {
+	if len(rs) == 0 {
+		return 0, run{}, nil
+	}
+	final = rs[0]
+	for i, r := range rs[1:] {
+		switch {
+		case r.to <= final.to:
+			contenders = append(contenders, r)
+		case r.ip == final.ip:
+			final = r
+		case i == 0 && r.from-final.from < final.ival:
+			final = r
+		default:
+			changes++
+			final = r
+		}
+	}
+	return changes, final, contenders
+}
+
+// overlap is the longest time during which two speakers' runs of adverts
+// overlap.
+func overlap(ad []*Frame) time.Duration {
+	var best time.Duration
+	rs := runs(ad)
+	for i, a := range rs {
+		for _, b := range rs[i+1:] {
+			if a.ip != b.ip {
+				best = max(best, min(a.to, b.to)-max(a.from, b.from))
 			}
-			best = max(best, f.At-start)
-		} else {
-			start = -1
 		}
 	}
 	return best

@@ -17,7 +17,14 @@ var tsharkFields = []string{
 	"arp.opcode", "arp.isgratuitous", "igmp.type", "igmp.record_type", "igmp.checksum.status",
 	"icmp.checksum.status", "tcp.checksum.status", "_ws.malformed", "sll.pkttype", "vrrp.adver_int",
 	"vrrp.short_adver_int", "ieee8021ad.id", "icmpv6.checksum.status", "icmpv6.type", "icmpv6.nd.na.flag.o",
+	"eth.src", "eth.dst", "arp.src.hw_mac", "arp.dst.hw_mac", "ipv6.src", "ipv6.dst",
+	"icmpv6.nd.na.flag.r", "icmpv6.nd.na.flag.s", "icmpv6.nd.na.target_address", "icmpv6.nd.ns.target_address",
+	"icmpv6.opt.linkaddr", "icmpv6.nd.ra.router_lifetime", "icmpv6.opt.prefix", "icmpv6.echo.sequence_number",
+	"icmpv6.mldr.nb_mcast_records", "icmpv6.mldr.mar.record_type", "icmpv6.mldr.mar.multicast_address", "ipv6.opt.router_alert",
 }
+
+// truth reads a tshark boolean (1 or True).
+func truth(v string) bool { return v == "1" || v == "True" }
 
 // tshark dissects a capture and returns one map of field to value per frame.
 func tshark(t *testing.T, path string) []map[string]string {
@@ -60,6 +67,7 @@ func TestTsharkAgrees(t *testing.T) {
 	dir := t.TempDir()
 	for _, s := range Scenarios() {
 		t.Run(s.Name, func(t *testing.T) {
+			t.Parallel() // tshark's start-up dominates: two at a time on two cores
 			w, e := s.Build()
 			b, err := w.Bytes()
 			if err != nil {
@@ -93,6 +101,15 @@ func TestTsharkAgrees(t *testing.T) {
 				}
 				if w.link != Ethernet && r["sll.pkttype"] == "" {
 					t.Errorf("%s: no SLL packet type", where)
+				}
+				if w.link == Ethernet && (r["eth.src"] != f.src.String() || r["eth.dst"] != f.dst.String()) {
+					t.Errorf("%s: Ethernet %s > %s, sent %s > %s", where, r["eth.src"], r["eth.dst"], f.src, f.dst)
+				}
+				if f.ipSrc.Is6() && (r["ipv6.src"] != f.ipSrc.String() || r["ipv6.dst"] != f.ipDst.String()) {
+					t.Errorf("%s: IPv6 %s > %s, sent %s > %s", where, r["ipv6.src"], r["ipv6.dst"], f.ipSrc, f.ipDst)
+				}
+				if f.ipSrc.Is6() && f.kind != "vrrp" && (r["icmpv6.checksum.status"] != "1" || r["ipv6.hlim"] != strconv.Itoa(int(f.ttl))) {
+					t.Errorf("%s: ICMPv6 checksum status %q hop limit %s, sent %d", where, r["icmpv6.checksum.status"], r["ipv6.hlim"], f.ttl)
 				}
 				if f.ipSrc.Is4() && r["ip.checksum.status"] != "1" {
 					t.Errorf("%s: IP header checksum status %q", where, r["ip.checksum.status"])
@@ -136,8 +153,11 @@ func TestTsharkAgrees(t *testing.T) {
 						t.Errorf("%s: opcode %s, sent %d", where, r["arp.opcode"], f.arp.Operation)
 					}
 					garp := f.arp.SenderIP == f.arp.TargetIP
-					if got := r["arp.isgratuitous"] == "True" || r["arp.isgratuitous"] == "1"; got != garp {
+					if got := truth(r["arp.isgratuitous"]); got != garp {
 						t.Errorf("%s: tshark gratuitous=%q, sent gratuitous=%v", where, r["arp.isgratuitous"], garp)
+					}
+					if r["arp.src.hw_mac"] != f.arp.SenderMAC.String() || r["arp.dst.hw_mac"] != f.arp.TargetMAC.String() {
+						t.Errorf("%s: ARP sender MAC %s target MAC %s, sent %s, %s", where, r["arp.src.hw_mac"], r["arp.dst.hw_mac"], f.arp.SenderMAC, f.arp.TargetMAC)
 					}
 				case "igmp":
 					if r["igmp.type"] != "0x22" || r["igmp.record_type"] != strconv.Itoa(int(f.igmpRec)) || r["igmp.checksum.status"] != "1" {
@@ -151,8 +171,38 @@ func TestTsharkAgrees(t *testing.T) {
 						t.Errorf("%s: ICMP checksum status %q", where, r["icmp.checksum.status"])
 					}
 				case "na":
-					if r["icmpv6.type"] != "136" || r["icmpv6.checksum.status"] != "1" || r["icmpv6.nd.na.flag.o"] != "True" && r["icmpv6.nd.na.flag.o"] != "1" {
-						t.Errorf("%s: NA type %s checksum %s override %s", where, r["icmpv6.type"], r["icmpv6.checksum.status"], r["icmpv6.nd.na.flag.o"])
+					nd := f.nd
+					if r["icmpv6.type"] != "136" || truth(r["icmpv6.nd.na.flag.r"]) != (nd.flags&naRouter != 0) ||
+						truth(r["icmpv6.nd.na.flag.s"]) != (nd.flags&naSolicited != 0) || truth(r["icmpv6.nd.na.flag.o"]) != (nd.flags&naOverride != 0) ||
+						r["icmpv6.nd.na.target_address"] != nd.target.String() || r["icmpv6.opt.linkaddr"] != nd.ll.String() {
+						t.Errorf("%s: NA type %s flags R%s S%s O%s target %s lladdr %s, sent flags %#x target %s lladdr %s", where, r["icmpv6.type"],
+							r["icmpv6.nd.na.flag.r"], r["icmpv6.nd.na.flag.s"], r["icmpv6.nd.na.flag.o"], r["icmpv6.nd.na.target_address"],
+							r["icmpv6.opt.linkaddr"], nd.flags, nd.target, nd.ll)
+					}
+				case "ns":
+					if r["icmpv6.type"] != "135" || r["icmpv6.nd.ns.target_address"] != f.nd.target.String() || r["icmpv6.opt.linkaddr"] != f.nd.ll.String() {
+						t.Errorf("%s: NS type %s target %s lladdr %s, sent target %s lladdr %s", where, r["icmpv6.type"],
+							r["icmpv6.nd.ns.target_address"], r["icmpv6.opt.linkaddr"], f.nd.target, f.nd.ll)
+					}
+				case "ra":
+					if r["icmpv6.type"] != "134" || r["icmpv6.nd.ra.router_lifetime"] != "1800" || !strings.Contains(r["icmpv6.opt.linkaddr"], f.nd.ll.String()) {
+						t.Errorf("%s: RA type %s lifetime %s lladdr %s, sent lladdr %s", where, r["icmpv6.type"],
+							r["icmpv6.nd.ra.router_lifetime"], r["icmpv6.opt.linkaddr"], f.nd.ll)
+					}
+				case "mld":
+					if r["icmpv6.type"] != "143" || r["icmpv6.mldr.nb_mcast_records"] != "1" || r["icmpv6.mldr.mar.record_type"] != strconv.Itoa(int(f.mldRec)) ||
+						r["icmpv6.mldr.mar.multicast_address"] != f.mldDst.String() || r["ipv6.opt.router_alert"] != "0" {
+						t.Errorf("%s: MLD type %s records %s type %s group %s router alert %q, sent type %d group %s", where, r["icmpv6.type"],
+							r["icmpv6.mldr.nb_mcast_records"], r["icmpv6.mldr.mar.record_type"], r["icmpv6.mldr.mar.multicast_address"],
+							r["ipv6.opt.router_alert"], f.mldRec, f.mldDst)
+					}
+				case "icmp6":
+					want := "129"
+					if f.req != "" {
+						want = "128"
+					}
+					if r["icmpv6.type"] != want || r["icmpv6.echo.sequence_number"] == "" {
+						t.Errorf("%s: ICMPv6 echo type %s sequence %s, want type %s", where, r["icmpv6.type"], r["icmpv6.echo.sequence_number"], want)
 					}
 				case "tcp":
 					if r["tcp.checksum.status"] != "1" {

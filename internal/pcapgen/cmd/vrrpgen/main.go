@@ -25,7 +25,7 @@ func main() {
 	flag.Parse()
 	if *list {
 		for _, s := range pcapgen.Scenarios() {
-			fmt.Printf("%-20s %s\n", s.Name, s.Story)
+			fmt.Printf("%-23s %s\n", s.Name, s.Story)
 		}
 		return
 	}
