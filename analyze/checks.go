@@ -73,7 +73,10 @@ func (e *Engine) checkMismatch(g *group, s *speaker, f *decode.Frame) {
 			g.mismatchOnce(e, CodeVIPMismatch, frames, f,
 				fmt.Sprintf("%s advertises %s, %s advertises %s", o.ip, o.vipList(), s.ip, s.vipList()))
 		}
-		if f.VRRP.Priority != 0 && o.priority == int(f.VRRP.Priority) {
+		// Priorities that meet while tracking moves one of them are
+		// ordinary: only routers whose highest priorities are the same
+		// share one.
+		if p := int(f.VRRP.Priority); p != 0 && p >= s.maxPriority && o.maxPriority == p && o.priority == p {
 			fd := g.finding(CodeEqualPriority, []uint64{o.lastLiveFrame, f.Number}, f.Time,
 				fmt.Sprintf("%s and %s share priority %d: the higher address (%s) wins elections and the VIP will not move back", o.ip, s.ip, o.priority, maxAddr(o, s)))
 			g.reportOnce(e, CodeEqualPriority, fd)

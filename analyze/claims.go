@@ -19,7 +19,10 @@ import (
 //     not the virtual MAC, of its IGMP/MLD reports, of ARP for its own
 //     address) is that router's.
 //   - A claim sent from the virtual MAC is the master's at that instant. In
-//     a contest it is the router whose advert came last before it. A claim
+//     a contest it is the contender's when it outranks a master that made
+//     no claim since (a preemption); otherwise a GARP or NA is the router's
+//     whose advert came just before it, and an answer or other traffic
+//     belongs to nobody in particular. A claim
 //     stamped within sameInstant before a new master's first advert is the
 //     new master's: capture paths may write the GARP first with the same
 //     timestamp. One made while nobody is master waits up to orphanWait for
@@ -143,23 +146,29 @@ func (g *group) claimant(pc pendingClaim) (s *speaker, weakHost bool) {
 	if ct == nil {
 		return g.master, false
 	}
+	// Two routers contend and both may send from the virtual MAC.
 	h, c := ct.holder, ct.challenger
-	hOK, cOK := !h.lastLive.After(pc.t), !c.lastLive.After(pc.t)
-	switch {
-	case hOK && cOK && !h.lastLive.Equal(c.lastLive):
-		if c.lastLive.After(h.lastLive) {
-			return c, false
-		}
-		return h, false
-	case hOK && !cOK:
-		return h, false
-	case cOK && !hOK:
-		return c, false
-	case c.outranks(h):
-		return c, false
+	if !ct.holderOn && c.outranks(h) {
+		return c, false // a preemption: the old master stopped at once
 	}
-	return h, false
+	if pc.kind != claimAnnounce {
+		// Answers and traffic follow the clients, not the routers' timers:
+		// from the shared MAC they show that someone holds the VIP, not who.
+		return nil, false
+	}
+	// A router announces right after its advert.
+	var last *speaker
+	for _, s := range []*speaker{h, c} {
+		if !s.lastLive.After(pc.t) && pc.t.Sub(s.lastLive) <= announceAfterAdvert && (last == nil || s.lastLive.After(last.lastLive)) {
+			last = s
+		}
+	}
+	return last, false
 }
+
+// announceAfterAdvert is how soon after its advert a router's GARP or NA
+// from the virtual MAC is taken to be its own during a contest.
+const announceAfterAdvert = 100 * time.Millisecond
 
 // onARP follows gratuitous ARPs, replies for the VIPs (claims, and clients
 // resolving a VIP) and the routers' own MACs.

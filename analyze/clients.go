@@ -264,6 +264,11 @@ func (e *Engine) toVIP(g *group, f *decode.Frame) {
 	if m == nil || !isRequest(f) || g.contest != nil || !f.HasDstMAC || f.DstMAC != m.mac {
 		return
 	}
+	if fl := g.follow; fl != nil && !f.Time.Before(fl.t0) {
+		if st := fl.clients[c.key]; st != nil && !st.answered {
+			return // waiting for its first answer since the failover: client-outage's to judge
+		}
+	}
 	if f.Time.Sub(m.lastLive) > m.interval*3/2 {
 		return
 	}
@@ -337,6 +342,9 @@ func (e *Engine) fromVIP(g *group, f *decode.Frame) {
 		return
 	}
 	st.answered, st.answerAt = true, f.Time
+	if st.requests > 0 {
+		st.requests-- // the request this answers
+	}
 	e.recordFollow(fl, st)
 	e.reportOutage(g, fl, st, f.Time)
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vrrpctl/vrrpctl/analyze"
 	"github.com/vrrpctl/vrrpctl/capture"
@@ -75,6 +76,43 @@ func checkScenario(t *testing.T, a *analyze.Analysis, want pcapgen.Expect) {
 	if want.CheckFailovers {
 		checkFailovers(t, a, want.Failovers)
 	}
+	if want.CheckSplits {
+		checkSplits(t, a, want.SplitBrains)
+	}
+}
+
+// checkSplits compares the split brains with the overlaps generated: the
+// two routers, the start (the later router's first claim) and the end (the
+// last claim of the side that gave up).
+func checkSplits(t *testing.T, a *analyze.Analysis, want []pcapgen.ExpectSplit) {
+	t.Helper()
+	if len(a.SplitBrains) != len(want) {
+		t.Errorf("split brains = %d, want %d: %+v", len(a.SplitBrains), len(want), a.SplitBrains)
+		return
+	}
+	for i, ws := range want {
+		sb := a.SplitBrains[i]
+		var ips []string
+		for _, r := range sb.Routers {
+			ips = append(ips, r.IP)
+		}
+		sort.Strings(ips)
+		if len(ips) != 2 || ips[0] != ws.Routers[0] || ips[1] != ws.Routers[1] {
+			t.Errorf("split brain %d routers = %v, want %v", i, ips, ws.Routers)
+		}
+		tol := math.Max(ws.TolMS, 1)
+		start, end := msSince(a, sb.Start), msSince(a, sb.End)
+		if math.Abs(start-ws.StartMS) > tol || math.Abs(end-ws.EndMS) > tol {
+			t.Errorf("split brain %d = %.1f..%.1f ms, want %.1f..%.1f ± %.1f", i, start, end, ws.StartMS, ws.EndMS, tol)
+		}
+		if math.Abs(sb.DurationMS-(ws.EndMS-ws.StartMS)) > 2*tol {
+			t.Errorf("split brain %d duration_ms = %.1f, want %.1f", i, sb.DurationMS, ws.EndMS-ws.StartMS)
+		}
+	}
+}
+
+func msSince(a *analyze.Analysis, t time.Time) float64 {
+	return float64(t.Sub(a.Source.Start)) / float64(time.Millisecond)
 }
 
 func checkGroups(t *testing.T, a *analyze.Analysis, want []pcapgen.ExpectGroup) {
@@ -134,6 +172,9 @@ func checkFailovers(t *testing.T, a *analyze.Analysis, want []pcapgen.ExpectFail
 		if math.Abs(fo.ExpectedMS-wf.ExpectedMS) > 0.5 {
 			t.Errorf("failover %d expected_ms = %.3f, want %.3f", i, fo.ExpectedMS, wf.ExpectedMS)
 		}
+		if fo.PriorityDrop != wf.PriorityDrop || fo.VirtualMAC != wf.VirtualMAC {
+			t.Errorf("failover %d priority_drop %v virtual_mac %v, want %v %v (%s)", i, fo.PriorityDrop, fo.VirtualMAC, wf.PriorityDrop, wf.VirtualMAC, fo.Reason)
+		}
 		if wf.GARP != (fo.GarpMS != nil) {
 			t.Errorf("failover %d garp_ms = %v, want GARP %v", i, fo.GarpMS, wf.GARP)
 		} else if wf.GARP && math.Abs(*fo.GarpMS-wf.GarpMS) > 1 {
@@ -152,6 +193,16 @@ func checkFailovers(t *testing.T, a *analyze.Analysis, want []pcapgen.ExpectFail
 			}
 			if c.StaleFrames < wc.StaleMin || c.StaleFrames > wc.StaleMax {
 				t.Errorf("failover %d client %s stale_frames = %d, want %d..%d", i, wc.IP, c.StaleFrames, wc.StaleMin, wc.StaleMax)
+			}
+			if wf.VirtualMAC {
+				if c.Unanswered != wc.Unanswered {
+					t.Errorf("failover %d client %s unanswered = %d, want %d", i, wc.IP, c.Unanswered, wc.Unanswered)
+				}
+				if wc.Answered != (c.AnswerMS != nil) {
+					t.Errorf("failover %d client %s answer_ms = %v, want answered %v", i, wc.IP, c.AnswerMS, wc.Answered)
+				} else if wc.Answered && math.Abs(*c.AnswerMS-wc.AnswerMS) > 1 {
+					t.Errorf("failover %d client %s answer_ms = %.2f, want %.2f", i, wc.IP, *c.AnswerMS, wc.AnswerMS)
+				}
 			}
 			if wc.Switched != (c.SwitchMS != nil) {
 				t.Errorf("failover %d client %s switch_ms = %v, want switched %v", i, wc.IP, c.SwitchMS, wc.Switched)

@@ -90,7 +90,9 @@ type ExpectFailover struct {
 	GARP   bool
 	GarpMS float64
 	// PriorityDrop marks a preemption caused by the old master's priority
-	// falling below the new master's (tracking).
+	// falling below the new master's (tracking). DetectMS then runs from
+	// the old master's last advert at a priority the new master did not
+	// discard, and ExpectedMS is the new master's Master_Down_Interval.
 	PriorityDrop bool
 	// VirtualMAC says the routers sent from the virtual router MAC.
 	VirtualMAC bool

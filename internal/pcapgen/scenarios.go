@@ -52,17 +52,11 @@ func Get(name string) (Scenario, bool) {
 	return Scenario{}, false
 }
 
-// codeClientOutage is the analyzer's client-outage finding: after a
-// failover, a client's requests to the VIP at the MAC of the current master
-// went unanswered for 1 s or more and 3 requests or more (critical from 5 s,
-// or never answered). A local name until the analyzer defines
-// analyze.CodeClientOutage, which should then replace it.
-const codeClientOutage = "client-outage"
 
 // The codes a healthy pair must not raise.
 var warnings = []string{analyze.CodeStaleARP, analyze.CodeNoGARP, analyze.CodeGARPInterval, analyze.CodeSplitBrain, analyze.CodeIntervalMismatch,
 	analyze.CodeAuthMismatch, analyze.CodeVersionMismatch, analyze.CodeVIPMismatch, analyze.CodeEqualPriority, analyze.CodeTTL, analyze.CodeChecksum,
-	analyze.CodeAdvertGap, analyze.CodeFlapping, analyze.CodeNoBackup, analyze.CodeVIPUnanswered, analyze.CodeSlowFailover, codeClientOutage}
+	analyze.CodeAdvertGap, analyze.CodeFlapping, analyze.CodeNoBackup, analyze.CodeVIPUnanswered, analyze.CodeSlowFailover, analyze.CodeClientOutage}
 
 // except returns warnings without the given codes.
 func except(codes ...string) []string {
@@ -172,7 +166,7 @@ var all = []Scenario{
 		hwIPv6},
 	{"vmac-client-outage", "hw-vmac-same-instant's resign without the same-instant GARP, but the switch keeps sending the virtual MAC to rtr1's port for 3 s after rtr2 takes over (MAC-move damping), although rtr2 sends from it: rtr1, now backup, discards the client's echo requests, so for 3 s they go unanswered; then the switch learns rtr2's port and the replies come back. The client's ARP entry never changes. client-outage.",
 		func(seed uint64) (*Writer, Expect) {
-			return hwResignPreempt(seed, false, false, false, 3*time.Second, codeClientOutage)
+			return hwResignPreempt(seed, false, false, false, 3*time.Second, analyze.CodeClientOutage)
 		}},
 	{"startup-election", "The keepalived pair (nat1 100, nat2 10) configured with state MASTER starts at the same instant; both act as master at once. nat2's advert and its 5 GARPs go out first, nat1's advert 150 ms later; nat2 hears the higher priority and becomes backup at once (RFC 3768 6.4.3), sending nothing more. An election at start-up: no split brain, no failover, nat1 master at the end.",
 		func(seed uint64) (*Writer, Expect) { return startupElection(seed, false) }},

@@ -147,7 +147,7 @@ func hwPriorityTracking(seed uint64) (*Writer, Expect) {
 	// rtr2's 100 and stops at once.
 	t1 := w.Master(l.nat1, up, drop)
 	take := t1.Last() + masterDown(2, l.nat2.Priority, time.Second) + w.Jitter(500*time.Microsecond, 2*time.Millisecond)
-	last1 := w.continueMaster(t1, take).Last()
+	w.continueMaster(t1, take) // rtr1 goes on at 95 until it hears rtr2
 	// rtr1 accepts rtr2's adverts while at 95; back at 105 it discards
 	// them and takes over Master_Down_Interval after the last it accepted.
 	t2 := w.Master(l.nat2, take, rise)
@@ -156,8 +156,12 @@ func hwPriorityTracking(seed uint64) (*Writer, Expect) {
 	t3 := w.Master(l.nat1, back, end)
 	w.Client(Traffic{Client: l.here, VIP: l.vip, From: 6*time.Second + 900*time.Millisecond, To: end})
 	cl, vips := []*Host{l.here}, []netip.Addr{l.vip}
-	f1 := w.failover(l.nat1, last1, t2, CausePreempt, t3.First(), cl, vips)
+	// rtr2 takes over Master_Down_Interval after rtr1's last advert at 105,
+	// the last it did not discard: that is the RFC time, and what the
+	// takeover took.
+	f1 := w.failover(l.nat1, t1.Last(), t2, CausePreempt, t3.First(), cl, vips)
 	f1.PriorityDrop = true
+	f1.ExpectedMS = msOf(masterDown(2, l.nat2.Priority, time.Second))
 	return w, Expect{
 		MustNot: append(hwQuiet(), analyze.CodeResign), Quiet: true,
 		Groups:         []ExpectGroup{l.group(l.nat1.addr(), l.nat1, l.nat2)},
