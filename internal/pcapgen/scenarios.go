@@ -52,7 +52,6 @@ func Get(name string) (Scenario, bool) {
 	return Scenario{}, false
 }
 
-
 // The codes a healthy pair must not raise.
 var warnings = []string{analyze.CodeStaleARP, analyze.CodeNoGARP, analyze.CodeGARPInterval, analyze.CodeSplitBrain, analyze.CodeIntervalMismatch,
 	analyze.CodeAuthMismatch, analyze.CodeVersionMismatch, analyze.CodeVIPMismatch, analyze.CodeEqualPriority, analyze.CodeTTL, analyze.CodeChecksum,
