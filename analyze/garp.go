@@ -57,7 +57,9 @@ func (p garpPlan) burstGap() time.Duration {
 	if p.interval > 0 {
 		return p.interval*3/2 + 100*time.Millisecond
 	}
-	return time.Second
+	// Hardware routers repeat their GARP once a second for a few seconds:
+	// one burst, not several.
+	return 1500 * time.Millisecond
 }
 
 func (e *Engine) garpPlan(g *group) garpPlan {
