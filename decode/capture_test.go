@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -62,7 +63,7 @@ var tsharkFields = []string{
 	"frame.number", "frame.len", "frame.cap_len", "eth.src", "eth.dst",
 	"ip.src", "ip.dst", "ip.ttl", "ip.proto", "ip.dsfield",
 	"vrrp.version", "vrrp.type", "vrrp.virt_rtr_id", "vrrp.prio", "vrrp.addr_count",
-	"vrrp.auth_type", "vrrp.adver_int", "vrrp.short_adver_int", "vrrp.checksum", "vrrp.checksum.status", "vrrp.ip_addr",
+	"vrrp.auth_type", "vrrp.adver_int", "vrrp.short_adver_int", "vrrp.checksum", "vrrp.checksum.status", "vrrp.ip_addr", "vrrp.auth_string",
 	"igmp.type", "igmp.version", "igmp.max_resp", "igmp.checksum", "igmp.maddr", "igmp.num_grp_recs",
 	"igmp.record_type", "igmp.aux_data_len", "igmp.num_src", "igmp.saddr",
 	"arp.opcode", "arp.src.hw_mac", "arp.src.proto_ipv4", "arp.dst.hw_mac", "arp.dst.proto_ipv4",
@@ -144,6 +145,9 @@ func expected(f *Frame) map[string]string {
 		m["vrrp.prio"], m["vrrp.addr_count"], m["vrrp.checksum"] = ws(v.Priority), ws(v.CountAddr), wsHex16(v.Checksum)
 		if v.Version == 2 {
 			m["vrrp.auth_type"], m["vrrp.adver_int"] = ws(v.AuthType), ws(v.AdverInt)
+			if v.AuthType == VRRPAuthPass {
+				m["vrrp.auth_string"] = v.AuthPassword()
+			}
 		} else {
 			m["vrrp.short_adver_int"] = ws(v.AdverInt)
 		}
@@ -193,42 +197,117 @@ func expected(f *Frame) map[string]string {
 	return m
 }
 
+// compareWithTshark decodes every frame of the capture at path and compares
+// it field by field with Wireshark's dissectors; it returns how many frames
+// of each kind there were.
+func compareWithTshark(t *testing.T, path string) map[Kind]int {
+	t.Helper()
+	lt, frames := readCapture(t, path)
+	rows := tshark(t, path)
+	if len(rows) != len(frames) {
+		t.Fatalf("tshark read %d frames, pcapgo %d", len(rows), len(frames))
+	}
+	d, err := NewDecoder(lt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[Kind]int{}
+	var f Frame
+	for i, fr := range frames {
+		if err := d.Decode(fr.data, fr.ci, uint64(i+1), &f); err != nil {
+			t.Errorf("frame %d: %v", i+1, err)
+			continue
+		}
+		kinds[f.Kind]++
+		want := expected(&f)
+		for _, k := range tsharkFields {
+			if got := rows[i][k]; got != want[k] {
+				t.Errorf("frame %d (%v): %s: tshark says %q, decoded %q", i+1, f.Kind, k, got, want[k])
+			}
+		}
+	}
+	return kinds
+}
+
 // TestReferenceCaptures decodes every frame of the keepalived captures and
 // compares it field by field with Wireshark's dissectors.
 func TestReferenceCaptures(t *testing.T) {
 	for _, path := range referenceCaptures(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			lt, frames := readCapture(t, path)
-			rows := tshark(t, path)
-			if len(rows) != len(frames) {
-				t.Fatalf("tshark read %d frames, pcapgo %d", len(rows), len(frames))
-			}
-			d, err := NewDecoder(lt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			kinds := map[Kind]int{}
-			var f Frame
-			for i, fr := range frames {
-				if err := d.Decode(fr.data, fr.ci, uint64(i+1), &f); err != nil {
-					t.Errorf("frame %d: %v", i+1, err)
-					continue
-				}
-				kinds[f.Kind]++
-				want := expected(&f)
-				for _, k := range tsharkFields {
-					if got := rows[i][k]; got != want[k] {
-						t.Errorf("frame %d (%v): %s: tshark says %q, decoded %q", i+1, f.Kind, k, got, want[k])
-					}
-				}
-				if f.Kind == KindVRRP && f.VRRPChecksum != ChecksumOK {
-					t.Errorf("frame %d: keepalived's checksum is %v", i+1, f.VRRPChecksum)
-				}
-			}
+			kinds := compareWithTshark(t, path)
 			if kinds[KindVRRP] == 0 || kinds[KindIGMP] == 0 || kinds[KindARP] == 0 || kinds[KindOther] != 0 {
 				t.Errorf("frame kinds %v: every capture has VRRP, IGMP and ARP and nothing unknown", kinds)
 			}
+			// keepalived's checksums all verify.
+			lt, frames := readCapture(t, path)
+			d, _ := NewDecoder(lt)
+			var f Frame
+			for i, fr := range frames {
+				if d.Decode(fr.data, fr.ci, uint64(i+1), &f) == nil && f.Kind == KindVRRP && f.VRRPChecksum != ChecksumOK {
+					t.Errorf("frame %d: keepalived's checksum is %v", i+1, f.VRRPChecksum)
+				}
+			}
 		})
+	}
+}
+
+// generatedFrame is one frame of the generated capture, with what it must
+// decode to.
+type generatedFrame struct {
+	name string
+	data []byte
+	kind Kind
+}
+
+// generatedFrames are the variants the reference captures lack, built with
+// this package's SerializeTo.
+func generatedFrames(t *testing.T) []generatedFrame {
+	ip4 := ipv4(layers.IPProtocolVRRP)
+	return []generatedFrame{
+		{"vrrp v2 auth type 0 without authentication data", serialize(t, eth(layers.EthernetTypeIPv4), ip4, vrrpLayer(t, vrrpV2NoAuth, false, ip4)), KindVRRP},
+		{"vrrp v2 cisco md5", serialize(t, eth(layers.EthernetTypeIPv4), ip4, vrrpLayer(t, vrrpV2CiscoMD5, false, ip4)), KindVRRP},
+		{"vrrp v2 pass", serialize(t, eth(layers.EthernetTypeIPv4), ip4, vrrpLayer(t, vrrpV2Pass, false, ip4)), KindVRRP},
+	}
+}
+
+// writeCapture writes Ethernet frames to a pcap file.
+func writeCapture(t *testing.T, path string, frames [][]byte) {
+	t.Helper()
+	fh, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	w := pcapgo.NewWriter(fh)
+	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
+		t.Fatal(err)
+	}
+	ts := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	for i, data := range frames {
+		ci := gopacket.CaptureInfo{Timestamp: ts.Add(time.Duration(i) * time.Millisecond), CaptureLength: len(data), Length: len(data)}
+		if err := w.WritePacket(ci, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestGeneratedCapture writes a capture of the variants built here and
+// compares every frame with tshark, as for the reference captures.
+func TestGeneratedCapture(t *testing.T) {
+	gen := generatedFrames(t)
+	data := make([][]byte, len(gen))
+	for i, g := range gen {
+		data[i] = g.data
+	}
+	path := filepath.Join(t.TempDir(), "generated.pcap")
+	writeCapture(t, path, data)
+	compareWithTshark(t, path)
+	d, _ := NewDecoder(layers.LinkTypeEthernet)
+	var f Frame
+	for i, g := range gen {
+		if err := d.Decode(g.data, gopacket.CaptureInfo{}, uint64(i+1), &f); err != nil || f.Kind != g.kind {
+			t.Errorf("frame %d (%s): kind %v error %v, want %v", i+1, g.name, f.Kind, err, g.kind)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package decode
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
 
@@ -255,6 +256,12 @@ func (d *Decoder) decodeUpper(data []byte, v6 bool, number uint64, f *Frame) err
 		if err := d.vrrp.DecodeFromBytes(data, &d.fb); err != nil {
 			f.Kind = KindOther
 			return &FrameError{Number: number, Kind: KindVRRP, Err: err}
+		}
+		if d.vrrp.NoAuthData && d.fb.truncated {
+			// The IP packet was longer than what the capture kept.
+			f.Kind = KindOther
+			return &FrameError{Number: number, Kind: KindVRRP,
+				Err: errors.New("vrrp: the capture ends after the address list: the authentication data was cut off, not left out")}
 		}
 		f.Kind, f.VRRP = KindVRRP, &d.vrrp
 		if d.fb.truncated {

@@ -145,6 +145,14 @@ func frameCases(t testing.TB) []frameCase {
 					t.Error("IPv6 set on an IPv4 advert")
 				}
 			}},
+		{"ethernet vrrp v2 without auth data", layers.LinkTypeEthernet,
+			serialize(t, eth(layers.EthernetTypeIPv4), ip4, gopacket.Payload(vrrpV2NoAuth)),
+			func(t *testing.T, f *Frame) {
+				vrrpCheck(0, 0, 51, true)(t, f)
+				if !f.VRRP.NoAuthData || f.VRRP.AuthType != 0 || len(f.VRRP.Contents) != 12 || f.CapLen != 60 {
+					t.Errorf("vrrp %+v in %d bytes: the Ethernet padding is not authentication data", f.VRRP, f.CapLen)
+				}
+			}},
 		{"802.1Q vrrp v3", layers.LinkTypeEthernet,
 			serialize(t, eth(layers.EthernetTypeDot1Q), &layers.Dot1Q{VLANIdentifier: 100, Type: layers.EthernetTypeIPv4},
 				ip4, vrrpLayer(t, vrrpV3IPv4, false, ip4)),
@@ -347,6 +355,9 @@ func TestDecoderErrors(t *testing.T) {
 			KindVRRP, "frame 7: vrrp: version 4 is neither 2 nor 3"},
 		{"vrrp count overruns", serialize(t, eth(layers.EthernetTypeIPv4), ipv4(layers.IPProtocolVRRP), gopacket.Payload(vrrpV3IPv4[:12])),
 			KindVRRP, "frame 7: vrrp: address count 2 needs 8 bytes, 4 remain"},
+		{"vrrp v2 auth type 0 cut by the capture after its addresses",
+			serialize(t, eth(layers.EthernetTypeIPv4), ipv4(layers.IPProtocolVRRP), gopacket.Payload(append(append([]byte(nil), vrrpV2NoAuth...), make([]byte, 8)...)))[:14+20+12],
+			KindVRRP, "frame 7: vrrp: the capture ends after the address list: the authentication data was cut off, not left out"},
 		{"igmp short", serialize(t, eth(layers.EthernetTypeIPv4), ipv4(layers.IPProtocolIGMP), gopacket.Payload(igmpV2Leave[:6])),
 			KindIGMP, "frame 7: igmp: message of 6 bytes is shorter than the 8-byte header"},
 		{"arp operation", prepend(gopacket.Payload(serialize(t, eth(layers.EthernetTypeARP))[:14]), append(append([]byte(nil), arpRequest[:7]...), append([]byte{9}, arpRequest[8:]...)...)),

@@ -40,7 +40,7 @@ func FuzzVRRP(f *testing.F) {
 			return fr.VRRP.Contents
 		}
 		return nil
-	}, vrrpV2Pass, vrrpV3IPv4, vrrpV3IPv6, vrrpV3V2Style)
+	}, vrrpV2Pass, vrrpV2NoAuth, vrrpV2CiscoMD5, vrrpV3IPv4, vrrpV3IPv6, vrrpV3V2Style)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, ipv6 := range []bool{false, true} {
 			v := &VRRP{IPv6: ipv6}

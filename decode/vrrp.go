@@ -19,6 +19,9 @@ import (
 //	4: auth type | adver int (s) | checksum(16)
 //	8: count × IPv4 address, then 8 octets of authentication data
 //
+// (An advert with auth type 0 may end right after the address list: see
+// NoAuthData.)
+//
 // Version 3:
 //
 //	0: version(4) type(4) | VRID | priority | count IPvX addrs
@@ -31,10 +34,17 @@ type VRRP struct {
 	VRID      uint8
 	Priority  uint8
 	CountAddr uint8
-	// AuthType and AuthData exist in VRRPv2 only (0 none, 1 simple text
-	// password, 2 IP AH). AuthData holds the 8 octets as sent.
+	// AuthType and AuthData exist in VRRPv2 only (VRRPAuthNone,
+	// VRRPAuthPass, VRRPAuthAH, VRRPAuthCiscoMD5: see AuthTypeName).
+	// AuthData holds the 8 octets as sent.
 	AuthType uint8
 	AuthData [8]byte
+	// NoAuthData reports a VRRPv2 advert with AuthType 0 that ends right
+	// after its address list, without the 8 octets of authentication data
+	// (some implementations send it so; Wireshark reads it the same way).
+	// AuthData is then zero, and SerializeTo leaves the octets out too.
+	// With any other auth type the octets are required.
+	NoAuthData bool
 	// AdverInt is in seconds for VRRPv2 (8 bits) and centiseconds for
 	// VRRPv3 (12 bits): use Interval for a duration.
 	AdverInt uint16
@@ -54,6 +64,31 @@ type VRRP struct {
 
 // VRRPAdvertisement is the only VRRP message type defined (RFC 3768, 5798).
 const VRRPAdvertisement = 1
+
+// VRRPv2 authentication types: RFC 2338 defined 0 to 2 (RFC 3768 keeps
+// only 0), and Cisco routers send 254 for their MD5 authentication.
+const (
+	VRRPAuthNone     = 0   // no authentication
+	VRRPAuthPass     = 1   // simple text password
+	VRRPAuthAH       = 2   // IP Authentication Header
+	VRRPAuthCiscoMD5 = 254 // Cisco's MD5 variant ("Cisco VRRP MD5 authentication" in Wireshark)
+)
+
+// AuthTypeName names a VRRPv2 authentication type as the analysis reports
+// it: "none", "pass", "ah", "cisco-md5", or "type-N" for another N.
+func AuthTypeName(t uint8) string {
+	switch t {
+	case VRRPAuthNone:
+		return "none"
+	case VRRPAuthPass:
+		return "pass"
+	case VRRPAuthAH:
+		return "ah"
+	case VRRPAuthCiscoMD5:
+		return "cisco-md5"
+	}
+	return fmt.Sprintf("type-%d", t)
+}
 
 const (
 	vrrpHeaderLen = 8
@@ -145,16 +180,24 @@ func (v *VRRP) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 
 	alen := v.addrLen()
 	need := int(v.CountAddr) * alen
-	trailer := 0
-	if version == 2 {
-		trailer = vrrpAuthLen
-	}
-	if rest := len(data) - vrrpHeaderLen; need+trailer > rest {
+	rest := len(data) - vrrpHeaderLen
+	noAuth := false
+	switch {
+	case version == 2 && v.AuthType != VRRPAuthNone && need+vrrpAuthLen > rest:
 		df.SetTruncated()
-		if version == 2 {
-			return fmt.Errorf("vrrp: address count %d needs %d bytes with the authentication data, %d remain", v.CountAddr, need+trailer, rest)
+		if need > rest {
+			return fmt.Errorf("vrrp: address count %d needs %d bytes with the authentication data, %d remain", v.CountAddr, need+vrrpAuthLen, rest)
 		}
+		return fmt.Errorf("vrrp: auth type %d (%s) needs 8 bytes of authentication data after the addresses, %d remain: only auth type 0 may leave them out",
+			v.AuthType, AuthTypeName(v.AuthType), rest-need)
+	case need > rest:
+		df.SetTruncated()
 		return fmt.Errorf("vrrp: address count %d needs %d bytes, %d remain", v.CountAddr, need, rest)
+	case version == 2 && rest == need:
+		noAuth = true // auth type 0 without its authentication data
+	case version == 2 && need+vrrpAuthLen > rest:
+		df.SetTruncated()
+		return fmt.Errorf("vrrp: %d bytes of authentication data after the addresses: auth type 0 sends 8 or none", rest-need)
 	}
 
 	v.Addrs = v.Addrs[:0]
@@ -166,7 +209,8 @@ func (v *VRRP) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 		}
 	}
 	end := vrrpHeaderLen + need
-	if version == 2 {
+	v.NoAuthData = noAuth
+	if version == 2 && !noAuth {
 		copy(v.AuthData[:], data[end:end+vrrpAuthLen])
 		end += vrrpAuthLen
 	} else {
@@ -230,7 +274,9 @@ func (v *VRRP) SetChecksumAddrs(src, dst netip.Addr) {
 
 // SerializeTo writes the message. With opts.FixLengths it sets CountAddr to
 // len(Addrs); with opts.ComputeChecksums it computes the checksum, which for
-// VRRPv3 needs SetNetworkLayerForChecksum or SetChecksumAddrs first.
+// VRRPv3 needs SetNetworkLayerForChecksum or SetChecksumAddrs first. A
+// VRRPv2 advert with NoAuthData goes out without authentication data,
+// which only auth type 0 allows.
 func (v *VRRP) SerializeTo(b gopacket.SerializeBuffer, opts gopacket.SerializeOptions) error {
 	if v.Version != 2 && v.Version != 3 {
 		return fmt.Errorf("vrrp: cannot serialize version %d, only 2 and 3", v.Version)
@@ -250,12 +296,16 @@ func (v *VRRP) SerializeTo(b gopacket.SerializeBuffer, opts gopacket.SerializeOp
 	if len(v.Addrs) > 255 {
 		return fmt.Errorf("vrrp: %d addresses, at most 255 fit", len(v.Addrs))
 	}
+	withAuth := v.Version == 2 && !v.NoAuthData
+	if v.Version == 2 && v.NoAuthData && v.AuthType != VRRPAuthNone {
+		return fmt.Errorf("vrrp: auth type %d (%s) cannot leave out the authentication data: only auth type 0 may", v.AuthType, AuthTypeName(v.AuthType))
+	}
 	if opts.FixLengths {
 		v.CountAddr = uint8(len(v.Addrs))
 	}
 	alen := v.addrLen()
 	size := vrrpHeaderLen + alen*len(v.Addrs)
-	if v.Version == 2 {
+	if withAuth {
 		size += vrrpAuthLen
 	}
 	buf, err := b.PrependBytes(size)
@@ -290,7 +340,7 @@ func (v *VRRP) SerializeTo(b gopacket.SerializeBuffer, opts gopacket.SerializeOp
 		}
 		off += alen
 	}
-	if v.Version == 2 {
+	if withAuth {
 		copy(buf[off:], v.AuthData[:])
 	}
 	if !opts.ComputeChecksums {
