@@ -245,24 +245,11 @@ func decodeVRRP(data []byte, p gopacket.PacketBuilder) error {
 // SetNetworkLayerForChecksum takes the addresses of the VRRPv3 checksum's
 // pseudo-header from an *layers.IPv4 or *layers.IPv6, as layers.TCP does.
 func (v *VRRP) SetNetworkLayerForChecksum(l gopacket.NetworkLayer) error {
-	switch ip := l.(type) {
-	case *layers.IPv4:
-		src, ok1 := netip.AddrFromSlice(ip.SrcIP.To4())
-		dst, ok2 := netip.AddrFromSlice(ip.DstIP.To4())
-		if !ok1 || !ok2 {
-			return fmt.Errorf("vrrp: IPv4 layer has no valid addresses (src %v, dst %v)", ip.SrcIP, ip.DstIP)
-		}
-		v.SetChecksumAddrs(src, dst)
-	case *layers.IPv6:
-		src, ok1 := netip.AddrFromSlice(ip.SrcIP.To16())
-		dst, ok2 := netip.AddrFromSlice(ip.DstIP.To16())
-		if !ok1 || !ok2 {
-			return fmt.Errorf("vrrp: IPv6 layer has no valid addresses (src %v, dst %v)", ip.SrcIP, ip.DstIP)
-		}
-		v.SetChecksumAddrs(src, dst)
-	default:
-		return fmt.Errorf("vrrp: cannot take checksum addresses from a %T", l)
+	src, dst, err := networkAddrs(l)
+	if err != nil {
+		return fmt.Errorf("vrrp: %w", err)
 	}
+	v.SetChecksumAddrs(src, dst)
 	return nil
 }
 
@@ -349,7 +336,7 @@ func (v *VRRP) SerializeTo(b gopacket.SerializeBuffer, opts gopacket.SerializeOp
 	}
 	var sum uint32
 	if v.Version == 3 {
-		ps, err := pseudoHeaderSum(v.ckSrc, v.ckDst, len(buf))
+		ps, err := vrrpPseudoHeaderSum(v.ckSrc, v.ckDst, len(buf))
 		if err != nil {
 			return err
 		}
@@ -378,7 +365,7 @@ func VerifyChecksum(msg []byte, src, dst netip.Addr) ChecksumStatus {
 		}
 		return ChecksumBad
 	case 3:
-		ps, err := pseudoHeaderSum(src, dst, len(msg))
+		ps, err := vrrpPseudoHeaderSum(src, dst, len(msg))
 		if err != nil {
 			return ChecksumNotChecked
 		}
@@ -393,46 +380,15 @@ func VerifyChecksum(msg []byte, src, dst netip.Addr) ChecksumStatus {
 	return ChecksumNotChecked
 }
 
-// pseudoHeaderSum is the unfolded one's-complement sum of the IPv4 or IPv6
-// pseudo-header for protocol 112 and a message of length n.
-func pseudoHeaderSum(src, dst netip.Addr, n int) (uint32, error) {
-	if !src.IsValid() || !dst.IsValid() {
-		return 0, errors.New("vrrp: VRRPv3 checksum needs the IP addresses: call SetNetworkLayerForChecksum or SetChecksumAddrs")
+// vrrpPseudoHeaderSum is the pseudo-header sum of a VRRPv3 message of n
+// bytes; IPv4-mapped addresses count as IPv4.
+func vrrpPseudoHeaderSum(src, dst netip.Addr, n int) (uint32, error) {
+	if err := checksumAddrsError("VRRPv3", src, dst); err != nil {
+		return 0, fmt.Errorf("vrrp: %w", err)
 	}
-	src, dst = src.Unmap(), dst.Unmap()
-	if src.Is4() != dst.Is4() {
+	sum, ok := pseudoHeaderSum(src.Unmap(), dst.Unmap(), uint8(layers.IPProtocolVRRP), n)
+	if !ok {
 		return 0, fmt.Errorf("vrrp: checksum addresses %v and %v are of different families", src, dst)
 	}
-	var sum uint32
-	if src.Is4() {
-		s, d := src.As4(), dst.As4()
-		sum = onesSum(sum, s[:])
-		sum = onesSum(sum, d[:])
-	} else {
-		s, d := src.As16(), dst.As16()
-		sum = onesSum(sum, s[:])
-		sum = onesSum(sum, d[:])
-	}
-	sum += uint32(layers.IPProtocolVRRP) + uint32(n&0xffff) + uint32(n>>16)
 	return sum, nil
-}
-
-// onesSum adds data as big-endian 16-bit words to sum, padding an odd byte.
-func onesSum(sum uint32, data []byte) uint32 {
-	n := len(data) &^ 1
-	for i := 0; i < n; i += 2 {
-		sum += uint32(data[i])<<8 | uint32(data[i+1])
-	}
-	if len(data)&1 == 1 {
-		sum += uint32(data[len(data)-1]) << 8
-	}
-	return sum
-}
-
-// foldChecksum folds a 32-bit one's-complement sum and complements it.
-func foldChecksum(sum uint32) uint16 {
-	for sum>>16 != 0 {
-		sum = sum&0xffff + sum>>16
-	}
-	return ^uint16(sum)
 }
