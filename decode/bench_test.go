@@ -42,6 +42,25 @@ func BenchmarkDecodeIGMPv3(b *testing.B) {
 	benchmarkDecode(b, serialize(b, eth(layers.EthernetTypeIPv4), ipv4(layers.IPProtocolIGMP, routerAlert), gopacket.Payload(igmpV3Six)), KindIGMP)
 }
 
+func BenchmarkDecodeNA(b *testing.B) {
+	benchmarkDecode(b, ndFrame(b, ndNAUnsolicited, ll1, allNodes), KindND)
+}
+
+// BenchmarkDecodeMLDv2 decodes a report of 6 records behind the hop-by-hop
+// router alert, as BenchmarkDecodeIGMPv3 does for IGMP.
+func BenchmarkDecodeMLDv2(b *testing.B) {
+	benchmarkDecode(b, mldFrame(b, mldV2Six, ll1, mldv2Routers), KindMLD)
+}
+
+// BenchmarkDecodeMLDv2Join decodes a join as Linux sends it.
+func BenchmarkDecodeMLDv2Join(b *testing.B) {
+	benchmarkDecode(b, mldFrame(b, mldV2Join, ll1, mldv2Routers), KindMLD)
+}
+
+func BenchmarkDecodeICMPv6Echo(b *testing.B) {
+	benchmarkDecode(b, serialize(b, eth6(hwNat1, ll2), ipv6(ll1, ll2, 64, layers.IPProtocolICMPv6), icmpv6Echo(b, ll1, ll2, 128, 0x1234, 7)), KindIP)
+}
+
 func BenchmarkDecodeARP(b *testing.B) {
 	benchmarkDecode(b, serialize(b, eth(layers.EthernetTypeARP), gopacket.Payload(arpGratuitous)), KindARP)
 }

@@ -2,6 +2,7 @@ package decode
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
 
@@ -10,9 +11,9 @@ import (
 )
 
 // Decoder decodes the frames of one capture into Frames. It keeps one of
-// each layer and reuses it, so a Frame's VRRP, IGMP and ARP pointers are
-// valid only until the next Decode. A Decoder is not safe for concurrent
-// use.
+// each layer and reuses it, so a Frame's VRRP, IGMP, ARP, ND and MLD
+// pointers are valid only until the next Decode. A Decoder is not safe for
+// concurrent use.
 type Decoder struct {
 	link layers.LinkType
 
@@ -25,6 +26,8 @@ type Decoder struct {
 	vrrp VRRP
 	igmp IGMP
 	arp  ARP
+	nd   ND
+	mld  MLD
 
 	fb truncationFeedback
 }
@@ -34,7 +37,7 @@ type truncationFeedback struct{ truncated bool }
 
 func (t *truncationFeedback) SetTruncated() { t.truncated = true }
 
-// FrameError reports a malformed VRRP, IGMP or ARP part of a frame.
+// FrameError reports a malformed VRRP, IGMP, ARP, ND or MLD part of a frame.
 type FrameError struct {
 	Number uint64 // the frame number passed to Decode
 	Kind   Kind   // what the frame would have been
@@ -66,8 +69,10 @@ func (d *Decoder) LinkType() layers.LinkType { return d.link }
 
 // Decode resets *f and fills it from one captured frame. A frame that is
 // not VRRP, IGMP, ARP or IP, or whose link or IP header is malformed, is
-// KindOther without an error. A malformed VRRP, IGMP or ARP message, or a
-// truncated IP header in front of one, is a *FrameError, with f.Kind
+// KindOther without an error. ICMPv6 neighbour discovery and MLD messages
+// are KindND and KindMLD; other ICMPv6 messages (echo, errors) are KindIP.
+// A malformed VRRP, IGMP, ARP, ND or MLD message, or a truncated IP header
+// in front of a VRRP or IGMP one, is a *FrameError, with f.Kind
 // KindOther and the link-layer and (when it decoded) IP fields filled.
 // Decode does not panic on any input; f refers to data only through the
 // layers' Contents and Payload, valid until the next call.
@@ -247,14 +252,37 @@ walk:
 }
 
 // decodeUpper decodes what follows the IP header: VRRP, IGMP (IPv4 only),
-// or a Transport summary for anything else.
+// ND and MLD (IPv6 only), or a Transport summary for anything else.
 func (d *Decoder) decodeUpper(data []byte, v6 bool, number uint64, f *Frame) error {
+	icmpv6 := v6 && f.IP.Protocol == uint8(layers.IPProtocolICMPv6) && len(data) > 0
 	switch {
+	case icmpv6 && ndFixedLen(data[0]) != 0:
+		if err := d.nd.DecodeFromBytes(data, &d.fb); err != nil {
+			f.Kind = KindOther
+			return &FrameError{Number: number, Kind: KindND, Err: err}
+		}
+		f.Kind, f.ND = KindND, &d.nd
+		f.ICMPv6Checksum = d.icmpv6Checksum(data, f)
+		return nil
+	case icmpv6 && isMLDType(data[0]):
+		if err := d.mld.DecodeFromBytes(data, &d.fb); err != nil {
+			f.Kind = KindOther
+			return &FrameError{Number: number, Kind: KindMLD, Err: err}
+		}
+		f.Kind, f.MLD = KindMLD, &d.mld
+		f.ICMPv6Checksum = d.icmpv6Checksum(data, f)
+		return nil
 	case f.IP.Protocol == uint8(layers.IPProtocolVRRP):
 		d.vrrp.IPv6 = v6
 		if err := d.vrrp.DecodeFromBytes(data, &d.fb); err != nil {
 			f.Kind = KindOther
 			return &FrameError{Number: number, Kind: KindVRRP, Err: err}
+		}
+		if d.vrrp.NoAuthData && d.fb.truncated {
+			// The IP packet was longer than what the capture kept.
+			f.Kind = KindOther
+			return &FrameError{Number: number, Kind: KindVRRP,
+				Err: errors.New("vrrp: the capture ends after the address list: the authentication data was cut off, not left out")}
 		}
 		f.Kind, f.VRRP = KindVRRP, &d.vrrp
 		if d.fb.truncated {
@@ -274,6 +302,15 @@ func (d *Decoder) decodeUpper(data []byte, v6 bool, number uint64, f *Frame) err
 	f.Kind = KindIP
 	transport(&f.L4, f.IP.Protocol, data)
 	return nil
+}
+
+// icmpv6Checksum verifies the checksum of the ICMPv6 message msg, unless
+// the capture cut the packet short.
+func (d *Decoder) icmpv6Checksum(msg []byte, f *Frame) ChecksumStatus {
+	if d.fb.truncated {
+		return ChecksumNotChecked
+	}
+	return verifyICMPv6Checksum(msg, f.IP.Src, f.IP.Dst)
 }
 
 // transport summarises an ICMP, ICMPv6, TCP or UDP header into t (zero

@@ -99,6 +99,59 @@ func tcp(l *layers.TCP) gopacket.Payload {
 	return buf.Bytes()
 }
 
+// eth6 is an Ethernet header for an IPv6 packet to dst: 33:33 and the low
+// 32 bits of a multicast address, nat1's MAC for fe80::1, the client's
+// for other unicast addresses.
+func eth6(src net.HardwareAddr, dst netip.Addr) *layers.Ethernet {
+	mac := net.HardwareAddr(macClient[:])
+	switch a := dst.As16(); {
+	case dst.IsMulticast():
+		mac = net.HardwareAddr{0x33, 0x33, a[12], a[13], a[14], a[15]}
+	case dst == ll1:
+		mac = hwNat1
+	}
+	return &layers.Ethernet{SrcMAC: src, DstMAC: mac, EthernetType: layers.EthernetTypeIPv6}
+}
+
+func ipv6(src, dst netip.Addr, hopLimit uint8, next layers.IPProtocol) *layers.IPv6 {
+	return &layers.IPv6{Version: 6, HopLimit: hopLimit, NextHeader: next, SrcIP: src.AsSlice(), DstIP: dst.AsSlice()}
+}
+
+// ndFrame is an Ethernet frame of the ND message wire from src to dst,
+// with hop limit 255 (RFC 4861), its checksum computed anew.
+func ndFrame(t testing.TB, wire []byte, src, dst netip.Addr) []byte {
+	t.Helper()
+	n := &ND{}
+	if err := n.DecodeFromBytes(wire, gopacket.NilDecodeFeedback); err != nil {
+		t.Fatal(err)
+	}
+	ip := ipv6(src, dst, 255, layers.IPProtocolICMPv6)
+	if err := n.SetNetworkLayerForChecksum(ip); err != nil {
+		t.Fatal(err)
+	}
+	hw := hwNat1
+	if src != ll1 {
+		hw = net.HardwareAddr(macClient[:])
+	}
+	return serialize(t, eth6(hw, dst), ip, n)
+}
+
+// mldFrame is an Ethernet frame of the MLD message wire from src to dst as
+// Linux sends it: hop limit 1, behind a hop-by-hop header with the router
+// alert; its checksum is computed anew.
+func mldFrame(t testing.TB, wire []byte, src, dst netip.Addr) []byte {
+	t.Helper()
+	m := &MLD{}
+	if err := m.DecodeFromBytes(wire, gopacket.NilDecodeFeedback); err != nil {
+		t.Fatal(err)
+	}
+	ip := ipv6(src, dst, 1, layers.IPProtocolIPv6HopByHop)
+	if err := m.SetNetworkLayerForChecksum(ip); err != nil {
+		t.Fatal(err)
+	}
+	return serialize(t, eth6(hwNat1, dst), ip, gopacket.Payload(hopByHopRouterAlert), m)
+}
+
 func frameCases(t testing.TB) []frameCase {
 	ip4 := ipv4(layers.IPProtocolVRRP)
 	ip6 := &layers.IPv6{Version: 6, TrafficClass: 0xe0, HopLimit: 255, NextHeader: layers.IPProtocolVRRP,
@@ -143,6 +196,14 @@ func frameCases(t testing.TB) []frameCase {
 				}
 				if f.VRRP.IPv6 {
 					t.Error("IPv6 set on an IPv4 advert")
+				}
+			}},
+		{"ethernet vrrp v2 without auth data", layers.LinkTypeEthernet,
+			serialize(t, eth(layers.EthernetTypeIPv4), ip4, gopacket.Payload(vrrpV2NoAuth)),
+			func(t *testing.T, f *Frame) {
+				vrrpCheck(0, 0, 51, true)(t, f)
+				if !f.VRRP.NoAuthData || f.VRRP.AuthType != 0 || len(f.VRRP.Contents) != 12 || f.CapLen != 60 {
+					t.Errorf("vrrp %+v in %d bytes: the Ethernet padding is not authentication data", f.VRRP, f.CapLen)
 				}
 			}},
 		{"802.1Q vrrp v3", layers.LinkTypeEthernet,
@@ -253,14 +314,73 @@ func frameCases(t testing.TB) []frameCase {
 					t.Errorf("L4 %+v", f.L4)
 				}
 			}},
-		{"ipv6 mld behind hop-by-hop", layers.LinkTypeEthernet,
-			serialize(t, eth(layers.EthernetTypeIPv6),
-				&layers.IPv6{Version: 6, HopLimit: 1, NextHeader: layers.IPProtocolIPv6HopByHop, SrcIP: vrrpSrc6.AsSlice(), DstIP: net.ParseIP("ff02::16")},
-				gopacket.Payload{58, 0, 5, 2, 0, 0, 1, 0}, // hop-by-hop: router alert, PadN
-				gopacket.Payload{143, 0, 0, 0, 0, 0, 0, 0}),
+		{"ipv6 mld v2 join behind hop-by-hop", layers.LinkTypeEthernet,
+			mldFrame(t, mldV2Join, ll1, mldv2Routers),
 			func(t *testing.T, f *Frame) {
-				if f.Kind != KindIP || f.IP.Protocol != 58 || f.L4 != (Transport{Protocol: 58, ICMPType: 143}) || f.IP.TTL != 1 {
-					t.Errorf("kind %v IP %+v L4 %+v", f.Kind, f.IP, f.L4)
+				want := IPHeader{Version: 6, Src: ll1, Dst: mldv2Routers, TTL: 1, Protocol: 58}
+				if f.Kind != KindMLD || f.IP != want || f.ICMPv6Checksum != ChecksumOK {
+					t.Fatalf("kind %v IP %+v checksum %v", f.Kind, f.IP, f.ICMPv6Checksum)
+				}
+				if f.MLD.Version != 2 || len(f.MLD.Records) != 1 || f.MLD.Records[0].Meaning() != MembershipJoin || f.MLD.Records[0].Group != group12 {
+					t.Errorf("mld %+v", mldOf(f.MLD))
+				}
+			}},
+		{"ipv6 mld v2 report without records or checksum", layers.LinkTypeEthernet,
+			serialize(t, eth6(hwNat1, mldv2Routers), ipv6(ll1, mldv2Routers, 1, layers.IPProtocolIPv6HopByHop),
+				gopacket.Payload(hopByHopRouterAlert), gopacket.Payload{143, 0, 0, 0, 0, 0, 0, 0}),
+			func(t *testing.T, f *Frame) {
+				if f.Kind != KindMLD || f.ICMPv6Checksum != ChecksumBad || len(f.MLD.Records) != 0 {
+					t.Errorf("kind %v checksum %v mld %+v: a bad checksum is reported, not rejected", f.Kind, f.ICMPv6Checksum, f.MLD)
+				}
+			}},
+		{"SLL2 ipv6 mld v1 done", layers.LinkTypeLinuxSLL2,
+			prepend(sll2(4, hwNat1, layers.EthernetTypeIPv6), mldFrame(t, mldV1Done, ll1, allRouters)[14:]),
+			func(t *testing.T, f *Frame) {
+				if f.Kind != KindMLD || f.MLD.Meaning() != MembershipLeave || f.MLD.Group != group12 || f.ICMPv6Checksum != ChecksumOK || f.HasDstMAC {
+					t.Errorf("kind %v mld %+v checksum %v", f.Kind, f.MLD, f.ICMPv6Checksum)
+				}
+			}},
+		{"ipv6 unsolicited nd na", layers.LinkTypeEthernet,
+			ndFrame(t, ndNAUnsolicited, ll1, allNodes),
+			func(t *testing.T, f *Frame) {
+				want := IPHeader{Version: 6, Src: ll1, Dst: allNodes, TTL: 255, Protocol: 58}
+				if f.Kind != KindND || f.IP != want || f.ICMPv6Checksum != ChecksumOK || f.SrcMAC != MAC(hwNat1) {
+					t.Fatalf("kind %v IP %+v checksum %v", f.Kind, f.IP, f.ICMPv6Checksum)
+				}
+				if !f.ND.IsUnsolicitedNA() || f.ND.Target != vip6 || f.ND.TargetLL != macNat1 || !f.ND.Router || !f.ND.Override {
+					t.Errorf("nd %+v", ndOf(f.ND))
+				}
+			}},
+		{"802.1Q ipv6 nd ns", layers.LinkTypeEthernet,
+			func() []byte {
+				fr := ndFrame(t, ndNS, ll2, solicitedVIP)
+				return serialize(t, &layers.Ethernet{SrcMAC: fr[6:12], DstMAC: fr[0:6], EthernetType: layers.EthernetTypeDot1Q},
+					&layers.Dot1Q{VLANIdentifier: 10, Type: layers.EthernetTypeIPv6}, gopacket.Payload(fr[14:]))
+			}(),
+			func(t *testing.T, f *Frame) {
+				if f.Kind != KindND || f.VLAN != 10 || f.ND.Type != NDNeighborSolicitation || f.ND.SourceLL != macClient || f.ICMPv6Checksum != ChecksumOK {
+					t.Errorf("kind %v vlan %d nd %+v checksum %v", f.Kind, f.VLAN, f.ND, f.ICMPv6Checksum)
+				}
+			}},
+		{"raw IPv6 nd ra", layers.LinkTypeIPv6,
+			ndFrame(t, ndRA, ll1, allNodes)[14:],
+			func(t *testing.T, f *Frame) {
+				if f.Kind != KindND || !f.ND.ManagedFlag || f.ND.RouterLifetime != 1800 || f.ND.SourceLL != macNat1 || f.ICMPv6Checksum != ChecksumOK {
+					t.Errorf("kind %v nd %+v checksum %v", f.Kind, f.ND, f.ICMPv6Checksum)
+				}
+			}},
+		{"ipv6 destination unreachable", layers.LinkTypeEthernet,
+			serialize(t, eth6(hwNat1, ll2), ipv6(ll1, ll2, 64, layers.IPProtocolICMPv6), gopacket.Payload{1, 4, 0, 0, 0, 0, 0, 0}),
+			func(t *testing.T, f *Frame) {
+				if f.Kind != KindIP || f.L4 != (Transport{Protocol: 58, ICMPType: 1, ICMPCode: 4}) || f.ICMPv6Checksum != ChecksumNotChecked {
+					t.Errorf("kind %v L4 %+v checksum %v", f.Kind, f.L4, f.ICMPv6Checksum)
+				}
+			}},
+		{"ipv4 carries no nd", layers.LinkTypeEthernet,
+			serialize(t, eth(layers.EthernetTypeIPv4), ipv4(layers.IPProtocolICMPv6), gopacket.Payload(ndNASolicited)),
+			func(t *testing.T, f *Frame) {
+				if f.Kind != KindIP || f.L4 != (Transport{Protocol: 58, ICMPType: 136}) {
+					t.Errorf("kind %v L4 %+v", f.Kind, f.L4)
 				}
 			}},
 		{"ipv6 echo reply", layers.LinkTypeEthernet,
@@ -306,7 +426,8 @@ func TestDecoderFrames(t *testing.T) {
 			}
 			// A dirty frame: Decode must reset every field.
 			f := Frame{Kind: KindARP, VLAN: 9, OuterVLAN: 9, HasDstMAC: true, DstMAC: MAC{1}, SLLPacketType: 9,
-				L4: Transport{Protocol: 9}, VRRPChecksum: ChecksumBad, IP: IPHeader{Version: 9}}
+				L4: Transport{Protocol: 9}, VRRPChecksum: ChecksumBad, ICMPv6Checksum: ChecksumBad, IP: IPHeader{Version: 9},
+				ND: &ND{}, MLD: &MLD{}}
 			ci := gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(c.data), Length: len(c.data) + 4}
 			if err := d.Decode(c.data, ci, 42, &f); err != nil {
 				t.Fatalf("Decode: %v", err)
@@ -314,17 +435,35 @@ func TestDecoderFrames(t *testing.T) {
 			if f.Number != 42 || !f.Time.Equal(ts) || f.CapLen != len(c.data) || f.Length != len(c.data)+4 || f.LinkType != c.link {
 				t.Errorf("number %d time %v caplen %d len %d link %v", f.Number, f.Time, f.CapLen, f.Length, f.LinkType)
 			}
-			if (f.VRRP != nil) != (f.Kind == KindVRRP) || (f.IGMP != nil) != (f.Kind == KindIGMP) || (f.ARP != nil) != (f.Kind == KindARP) {
-				t.Errorf("kind %v with pointers vrrp %v igmp %v arp %v", f.Kind, f.VRRP != nil, f.IGMP != nil, f.ARP != nil)
-			}
+			checkPointers(t, &f)
 			if f.Kind != KindVRRP && f.VRRPChecksum != ChecksumNotChecked {
 				t.Errorf("VRRPChecksum %v on a %v frame", f.VRRPChecksum, f.Kind)
+			}
+			if f.Kind != KindND && f.Kind != KindMLD && f.ICMPv6Checksum != ChecksumNotChecked {
+				t.Errorf("ICMPv6Checksum %v on a %v frame", f.ICMPv6Checksum, f.Kind)
 			}
 			if f.Kind != KindIP && f.L4 != (Transport{}) {
 				t.Errorf("L4 %+v on a %v frame", f.L4, f.Kind)
 			}
 			c.check(t, &f)
 		})
+	}
+}
+
+// checkPointers checks that exactly the layer of the frame's kind is set.
+func checkPointers(t testing.TB, f *Frame) {
+	t.Helper()
+	if (f.VRRP != nil) != (f.Kind == KindVRRP) || (f.IGMP != nil) != (f.Kind == KindIGMP) || (f.ARP != nil) != (f.Kind == KindARP) ||
+		(f.ND != nil) != (f.Kind == KindND) || (f.MLD != nil) != (f.Kind == KindMLD) {
+		t.Errorf("kind %v with pointers vrrp %v igmp %v arp %v nd %v mld %v", f.Kind, f.VRRP != nil, f.IGMP != nil, f.ARP != nil, f.ND != nil, f.MLD != nil)
+	}
+}
+
+func TestKindString(t *testing.T) {
+	for k, want := range map[Kind]string{KindOther: "other", KindVRRP: "vrrp", KindIGMP: "igmp", KindARP: "arp", KindIP: "ip", KindND: "nd", KindMLD: "mld"} {
+		if k.String() != want {
+			t.Errorf("Kind %d String() = %q, want %q", k, k.String(), want)
+		}
 	}
 }
 
@@ -347,6 +486,9 @@ func TestDecoderErrors(t *testing.T) {
 			KindVRRP, "frame 7: vrrp: version 4 is neither 2 nor 3"},
 		{"vrrp count overruns", serialize(t, eth(layers.EthernetTypeIPv4), ipv4(layers.IPProtocolVRRP), gopacket.Payload(vrrpV3IPv4[:12])),
 			KindVRRP, "frame 7: vrrp: address count 2 needs 8 bytes, 4 remain"},
+		{"vrrp v2 auth type 0 cut by the capture after its addresses",
+			serialize(t, eth(layers.EthernetTypeIPv4), ipv4(layers.IPProtocolVRRP), gopacket.Payload(append(append([]byte(nil), vrrpV2NoAuth...), make([]byte, 8)...)))[:14+20+12],
+			KindVRRP, "frame 7: vrrp: the capture ends after the address list: the authentication data was cut off, not left out"},
 		{"igmp short", serialize(t, eth(layers.EthernetTypeIPv4), ipv4(layers.IPProtocolIGMP), gopacket.Payload(igmpV2Leave[:6])),
 			KindIGMP, "frame 7: igmp: message of 6 bytes is shorter than the 8-byte header"},
 		{"arp operation", prepend(gopacket.Payload(serialize(t, eth(layers.EthernetTypeARP))[:14]), append(append([]byte(nil), arpRequest[:7]...), append([]byte{9}, arpRequest[8:]...)...)),
@@ -358,6 +500,18 @@ func TestDecoderErrors(t *testing.T) {
 		{"ipv6 header cut in a vrrp packet", serialize(t, eth(layers.EthernetTypeIPv6),
 			&layers.IPv6{Version: 6, NextHeader: layers.IPProtocolVRRP, SrcIP: vrrpSrc6.AsSlice(), DstIP: vrrpDst6.AsSlice()}, gopacket.Payload(vrrpV3IPv6))[:14+30],
 			KindVRRP, "frame 7: ipv6 header of a vrrp packet: 30 bytes, 40 needed"},
+		{"nd option of length 0", serialize(t, eth6(hwNat1, allNodes), ipv6(ll1, allNodes, 255, layers.IPProtocolICMPv6),
+			gopacket.Payload(unhex("88000000 20000000 20010db8000000000000000000000100 0200 020000000065"))),
+			KindND, "frame 7: nd: option 1 (type 2) has length 0"},
+		{"nd cut in its target", serialize(t, eth6(hwNat1, allNodes), ipv6(ll1, allNodes, 255, layers.IPProtocolICMPv6),
+			gopacket.Payload(ndNAUnsolicited[:20])),
+			KindND, "frame 7: nd: neighbour advertisement of 20 bytes is shorter than its 24 fixed bytes"},
+		{"mld query of 26 bytes", serialize(t, eth6(hwNat1, allNodes), ipv6(ll1, allNodes, 1, layers.IPProtocolIPv6HopByHop),
+			gopacket.Payload(hopByHopRouterAlert), gopacket.Payload(mldV2Query[:26])),
+			KindMLD, "frame 7: mld: query of 26 bytes is neither v1 (24 bytes) nor v2 (28 or more)"},
+		{"mld record overruns", serialize(t, eth6(hwNat1, mldv2Routers), ipv6(ll1, mldv2Routers, 1, layers.IPProtocolIPv6HopByHop),
+			gopacket.Payload(hopByHopRouterAlert), gopacket.Payload(unhex("8f000000 00000002 04000000 ff020000000000000000000000000012"))),
+			KindMLD, "frame 7: mld: record 2 of 2 needs 20 bytes, 0 remain"},
 		{"ipv4 header cut in a udp packet", serialize(t, eth(layers.EthernetTypeIPv4), ipv4(layers.IPProtocolUDP), gopacket.Payload("hello"))[:14+15],
 			KindOther, ""},
 		{"ethernet header cut", serialize(t, eth(layers.EthernetTypeIPv4), ipv4(layers.IPProtocolVRRP), gopacket.Payload(vrrpV2Pass))[:13],
@@ -376,8 +530,8 @@ func TestDecoderErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var f Frame
 			err := d.Decode(tt.data, gopacket.CaptureInfo{}, 7, &f)
-			if f.Kind != KindOther || f.VRRP != nil || f.IGMP != nil || f.ARP != nil {
-				t.Errorf("kind %v with pointers %v %v %v, want KindOther and none", f.Kind, f.VRRP, f.IGMP, f.ARP)
+			if f.Kind != KindOther || f.VRRP != nil || f.IGMP != nil || f.ARP != nil || f.ND != nil || f.MLD != nil {
+				t.Errorf("kind %v with pointers %v %v %v %v %v, want KindOther and none", f.Kind, f.VRRP, f.IGMP, f.ARP, f.ND, f.MLD)
 			}
 			if f.Number != 7 || f.CapLen != len(tt.data) || f.Length != len(tt.data) {
 				t.Errorf("number %d caplen %d length %d", f.Number, f.CapLen, f.Length)
@@ -402,13 +556,19 @@ func TestDecoderTruncations(t *testing.T) {
 	tests := []struct {
 		name     string
 		data     []byte
+		ipFrom   int // first length that is KindIP without an error (0: none)
 		errFrom  int // first length that is an error
 		complete int // first length that decodes
 		kind     Kind
 	}{
-		{"vrrp", serialize(t, eth(layers.EthernetTypeIPv4), ipv4(layers.IPProtocolVRRP), gopacket.Payload(vrrpV2Pass)), 14 + 10, 14 + 20 + 20, KindVRRP},
-		{"igmp", serialize(t, eth(layers.EthernetTypeIPv4), ipv4(layers.IPProtocolIGMP, routerAlert), gopacket.Payload(igmpV3Six)), 14 + 10, 14 + 24 + len(igmpV3Six), KindIGMP},
-		{"arp", serialize(t, eth(layers.EthernetTypeARP), gopacket.Payload(arpRequest)), 14, 14 + 28, KindARP},
+		{"vrrp", serialize(t, eth(layers.EthernetTypeIPv4), ipv4(layers.IPProtocolVRRP), gopacket.Payload(vrrpV2Pass)), 0, 14 + 10, 14 + 20 + 20, KindVRRP},
+		{"igmp", serialize(t, eth(layers.EthernetTypeIPv4), ipv4(layers.IPProtocolIGMP, routerAlert), gopacket.Payload(igmpV3Six)), 0, 14 + 10, 14 + 24 + len(igmpV3Six), KindIGMP},
+		{"arp", serialize(t, eth(layers.EthernetTypeARP), gopacket.Payload(arpRequest)), 0, 14, 14 + 28, KindARP},
+		// An IPv6 header whose ICMPv6 message has not begun is KindIP; an
+		// ND message cut between its options is a shorter one.
+		{"nd ns", ndFrame(t, ndNSDAD, netip.IPv6Unspecified(), solicitedVIP), 14 + 40, 14 + 40 + 1, 14 + 40 + 24, KindND},
+		// Behind a hop-by-hop header that is cut, nothing says MLD yet.
+		{"mld", mldFrame(t, mldV2Six, ll1, mldv2Routers), 14 + 40, 14 + 40 + 8 + 1, 14 + 40 + 8 + len(mldV2Six), KindMLD},
 	}
 	d, _ := NewDecoder(layers.LinkTypeEthernet)
 	for _, tt := range tests {
@@ -416,6 +576,10 @@ func TestDecoderTruncations(t *testing.T) {
 			var f Frame
 			err := d.Decode(tt.data[:n], gopacket.CaptureInfo{}, 1, &f)
 			switch {
+			case tt.ipFrom > 0 && n >= tt.ipFrom && n < tt.errFrom:
+				if err != nil || f.Kind != KindIP {
+					t.Errorf("%s cut to %d: kind %v error %v, want KindIP, no error", tt.name, n, f.Kind, err)
+				}
 			case n < tt.errFrom:
 				if err != nil || f.Kind != KindOther {
 					t.Errorf("%s cut to %d: kind %v error %v, want KindOther, no error", tt.name, n, f.Kind, err)
@@ -457,24 +621,56 @@ func TestDecoderTruncatedChecksum(t *testing.T) {
 	}
 }
 
+// An ND or MLD message whose IP packet the capture cut short, but which is
+// whole itself (an ND message ends between options), decodes without a
+// checksum status.
+func TestDecoderTruncatedICMPv6Checksum(t *testing.T) {
+	d, _ := NewDecoder(layers.LinkTypeEthernet)
+	var f Frame
+	na := ndFrame(t, ndNASolicited, ll1, ll2)
+	if err := d.Decode(na[:14+40+24], gopacket.CaptureInfo{}, 1, &f); err != nil || f.Kind != KindND || f.ICMPv6Checksum != ChecksumNotChecked || f.ND.HasTargetLL {
+		t.Errorf("NA cut before its option: kind %v err %v checksum %v", f.Kind, err, f.ICMPv6Checksum)
+	}
+	// A v1 report with 4 bytes after it, under a checksum that covers them.
+	msg := append(append([]byte(nil), mldV1Report...), 0xaa, 0xbb, 0xcc, 0xdd)
+	msg[2], msg[3] = 0, 0
+	sum, _ := pseudoHeaderSum(ll1, group12, 58, len(msg))
+	binary.BigEndian.PutUint16(msg[2:4], foldChecksum(onesSum(sum, msg)))
+	report := serialize(t, eth6(hwNat1, group12), ipv6(ll1, group12, 1, layers.IPProtocolIPv6HopByHop),
+		gopacket.Payload(hopByHopRouterAlert), gopacket.Payload(msg))
+	if err := d.Decode(report[:len(report)-2], gopacket.CaptureInfo{}, 1, &f); err != nil || f.Kind != KindMLD || f.ICMPv6Checksum != ChecksumNotChecked {
+		t.Errorf("MLD report cut in its trailing bytes: kind %v err %v checksum %v", f.Kind, err, f.ICMPv6Checksum)
+	}
+	if err := d.Decode(report, gopacket.CaptureInfo{}, 1, &f); err != nil || f.Kind != KindMLD || f.ICMPv6Checksum != ChecksumOK {
+		t.Errorf("whole MLD report with trailing bytes: kind %v err %v checksum %v", f.Kind, err, f.ICMPv6Checksum)
+	}
+}
+
 func TestDecoderAllocs(t *testing.T) {
 	var plain, interesting []frameCase
+	kinds := map[Kind]bool{}
+	classify, _ := NewDecoder(layers.LinkTypeEthernet)
 	for _, c := range frameCases(t) {
 		if c.link != layers.LinkTypeEthernet {
 			continue
 		}
-		if strings.Contains(c.name, "vrrp") && !strings.Contains(c.name, "fragment") || strings.Contains(c.name, "igmp") || strings.Contains(c.name, "arp") {
-			interesting = append(interesting, c)
-		} else {
+		var f Frame
+		if err := classify.Decode(c.data, gopacket.CaptureInfo{}, 1, &f); err != nil {
+			t.Fatal(err)
+		}
+		kinds[f.Kind] = true
+		if f.Kind == KindIP || f.Kind == KindOther {
 			plain = append(plain, c)
+		} else {
+			interesting = append(interesting, c)
 		}
 	}
-	if len(plain) < 5 || len(interesting) < 4 {
-		t.Fatalf("%d plain and %d interesting frames: the test cases changed", len(plain), len(interesting))
+	if len(plain) < 5 || len(interesting) < 8 || !kinds[KindND] || !kinds[KindMLD] {
+		t.Fatalf("%d plain and %d interesting frames of kinds %v: the test cases changed", len(plain), len(interesting), kinds)
 	}
 	var f Frame
-	// Frames that are not VRRP, IGMP or ARP never allocate, not even on
-	// the first decode.
+	// Frames that are not VRRP, IGMP, ARP, ND or MLD never allocate, not
+	// even on the first decode.
 	d, _ := NewDecoder(layers.LinkTypeEthernet)
 	if n := testing.AllocsPerRun(1, func() {
 		for _, c := range plain {
@@ -491,6 +687,6 @@ func TestDecoderAllocs(t *testing.T) {
 			}
 		}
 	}); n != 0 {
-		t.Errorf("%v allocations per round of %d VRRP/IGMP/ARP frames after warm-up, want 0", n, len(interesting))
+		t.Errorf("%v allocations per round of %d VRRP/IGMP/ARP/ND/MLD frames after warm-up, want 0", n, len(interesting))
 	}
 }

@@ -1,18 +1,21 @@
 // Package decode turns captured frames into the facts vrrpctl reasons about.
 //
 // Every wire format the project reads or writes lives here once: VRRP v2/v3
-// (vrrp.go), IGMP v1/v2/v3 (igmp.go) and ARP (arp.go) as gopacket
-// DecodingLayers with SerializeTo, registered so that gopacket.NewPacket and
+// (vrrp.go), IGMP v1/v2/v3 (igmp.go), ARP (arp.go), IPv6 neighbour
+// discovery (nd.go) and MLD v1/v2 (mld.go) as gopacket DecodingLayers with
+// SerializeTo, registered so that gopacket.NewPacket and
 // DecodingLayerParser use them for IP protocols 112 and 2 and EtherType
-// 0x0806. The link and IPv4 headers go through gopacket's own layers; IPv6
-// is parsed by hand (see decoder.go).
+// 0x0806 (NewPacket alone for the ICMPv6 types of ND and MLD). The link
+// and IPv4 headers go through gopacket's own layers; IPv6 is parsed by
+// hand (see decoder.go). Checksums are in checksum.go.
 //
 // A Decoder (decoder.go) fills a Frame, reusing all memory between calls, so
 // the layers a Frame points to are only valid until the next Decode. It does
-// not allocate for frames that are not VRRP, IGMP or ARP, nor for those once
-// their address and record slices have grown. A malformed VRRP, IGMP or ARP
-// message is a *FrameError; anything else it cannot make sense of is
-// KindOther. Nothing in this package panics on malformed input.
+// not allocate for frames that are not VRRP, IGMP, ARP, ND or MLD, nor for
+// those once their address and record slices have grown. A malformed VRRP,
+// IGMP, ARP, ND or MLD message is a *FrameError; anything else it cannot
+// make sense of is KindOther. Nothing in this package panics on malformed
+// input.
 package decode
 
 import (
@@ -45,6 +48,8 @@ const (
 	KindIGMP              // Frame.IGMP and Frame.IP are set
 	KindARP               // Frame.ARP is set
 	KindIP                // another IPv4/IPv6 packet: Frame.IP and Frame.L4 are set
+	KindND                // ICMPv6 neighbour discovery: Frame.ND and Frame.IP are set
+	KindMLD               // MLD report or done (and queries): Frame.MLD and Frame.IP are set
 )
 
 func (k Kind) String() string {
@@ -57,6 +62,10 @@ func (k Kind) String() string {
 		return "arp"
 	case KindIP:
 		return "ip"
+	case KindND:
+		return "nd"
+	case KindMLD:
+		return "mld"
 	}
 	return "other"
 }
@@ -81,14 +90,14 @@ type Transport struct {
 	TCPFlags         uint8 // FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10
 }
 
-// ChecksumStatus is the result of verifying a VRRP checksum.
+// ChecksumStatus is the result of verifying a VRRP or ICMPv6 checksum.
 type ChecksumStatus uint8
 
 const (
 	ChecksumNotChecked ChecksumStatus = iota // truncated packet: cannot tell
 	ChecksumOK                               // verifies as its version requires
 	ChecksumBad                              // verifies in no known way
-	ChecksumV2Style                          // a VRRPv3 packet that only verifies without the IP pseudo-header
+	ChecksumV2Style                          // a VRRPv3 packet that only verifies without the IP pseudo-header (VRRP only)
 )
 
 func (c ChecksumStatus) String() string {
@@ -126,13 +135,19 @@ type Frame struct {
 	SLLPacketType uint16
 
 	Kind Kind
-	IP   IPHeader  // for KindVRRP, KindIGMP, KindIP
+	IP   IPHeader  // for KindVRRP, KindIGMP, KindIP, KindND, KindMLD
 	L4   Transport // for KindIP
 
 	VRRP *VRRP // for KindVRRP
 	IGMP *IGMP // for KindIGMP
 	ARP  *ARP  // for KindARP
+	ND   *ND   // for KindND
+	MLD  *MLD  // for KindMLD
 
 	// VRRPChecksum is set for KindVRRP (the pseudo-header needs the IP layer).
 	VRRPChecksum ChecksumStatus
+	// ICMPv6Checksum is set for KindND and KindMLD: ChecksumOK or
+	// ChecksumBad, or ChecksumNotChecked when the capture cut the packet
+	// short. A bad checksum does not stop the message from decoding.
+	ICMPv6Checksum ChecksumStatus
 }

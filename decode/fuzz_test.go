@@ -40,7 +40,7 @@ func FuzzVRRP(f *testing.F) {
 			return fr.VRRP.Contents
 		}
 		return nil
-	}, vrrpV2Pass, vrrpV3IPv4, vrrpV3IPv6, vrrpV3V2Style)
+	}, vrrpV2Pass, vrrpV2NoAuth, vrrpV2CiscoMD5, vrrpV3IPv4, vrrpV3IPv6, vrrpV3V2Style)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, ipv6 := range []bool{false, true} {
 			v := &VRRP{IPv6: ipv6}
@@ -135,6 +135,85 @@ func FuzzARP(f *testing.F) {
 	})
 }
 
+func FuzzND(f *testing.F) {
+	var seeds [][]byte
+	for _, v := range ndVectors {
+		seeds = append(seeds, v.wire)
+	}
+	seedLayers(f, func(fr *Frame) []byte {
+		if fr.ND != nil {
+			return fr.ND.Contents
+		}
+		return nil
+	}, seeds...)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n := &ND{}
+		if n.DecodeFromBytes(data, gopacket.NilDecodeFeedback) != nil {
+			return
+		}
+		if len(n.Contents) != len(data) || len(n.Payload) != 0 {
+			t.Fatalf("contents %d + payload %d of %d bytes", len(n.Contents), len(n.Payload), len(data))
+		}
+		if n.IsUnsolicitedNA() != (data[0] == NDNeighborAdvertisement && data[4]&0x40 == 0) {
+			t.Fatalf("IsUnsolicitedNA %v for %x", n.IsUnsolicitedNA(), data)
+		}
+		if n.Target.IsValid() != (n.Type == NDNeighborSolicitation || n.Type == NDNeighborAdvertisement || n.Type == NDRedirect) {
+			t.Fatalf("target %v in a %s", n.Target, n.TypeName())
+		}
+		buf := gopacket.NewSerializeBuffer()
+		if err := n.SerializeTo(buf, gopacket.SerializeOptions{}); err != nil {
+			t.Fatalf("decoded message does not serialize: %v", err)
+		}
+		n2 := &ND{}
+		if err := n2.DecodeFromBytes(buf.Bytes(), gopacket.NilDecodeFeedback); err != nil {
+			t.Fatalf("re-serialized %x does not decode: %v", buf.Bytes(), err)
+		}
+		if !reflect.DeepEqual(ndOf(n), ndOf(n2)) {
+			t.Fatalf("round trip changed\n%+v\n%+v", ndOf(n), ndOf(n2))
+		}
+	})
+}
+
+func FuzzMLD(f *testing.F) {
+	var seeds [][]byte
+	for _, v := range mldVectors {
+		seeds = append(seeds, v.wire)
+	}
+	seedLayers(f, func(fr *Frame) []byte {
+		if fr.MLD != nil {
+			return fr.MLD.Contents
+		}
+		return nil
+	}, seeds...)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m := &MLD{}
+		if m.DecodeFromBytes(data, gopacket.NilDecodeFeedback) != nil {
+			return
+		}
+		if len(m.Contents)+len(m.Payload) != len(data) {
+			t.Fatalf("contents %d + payload %d of %d bytes", len(m.Contents), len(m.Payload), len(data))
+		}
+		if m.Version != 1 && m.Version != 2 {
+			t.Fatalf("version %d", m.Version)
+		}
+		for i := range m.Records {
+			_ = m.Records[i].Meaning()
+		}
+		_ = m.Meaning()
+		buf := gopacket.NewSerializeBuffer()
+		if err := m.SerializeTo(buf, gopacket.SerializeOptions{}); err != nil {
+			t.Fatalf("decoded message does not serialize: %v", err)
+		}
+		m2 := &MLD{}
+		if err := m2.DecodeFromBytes(buf.Bytes(), gopacket.NilDecodeFeedback); err != nil {
+			t.Fatalf("re-serialized %x does not decode: %v", buf.Bytes(), err)
+		}
+		if !reflect.DeepEqual(mldOf(m), mldOf(m2)) {
+			t.Fatalf("round trip changed\n%+v\n%+v", mldOf(m), mldOf(m2))
+		}
+	})
+}
+
 // FuzzDecode feeds whole frames to Ethernet and Linux cooked decoders.
 func FuzzDecode(f *testing.F) {
 	for _, path := range referenceCaptures(f) {
@@ -144,6 +223,9 @@ func FuzzDecode(f *testing.F) {
 			// The same frame as a Linux cooked capture of it.
 			f.Add(uint8(1), prepend(sll(0, c.data[6:12], layers.EthernetType(uint16(c.data[12])<<8|uint16(c.data[13]))), c.data[14:]))
 		}
+	}
+	for _, g := range generatedFrames(f) {
+		f.Add(uint8(0), g.data)
 	}
 	for _, c := range frameCases(f) {
 		switch c.link {
@@ -169,8 +251,17 @@ func FuzzDecode(f *testing.F) {
 		if err != nil && fr.Kind != KindOther {
 			t.Fatalf("error %v with kind %v", err, fr.Kind)
 		}
-		if (fr.VRRP != nil) != (fr.Kind == KindVRRP) || (fr.IGMP != nil) != (fr.Kind == KindIGMP) || (fr.ARP != nil) != (fr.Kind == KindARP) {
-			t.Fatalf("kind %v with pointers vrrp %v igmp %v arp %v", fr.Kind, fr.VRRP != nil, fr.IGMP != nil, fr.ARP != nil)
+		if (fr.VRRP != nil) != (fr.Kind == KindVRRP) || (fr.IGMP != nil) != (fr.Kind == KindIGMP) || (fr.ARP != nil) != (fr.Kind == KindARP) ||
+			(fr.ND != nil) != (fr.Kind == KindND) || (fr.MLD != nil) != (fr.Kind == KindMLD) {
+			t.Fatalf("kind %v with pointers vrrp %v igmp %v arp %v nd %v mld %v", fr.Kind, fr.VRRP != nil, fr.IGMP != nil, fr.ARP != nil, fr.ND != nil, fr.MLD != nil)
+		}
+		if fr.ICMPv6Checksum != ChecksumNotChecked && fr.Kind != KindND && fr.Kind != KindMLD {
+			t.Fatalf("ICMPv6Checksum %v on a %v frame", fr.ICMPv6Checksum, fr.Kind)
+		}
+		if fr.Kind == KindND || fr.Kind == KindMLD {
+			if fr.IP.Version != 6 || fr.IP.Protocol != 58 {
+				t.Fatalf("%v frame with IP header %+v", fr.Kind, fr.IP)
+			}
 		}
 		if fr.CapLen != len(data) {
 			t.Fatalf("CapLen %d of %d bytes", fr.CapLen, len(data))
@@ -178,7 +269,7 @@ func FuzzDecode(f *testing.F) {
 		if fr.Kind == KindVRRP && len(fr.VRRP.Addrs) != int(fr.VRRP.CountAddr) {
 			t.Fatalf("%d addresses for count %d", len(fr.VRRP.Addrs), fr.VRRP.CountAddr)
 		}
-		if fr.Kind == KindVRRP || fr.Kind == KindIGMP || fr.Kind == KindIP {
+		if fr.Kind == KindVRRP || fr.Kind == KindIGMP || fr.Kind == KindIP || fr.Kind == KindND || fr.Kind == KindMLD {
 			if fr.IP.Version != 4 && fr.IP.Version != 6 || fr.IP.Src.Is4() != (fr.IP.Version == 4) {
 				t.Fatalf("IP header %+v", fr.IP)
 			}

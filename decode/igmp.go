@@ -18,7 +18,8 @@ const (
 	IGMPv3Report = 0x22
 )
 
-// IGMPv3 group record types (RFC 3376 section 4.2.12).
+// IGMPv3 group record types (RFC 3376 section 4.2.12), also the MLDv2
+// multicast address record types (RFC 3810 section 5.2.12).
 const (
 	IGMPModeIsInclude   = 1
 	IGMPModeIsExclude   = 2
@@ -28,13 +29,14 @@ const (
 	IGMPBlockOldSources = 6
 )
 
-// Membership is what a report means for a host's membership in a group.
+// Membership is what an IGMP or MLD report means for a host's membership
+// in a group.
 type Membership uint8
 
 const (
-	MembershipNone    Membership = iota // a query, or a record that changes sources only
-	MembershipJoin                      // CHANGE_TO_EXCLUDE / MODE_IS_EXCLUDE with no sources, v1/v2 report
-	MembershipLeave                     // CHANGE_TO_INCLUDE / MODE_IS_INCLUDE with no sources, v2 leave
+	MembershipNone    Membership = iota // a query, or a record of unknown type
+	MembershipJoin                      // CHANGE_TO_EXCLUDE / MODE_IS_EXCLUDE with no sources, IGMP v1/v2 report, MLDv1 report
+	MembershipLeave                     // CHANGE_TO_INCLUDE / MODE_IS_INCLUDE with no sources, IGMPv2 leave, MLDv1 done
 	MembershipSources                   // a source-filtered change: ALLOW/BLOCK, or INCLUDE/EXCLUDE with sources
 )
 
@@ -58,18 +60,24 @@ type IGMPRecord struct {
 	Sources []netip.Addr
 }
 
-// Meaning says what the record does to the membership of its group:
-// an exclude-mode record with no sources is a join (RFC 3376 section 5.1:
-// a v2-style join), an include-mode record with no sources a leave.
-func (r *IGMPRecord) Meaning() Membership {
-	switch r.Type {
+// Meaning says what the record does to the membership of its group: see
+// recordMeaning.
+func (r *IGMPRecord) Meaning() Membership { return recordMeaning(r.Type, len(r.Sources)) }
+
+// recordMeaning is the rule for IGMPv3 and MLDv2 records alike (their
+// record types share numbers and names: RFC 3376 section 4.2.12, RFC 3810
+// section 5.2.12): an exclude-mode record with no sources is a join (RFC
+// 3376 section 5.1: a v2-style join), an include-mode record with no
+// sources a leave, anything else with a known type a change of sources.
+func recordMeaning(typ uint8, sources int) Membership {
+	switch typ {
 	case IGMPModeIsExclude, IGMPChangeToExclude:
-		if len(r.Sources) == 0 {
+		if sources == 0 {
 			return MembershipJoin
 		}
 		return MembershipSources
 	case IGMPModeIsInclude, IGMPChangeToInclude:
-		if len(r.Sources) == 0 {
+		if sources == 0 {
 			return MembershipLeave
 		}
 		return MembershipSources
@@ -82,7 +90,8 @@ func (r *IGMPRecord) Meaning() Membership {
 // TypeName is the RFC 3376 name of the record type, e.g. CHANGE_TO_EXCLUDE.
 func (r *IGMPRecord) TypeName() string { return IGMPRecordTypeName(r.Type) }
 
-// IGMPRecordTypeName names an IGMPv3 group record type as RFC 3376 does.
+// IGMPRecordTypeName names an IGMPv3 group record type as RFC 3376 does,
+// or an MLDv2 multicast address record type (the same names, RFC 3810).
 func IGMPRecordTypeName(t uint8) string {
 	switch t {
 	case IGMPModeIsInclude:

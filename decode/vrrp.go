@@ -19,6 +19,9 @@ import (
 //	4: auth type | adver int (s) | checksum(16)
 //	8: count × IPv4 address, then 8 octets of authentication data
 //
+// (An advert with auth type 0 may end right after the address list: see
+// NoAuthData.)
+//
 // Version 3:
 //
 //	0: version(4) type(4) | VRID | priority | count IPvX addrs
@@ -31,10 +34,17 @@ type VRRP struct {
 	VRID      uint8
 	Priority  uint8
 	CountAddr uint8
-	// AuthType and AuthData exist in VRRPv2 only (0 none, 1 simple text
-	// password, 2 IP AH). AuthData holds the 8 octets as sent.
+	// AuthType and AuthData exist in VRRPv2 only (VRRPAuthNone,
+	// VRRPAuthPass, VRRPAuthAH, VRRPAuthCiscoMD5: see AuthTypeName).
+	// AuthData holds the 8 octets as sent.
 	AuthType uint8
 	AuthData [8]byte
+	// NoAuthData reports a VRRPv2 advert with AuthType 0 that ends right
+	// after its address list, without the 8 octets of authentication data
+	// (some implementations send it so; Wireshark reads it the same way).
+	// AuthData is then zero, and SerializeTo leaves the octets out too.
+	// With any other auth type the octets are required.
+	NoAuthData bool
 	// AdverInt is in seconds for VRRPv2 (8 bits) and centiseconds for
 	// VRRPv3 (12 bits): use Interval for a duration.
 	AdverInt uint16
@@ -54,6 +64,31 @@ type VRRP struct {
 
 // VRRPAdvertisement is the only VRRP message type defined (RFC 3768, 5798).
 const VRRPAdvertisement = 1
+
+// VRRPv2 authentication types: RFC 2338 defined 0 to 2 (RFC 3768 keeps
+// only 0), and Cisco routers send 254 for their MD5 authentication.
+const (
+	VRRPAuthNone     = 0   // no authentication
+	VRRPAuthPass     = 1   // simple text password
+	VRRPAuthAH       = 2   // IP Authentication Header
+	VRRPAuthCiscoMD5 = 254 // Cisco's MD5 variant ("Cisco VRRP MD5 authentication" in Wireshark)
+)
+
+// AuthTypeName names a VRRPv2 authentication type as the analysis reports
+// it: "none", "pass", "ah", "cisco-md5", or "type-N" for another N.
+func AuthTypeName(t uint8) string {
+	switch t {
+	case VRRPAuthNone:
+		return "none"
+	case VRRPAuthPass:
+		return "pass"
+	case VRRPAuthAH:
+		return "ah"
+	case VRRPAuthCiscoMD5:
+		return "cisco-md5"
+	}
+	return fmt.Sprintf("type-%d", t)
+}
 
 const (
 	vrrpHeaderLen = 8
@@ -145,16 +180,24 @@ func (v *VRRP) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 
 	alen := v.addrLen()
 	need := int(v.CountAddr) * alen
-	trailer := 0
-	if version == 2 {
-		trailer = vrrpAuthLen
-	}
-	if rest := len(data) - vrrpHeaderLen; need+trailer > rest {
+	rest := len(data) - vrrpHeaderLen
+	noAuth := false
+	switch {
+	case version == 2 && v.AuthType != VRRPAuthNone && need+vrrpAuthLen > rest:
 		df.SetTruncated()
-		if version == 2 {
-			return fmt.Errorf("vrrp: address count %d needs %d bytes with the authentication data, %d remain", v.CountAddr, need+trailer, rest)
+		if need > rest {
+			return fmt.Errorf("vrrp: address count %d needs %d bytes with the authentication data, %d remain", v.CountAddr, need+vrrpAuthLen, rest)
 		}
+		return fmt.Errorf("vrrp: auth type %d (%s) needs 8 bytes of authentication data after the addresses, %d remain: only auth type 0 may leave them out",
+			v.AuthType, AuthTypeName(v.AuthType), rest-need)
+	case need > rest:
+		df.SetTruncated()
 		return fmt.Errorf("vrrp: address count %d needs %d bytes, %d remain", v.CountAddr, need, rest)
+	case version == 2 && rest == need:
+		noAuth = true // auth type 0 without its authentication data
+	case version == 2 && need+vrrpAuthLen > rest:
+		df.SetTruncated()
+		return fmt.Errorf("vrrp: %d bytes of authentication data after the addresses: auth type 0 sends 8 or none", rest-need)
 	}
 
 	v.Addrs = v.Addrs[:0]
@@ -166,7 +209,8 @@ func (v *VRRP) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 		}
 	}
 	end := vrrpHeaderLen + need
-	if version == 2 {
+	v.NoAuthData = noAuth
+	if version == 2 && !noAuth {
 		copy(v.AuthData[:], data[end:end+vrrpAuthLen])
 		end += vrrpAuthLen
 	} else {
@@ -201,24 +245,11 @@ func decodeVRRP(data []byte, p gopacket.PacketBuilder) error {
 // SetNetworkLayerForChecksum takes the addresses of the VRRPv3 checksum's
 // pseudo-header from an *layers.IPv4 or *layers.IPv6, as layers.TCP does.
 func (v *VRRP) SetNetworkLayerForChecksum(l gopacket.NetworkLayer) error {
-	switch ip := l.(type) {
-	case *layers.IPv4:
-		src, ok1 := netip.AddrFromSlice(ip.SrcIP.To4())
-		dst, ok2 := netip.AddrFromSlice(ip.DstIP.To4())
-		if !ok1 || !ok2 {
-			return fmt.Errorf("vrrp: IPv4 layer has no valid addresses (src %v, dst %v)", ip.SrcIP, ip.DstIP)
-		}
-		v.SetChecksumAddrs(src, dst)
-	case *layers.IPv6:
-		src, ok1 := netip.AddrFromSlice(ip.SrcIP.To16())
-		dst, ok2 := netip.AddrFromSlice(ip.DstIP.To16())
-		if !ok1 || !ok2 {
-			return fmt.Errorf("vrrp: IPv6 layer has no valid addresses (src %v, dst %v)", ip.SrcIP, ip.DstIP)
-		}
-		v.SetChecksumAddrs(src, dst)
-	default:
-		return fmt.Errorf("vrrp: cannot take checksum addresses from a %T", l)
+	src, dst, err := networkAddrs(l)
+	if err != nil {
+		return fmt.Errorf("vrrp: %w", err)
 	}
+	v.SetChecksumAddrs(src, dst)
 	return nil
 }
 
@@ -230,7 +261,9 @@ func (v *VRRP) SetChecksumAddrs(src, dst netip.Addr) {
 
 // SerializeTo writes the message. With opts.FixLengths it sets CountAddr to
 // len(Addrs); with opts.ComputeChecksums it computes the checksum, which for
-// VRRPv3 needs SetNetworkLayerForChecksum or SetChecksumAddrs first.
+// VRRPv3 needs SetNetworkLayerForChecksum or SetChecksumAddrs first. A
+// VRRPv2 advert with NoAuthData goes out without authentication data,
+// which only auth type 0 allows.
 func (v *VRRP) SerializeTo(b gopacket.SerializeBuffer, opts gopacket.SerializeOptions) error {
 	if v.Version != 2 && v.Version != 3 {
 		return fmt.Errorf("vrrp: cannot serialize version %d, only 2 and 3", v.Version)
@@ -250,12 +283,16 @@ func (v *VRRP) SerializeTo(b gopacket.SerializeBuffer, opts gopacket.SerializeOp
 	if len(v.Addrs) > 255 {
 		return fmt.Errorf("vrrp: %d addresses, at most 255 fit", len(v.Addrs))
 	}
+	withAuth := v.Version == 2 && !v.NoAuthData
+	if v.Version == 2 && v.NoAuthData && v.AuthType != VRRPAuthNone {
+		return fmt.Errorf("vrrp: auth type %d (%s) cannot leave out the authentication data: only auth type 0 may", v.AuthType, AuthTypeName(v.AuthType))
+	}
 	if opts.FixLengths {
 		v.CountAddr = uint8(len(v.Addrs))
 	}
 	alen := v.addrLen()
 	size := vrrpHeaderLen + alen*len(v.Addrs)
-	if v.Version == 2 {
+	if withAuth {
 		size += vrrpAuthLen
 	}
 	buf, err := b.PrependBytes(size)
@@ -290,7 +327,7 @@ func (v *VRRP) SerializeTo(b gopacket.SerializeBuffer, opts gopacket.SerializeOp
 		}
 		off += alen
 	}
-	if v.Version == 2 {
+	if withAuth {
 		copy(buf[off:], v.AuthData[:])
 	}
 	if !opts.ComputeChecksums {
@@ -299,7 +336,7 @@ func (v *VRRP) SerializeTo(b gopacket.SerializeBuffer, opts gopacket.SerializeOp
 	}
 	var sum uint32
 	if v.Version == 3 {
-		ps, err := pseudoHeaderSum(v.ckSrc, v.ckDst, len(buf))
+		ps, err := vrrpPseudoHeaderSum(v.ckSrc, v.ckDst, len(buf))
 		if err != nil {
 			return err
 		}
@@ -328,7 +365,7 @@ func VerifyChecksum(msg []byte, src, dst netip.Addr) ChecksumStatus {
 		}
 		return ChecksumBad
 	case 3:
-		ps, err := pseudoHeaderSum(src, dst, len(msg))
+		ps, err := vrrpPseudoHeaderSum(src, dst, len(msg))
 		if err != nil {
 			return ChecksumNotChecked
 		}
@@ -343,46 +380,15 @@ func VerifyChecksum(msg []byte, src, dst netip.Addr) ChecksumStatus {
 	return ChecksumNotChecked
 }
 
-// pseudoHeaderSum is the unfolded one's-complement sum of the IPv4 or IPv6
-// pseudo-header for protocol 112 and a message of length n.
-func pseudoHeaderSum(src, dst netip.Addr, n int) (uint32, error) {
-	if !src.IsValid() || !dst.IsValid() {
-		return 0, errors.New("vrrp: VRRPv3 checksum needs the IP addresses: call SetNetworkLayerForChecksum or SetChecksumAddrs")
+// vrrpPseudoHeaderSum is the pseudo-header sum of a VRRPv3 message of n
+// bytes; IPv4-mapped addresses count as IPv4.
+func vrrpPseudoHeaderSum(src, dst netip.Addr, n int) (uint32, error) {
+	if err := checksumAddrsError("VRRPv3", src, dst); err != nil {
+		return 0, fmt.Errorf("vrrp: %w", err)
 	}
-	src, dst = src.Unmap(), dst.Unmap()
-	if src.Is4() != dst.Is4() {
+	sum, ok := pseudoHeaderSum(src.Unmap(), dst.Unmap(), uint8(layers.IPProtocolVRRP), n)
+	if !ok {
 		return 0, fmt.Errorf("vrrp: checksum addresses %v and %v are of different families", src, dst)
 	}
-	var sum uint32
-	if src.Is4() {
-		s, d := src.As4(), dst.As4()
-		sum = onesSum(sum, s[:])
-		sum = onesSum(sum, d[:])
-	} else {
-		s, d := src.As16(), dst.As16()
-		sum = onesSum(sum, s[:])
-		sum = onesSum(sum, d[:])
-	}
-	sum += uint32(layers.IPProtocolVRRP) + uint32(n&0xffff) + uint32(n>>16)
 	return sum, nil
-}
-
-// onesSum adds data as big-endian 16-bit words to sum, padding an odd byte.
-func onesSum(sum uint32, data []byte) uint32 {
-	n := len(data) &^ 1
-	for i := 0; i < n; i += 2 {
-		sum += uint32(data[i])<<8 | uint32(data[i+1])
-	}
-	if len(data)&1 == 1 {
-		sum += uint32(data[len(data)-1]) << 8
-	}
-	return sum
-}
-
-// foldChecksum folds a 32-bit one's-complement sum and complements it.
-func foldChecksum(sum uint32) uint16 {
-	for sum>>16 != 0 {
-		sum = sum&0xffff + sum>>16
-	}
-	return ^uint16(sum)
 }

@@ -35,6 +35,17 @@ var (
 		0x31, 0x33, 0x64, 0x01, 0x00, 0x64, 0x88, 0x5a,
 		0xc0, 0xa8, 0x21, 0x64,
 	}
+	// A VRRPv2 advert with auth type 0 that ends after its address list.
+	vrrpV2NoAuth = []byte{
+		0x21, 0x33, 0x64, 0x01, 0x00, 0x01, 0x98, 0xbd, // v2, VRID 51, prio 100, 1 addr, auth 0, 1 s
+		0xc0, 0xa8, 0x21, 0x64,
+	}
+	// A VRRPv2 advert with Cisco's MD5 auth type 254.
+	vrrpV2CiscoMD5 = []byte{
+		0x21, 0x33, 0x64, 0x01, 0xfe, 0x01, 0x8a, 0xa8, // auth 254
+		0xc0, 0xa8, 0x21, 0x64,
+		0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+	}
 )
 
 var (
@@ -56,6 +67,7 @@ func addrs(s ...string) []netip.Addr {
 type vrrpFields struct {
 	Version, Type, VRID, Priority, CountAddr, AuthType uint8
 	AuthData                                           [8]byte
+	NoAuthData                                         bool
 	AdverInt, Checksum                                 uint16
 	IPv6                                               bool
 	Addrs                                              []netip.Addr
@@ -63,7 +75,7 @@ type vrrpFields struct {
 
 func vrrpOf(v *VRRP) vrrpFields {
 	return vrrpFields{v.Version, v.Type, v.VRID, v.Priority, v.CountAddr, v.AuthType,
-		v.AuthData, v.AdverInt, v.Checksum, v.IPv6, append([]netip.Addr(nil), v.Addrs...)}
+		v.AuthData, v.NoAuthData, v.AdverInt, v.Checksum, v.IPv6, append([]netip.Addr(nil), v.Addrs...)}
 }
 
 func TestVRRPRoundTrip(t *testing.T) {
@@ -82,6 +94,18 @@ func TestVRRPRoundTrip(t *testing.T) {
 				AuthData: [8]byte{'s', 'e', 'c', 'r', 'e', 't'}, AdverInt: 1, Checksum: 0x5b71,
 				Addrs: addrs("192.168.33.100")},
 			interval: time.Second, password: "secret",
+		},
+		{
+			name: "v2 auth type 0 without authentication data", wire: vrrpV2NoAuth, src: vrrpSrc4, dst: vrrpDst4,
+			want: vrrpFields{Version: 2, Type: 1, VRID: 51, Priority: 100, CountAddr: 1, NoAuthData: true,
+				AdverInt: 1, Checksum: 0x98bd, Addrs: addrs("192.168.33.100")},
+			interval: time.Second,
+		},
+		{
+			name: "v2 cisco md5", wire: vrrpV2CiscoMD5, src: vrrpSrc4, dst: vrrpDst4,
+			want: vrrpFields{Version: 2, Type: 1, VRID: 51, Priority: 100, CountAddr: 1, AuthType: VRRPAuthCiscoMD5,
+				AuthData: [8]byte{1, 2, 3, 4, 5, 6, 7, 8}, AdverInt: 1, Checksum: 0x8aa8, Addrs: addrs("192.168.33.100")},
+			interval: time.Second, password: "\x01\x02\x03\x04\x05\x06\x07\x08",
 		},
 		{
 			name: "v3 IPv4", wire: vrrpV3IPv4, src: vrrpSrc4, dst: vrrpDst4,
@@ -125,7 +149,7 @@ func TestVRRPRoundTrip(t *testing.T) {
 			// FixLengths and ComputeChecksums must restore the wire bytes.
 			s := &VRRP{Version: tt.want.Version, Type: tt.want.Type, VRID: tt.want.VRID,
 				Priority: tt.want.Priority, CountAddr: 99, AuthType: tt.want.AuthType,
-				AuthData: tt.want.AuthData, AdverInt: tt.want.AdverInt, Checksum: 0xdead,
+				AuthData: tt.want.AuthData, NoAuthData: tt.want.NoAuthData, AdverInt: tt.want.AdverInt, Checksum: 0xdead,
 				IPv6: tt.ipv6, Addrs: tt.want.Addrs}
 			s.SetChecksumAddrs(tt.src, tt.dst)
 			buf := gopacket.NewSerializeBuffer()
@@ -202,8 +226,18 @@ func TestVRRPMalformed(t *testing.T) {
 		{"empty", nil, false, "vrrp: message of 0 bytes is shorter than the 8-byte header"},
 		{"version 1", append([]byte{0x11}, vrrpV2Pass[1:]...), false, "vrrp: version 1 is neither 2 nor 3"},
 		{"version 4", append([]byte{0x41}, vrrpV3IPv4[1:]...), false, "vrrp: version 4 is neither 2 nor 3"},
-		{"v2 count overruns", []byte{0x21, 51, 100, 3, 0, 1, 0, 0, 192, 168, 33, 100, 0, 0, 0, 0, 0, 0, 0, 0},
-			false, "vrrp: address count 3 needs 20 bytes with the authentication data, 12 remain"},
+		{"v2 count overruns", []byte{0x21, 51, 100, 4, 1, 1, 0, 0, 192, 168, 33, 100, 0, 0, 0, 0, 0, 0, 0, 0},
+			false, "vrrp: address count 4 needs 24 bytes with the authentication data, 12 remain"},
+		{"v2 auth type 0 count overruns", []byte{0x21, 51, 100, 4, 0, 1, 0, 0, 192, 168, 33, 100, 0, 0, 0, 0, 0, 0, 0, 0},
+			false, "vrrp: address count 4 needs 16 bytes, 12 remain"},
+		{"v2 pass without authentication data", []byte{0x21, 51, 100, 1, 1, 1, 0, 0, 192, 168, 33, 100},
+			false, "vrrp: auth type 1 (pass) needs 8 bytes of authentication data after the addresses, 0 remain: only auth type 0 may leave them out"},
+		{"v2 ah with half the authentication data", []byte{0x21, 51, 100, 1, 2, 1, 0, 0, 192, 168, 33, 100, 0, 0, 0, 0},
+			false, "vrrp: auth type 2 (ah) needs 8 bytes of authentication data after the addresses, 4 remain: only auth type 0 may leave them out"},
+		{"v2 cisco md5 without authentication data", vrrpV2CiscoMD5[:12],
+			false, "vrrp: auth type 254 (cisco-md5) needs 8 bytes of authentication data after the addresses, 0 remain: only auth type 0 may leave them out"},
+		{"v2 auth type 0 with part of the authentication data", []byte{0x21, 51, 100, 1, 0, 1, 0, 0, 192, 168, 33, 100, 0, 0, 0},
+			false, "vrrp: 3 bytes of authentication data after the addresses: auth type 0 sends 8 or none"},
 		{"v3 count overruns", []byte{0x31, 51, 100, 3, 0, 100, 0, 0, 192, 168, 33, 100, 192, 168, 33, 101, 192, 168, 33},
 			false, "vrrp: address count 3 needs 12 bytes, 11 remain"},
 		{"v3 count 255", append([]byte{0x31, 51, 100, 255}, vrrpV3IPv4[4:]...), false, "vrrp: address count 255 needs 1020 bytes, 8 remain"},
@@ -225,7 +259,8 @@ func TestVRRPEveryTruncationFails(t *testing.T) {
 		name string
 		wire []byte
 		ipv6 bool
-	}{{"v2", vrrpV2Pass, false}, {"v3 IPv4", vrrpV3IPv4, false}, {"v3 IPv6", vrrpV3IPv6, true}} {
+	}{{"v2", vrrpV2Pass, false}, {"v2 without auth data", vrrpV2NoAuth, false}, {"v2 cisco md5", vrrpV2CiscoMD5, false},
+		{"v3 IPv4", vrrpV3IPv4, false}, {"v3 IPv6", vrrpV3IPv6, true}} {
 		for n := 0; n < len(tt.wire); n++ {
 			v := &VRRP{IPv6: tt.ipv6}
 			var fb truncationFeedback
@@ -287,6 +322,8 @@ func TestVRRPSerializeErrors(t *testing.T) {
 		{"IPv6 in IPv4 list", VRRP{Version: 3, Addrs: addrs("2001:db8::1")}, "vrrp: address 0 (2001:db8::1) is not IPv4"},
 		{"IPv4 in IPv6 list", VRRP{Version: 3, IPv6: true, Addrs: addrs("192.0.2.1")}, "vrrp: address 0 (192.0.2.1) is not IPv6"},
 		{"v3 checksum without addresses", VRRP{Version: 3}, "vrrp: VRRPv3 checksum needs the IP addresses: call SetNetworkLayerForChecksum or SetChecksumAddrs"},
+		{"pass without authentication data", VRRP{Version: 2, AuthType: 1, NoAuthData: true},
+			"vrrp: auth type 1 (pass) cannot leave out the authentication data: only auth type 0 may"},
 	}
 	for _, tt := range tests {
 		err := tt.v.SerializeTo(gopacket.NewSerializeBuffer(), opts)
@@ -377,6 +414,41 @@ func TestChecksumStatusString(t *testing.T) {
 	for s, want := range map[ChecksumStatus]string{ChecksumNotChecked: "not-checked", ChecksumOK: "ok", ChecksumBad: "bad", ChecksumV2Style: "v2-style"} {
 		if s.String() != want {
 			t.Errorf("%d.String() = %q, want %q", s, s.String(), want)
+		}
+	}
+}
+
+// An auth-type-0 advert cut after its addresses decodes as one sent without
+// authentication data, its checksum over the bytes present; the whole
+// advert keeps its 8 octets. A v3 advert never has NoAuthData.
+func TestVRRPNoAuthData(t *testing.T) {
+	full := []byte{0x21, 0x33, 0x64, 0x01, 0x00, 0x01, 0x98, 0xbd, 0xc0, 0xa8, 0x21, 0x64, 0, 0, 0, 0, 0, 0, 0, 0}
+	v := &VRRP{}
+	if err := v.DecodeFromBytes(full, gopacket.NilDecodeFeedback); err != nil || v.NoAuthData || len(v.Contents) != 20 {
+		t.Errorf("with its authentication data: err %v, NoAuthData %v, %d bytes of contents", err, v.NoAuthData, len(v.Contents))
+	}
+	if err := v.DecodeFromBytes(vrrpV2NoAuth, gopacket.NilDecodeFeedback); err != nil || !v.NoAuthData || len(v.Contents) != 12 {
+		t.Errorf("without: err %v, NoAuthData %v, %d bytes of contents", err, v.NoAuthData, len(v.Contents))
+	}
+	if got := VerifyChecksum(vrrpV2NoAuth, vrrpSrc4, vrrpDst4); got != ChecksumOK {
+		t.Errorf("checksum over the bytes present: %v", got)
+	}
+	if err := v.DecodeFromBytes(vrrpV3IPv4, gopacket.NilDecodeFeedback); err != nil || v.NoAuthData {
+		t.Errorf("v3 after a v2 without auth data: err %v, NoAuthData %v", err, v.NoAuthData)
+	}
+	// Serializing a v3 advert ignores the flag.
+	buf := gopacket.NewSerializeBuffer()
+	s := &VRRP{Version: 3, Type: 1, VRID: 51, Priority: 100, AdverInt: 100, NoAuthData: true, Addrs: addrs("192.168.33.100", "192.168.33.200")}
+	s.SetChecksumAddrs(vrrpSrc4, vrrpDst4)
+	if err := s.SerializeTo(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}); err != nil || !bytes.Equal(buf.Bytes(), vrrpV3IPv4) {
+		t.Errorf("v3 with NoAuthData: err %v, %x", err, buf.Bytes())
+	}
+}
+
+func TestAuthTypeName(t *testing.T) {
+	for typ, want := range map[uint8]string{0: "none", 1: "pass", 2: "ah", 3: "type-3", 253: "type-253", 254: "cisco-md5", 255: "type-255"} {
+		if got := AuthTypeName(typ); got != want {
+			t.Errorf("AuthTypeName(%d) = %q, want %q", typ, got, want)
 		}
 	}
 }
