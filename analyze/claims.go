@@ -216,16 +216,51 @@ func (e *Engine) resolved(g *group, f *decode.Frame, clientMAC decode.MAC, clien
 	e.emit(g.event(f.Number, f.Time, "arp", fmt.Sprintf("client %s resolved %s to %s", clientIP, vip, vipMAC)))
 }
 
+// onND follows IPv6 neighbour discovery as onARP follows ARP: an
+// unsolicited neighbour advertisement announces a VIP (RFC 5798 section
+// 6.4.2), a solicited one answers a client resolving it, and a router
+// advertisement from a virtual link-local address is sent by its master.
+func (e *Engine) onND(f *decode.Frame) {
+	n := f.ND
+	switch n.Type {
+	case decode.NDNeighborAdvertisement:
+		mac := f.SrcMAC
+		if n.HasTargetLL {
+			mac = n.TargetLL
+		}
+		e.learnOwnMAC(f, n.Target, mac)
+		g := e.byVIP[vipKey{vlan: f.VLAN, outer: f.OuterVLAN, addr: n.Target}]
+		if g == nil {
+			return
+		}
+		if n.IsUnsolicitedNA() || f.HasDstMAC && f.DstMAC.IsMulticast() {
+			e.claimVIP(g, claimAnnounce, n.Target, mac, f)
+			return
+		}
+		e.claimVIP(g, claimReply, n.Target, mac, f)
+		if f.HasDstMAC {
+			e.resolved(g, f, f.DstMAC, f.IP.Dst, n.Target, mac)
+		}
+	case decode.NDNeighborSolicitation, decode.NDRouterSolicitation:
+		if n.HasSourceLL {
+			e.learnOwnMAC(f, f.IP.Src, n.SourceLL)
+		}
+	case decode.NDRouterAdvertisement:
+		mac := f.SrcMAC
+		if n.HasSourceLL {
+			mac = n.SourceLL
+		}
+		if g := e.byVIP[vipKey{vlan: f.VLAN, outer: f.OuterVLAN, addr: f.IP.Src}]; g != nil {
+			e.claimVIP(g, claimRouterAdvert, f.IP.Src, mac, f)
+		} else {
+			e.learnOwnMAC(f, f.IP.Src, mac)
+		}
+	}
+}
+
 // onIP follows traffic to and from the VIPs: clients, answers, and the
 // VIP's holder.
 func (e *Engine) onIP(f *decode.Frame) {
-	if f.L4.Protocol == 58 && f.L4.ICMPType == 136 {
-		// A neighbour advertisement sent from a VIP announces it.
-		if g := e.byVIP[vipKey{vlan: f.VLAN, outer: f.OuterVLAN, addr: f.IP.Src}]; g != nil {
-			e.claimVIP(g, claimAnnounce, f.IP.Src, f.SrcMAC, f)
-		}
-		return
-	}
 	k := vipKey{vlan: f.VLAN, outer: f.OuterVLAN, addr: f.IP.Dst}
 	if g := e.byVIP[k]; g != nil {
 		e.toVIP(g, f)

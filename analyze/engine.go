@@ -137,6 +137,10 @@ func (e *Engine) Feed(f *decode.Frame) {
 		e.onARP(f)
 	case decode.KindIGMP:
 		e.onIGMP(f)
+	case decode.KindND:
+		e.onND(f)
+	case decode.KindMLD:
+		e.onMLD(f)
 	case decode.KindIP:
 		e.onIP(f)
 	}

@@ -9,8 +9,12 @@ import (
 	"github.com/vrrpctl/vrrpctl/vrrp"
 )
 
-// vrrpGroup4 is the IPv4 multicast group every VRRP router joins.
-var vrrpGroup4 = netip.AddrFrom4([4]byte{224, 0, 0, 18})
+// The multicast groups every VRRP router joins: 224.0.0.18 (RFC 3768,
+// RFC 5798) and ff02::12 (RFC 5798).
+var (
+	vrrpGroup4 = netip.AddrFrom4([4]byte{224, 0, 0, 18})
+	vrrpGroup6 = netip.MustParseAddr("ff02::12")
+)
 
 type igmpSeen struct {
 	meaning decode.Membership
@@ -19,7 +23,10 @@ type igmpSeen struct {
 }
 
 // onIGMP follows memberships: a router joining 224.0.0.18 is a VRRP router
-// coming up (a backup is otherwise silent), a leave one going down.
+// coming up (a backup is otherwise silent), a leave one going down. MLD
+// (onMLD) does the same for ff02::12; both read a report the same way:
+// a CHANGE_TO_EXCLUDE with no sources is a join, a CHANGE_TO_INCLUDE with
+// no sources a leave.
 func (e *Engine) onIGMP(f *decode.Frame) {
 	m := f.IGMP
 	if m.Type == decode.IGMPv3Report {
@@ -32,6 +39,22 @@ func (e *Engine) onIGMP(f *decode.Frame) {
 	switch m.Type {
 	case decode.IGMPv1Report, decode.IGMPv2Report, decode.IGMPv2Leave:
 		e.membership(f, m.Group, m.Meaning(), fmt.Sprintf("IGMPv%d %s", m.Version, igmpTypeName(m.Type)))
+	}
+}
+
+// onMLD follows IPv6 memberships as onIGMP does IPv4 ones.
+func (e *Engine) onMLD(f *decode.Frame) {
+	m := f.MLD
+	switch m.Type {
+	case decode.MLDv2Report:
+		for i := range m.Records {
+			r := &m.Records[i]
+			e.membership(f, r.Group, r.Meaning(), fmt.Sprintf("MLDv2 %s with %d source(s)", r.TypeName(), len(r.Sources)))
+		}
+	case decode.MLDv1Report:
+		e.membership(f, m.Group, m.Meaning(), "MLDv1 report")
+	case decode.MLDv1Done:
+		e.membership(f, m.Group, m.Meaning(), "MLDv1 done")
 	}
 }
 
@@ -55,7 +78,7 @@ func (e *Engine) membership(f *decode.Frame, grp netip.Addr, meaning decode.Memb
 	default:
 		return
 	}
-	if grp == vrrpGroup4 {
+	if (grp == vrrpGroup4 || grp == vrrpGroup6) && !f.IP.Src.IsUnspecified() {
 		k := memberKey{vlan: f.VLAN, outer: f.OuterVLAN, ip: f.IP.Src}
 		mb := e.members[k]
 		if mb == nil {
