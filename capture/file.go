@@ -250,7 +250,7 @@ func (f *File) nextPcap() error {
 		return f.frameError(checkLengths(caplen, length))
 	}
 	s.advance(f.recHdr)
-	data := f.data[:0]
+	var data []byte
 	if s.end-s.pos >= int(caplen) {
 		data = s.buf[s.pos : s.pos+int(caplen) : s.pos+int(caplen)]
 	} else if data = s.peek(int(caplen)); len(data) < int(caplen) {
