@@ -101,3 +101,13 @@ func TestValidBPFRejects(t *testing.T) {
 		t.Error("division by X rejected; it is checked when it runs")
 	}
 }
+
+// A pcap of raw IP (LINKTYPE_RAW, 101) is filtered as tcpdump filters it:
+// libpcap compiles for DLT_RAW, which is not 101.
+func TestFilterRawIP(t *testing.T) {
+	p := newPcap(layers.LinkTypeRaw).frame(1, benchVRRP[14:]).frame(2, benchICMP[14:]).frame(3, benchVRRP[14:])
+	path := writeTemp(t, "raw.pcap", p.Bytes())
+	for _, filter := range []string{"vrrp", "icmp", "host 192.168.33.100", "ip[8] = 1"} {
+		sameFrames(t, filter, readPath(t, path, filter), tcpdumpNumbered(t, path, filter))
+	}
+}
