@@ -214,7 +214,7 @@ func hostileCases() []hostileCase {
 		{name: "pcapng packet on an undescribed interface",
 			file:   newNg(binary.LittleEndian).iface(1, -1, 0).epb(0, 1, frameA).epb(1, 2, frameB).Bytes(),
 			frames: 1, err: ErrMalformed,
-			message: "capture.pcap: frame 2: malformed packet block: interface 1, but 1 described"},
+			message: "capture.pcap: frame 2: malformed packet block at offset 152: it refers to interface 1, but the section describes only interface 0"},
 		{name: "pcapng several link types",
 			file: newNg(binary.LittleEndian).iface(layers.LinkTypeEthernet, -1, 0).epb(0, 1, frameA).
 				iface(layers.LinkTypeLinuxSLL, -1, 0).epb(0, 2, frameB).epb(1, 3, frameB).Bytes(),
@@ -222,7 +222,27 @@ func hostileCases() []hostileCase {
 			message: "capture.pcap: frame 3: several link types in one file: interface 1 is Linux SLL, interface 0 Ethernet (split the file with editcap)"},
 		{name: "pcapng packet before interface",
 			file: newNg(binary.LittleEndian).epb(0, 1, frameA).Bytes(), err: ErrMalformed, openFails: true, unusable: true,
-			message: "capture.pcap: malformed: packet block before any interface description block"},
+			message: "capture.pcap: frame 1: malformed packet block at offset 28: it refers to interface 0, but the section describes no interface"},
+		{name: "pcapng simple packet before interface",
+			file: newNg(binary.BigEndian).spb(frameA).Bytes(), err: ErrMalformed, openFails: true, unusable: true,
+			message: "capture.pcap: frame 1: malformed packet block at offset 28: it refers to interface 0, but the section describes no interface"},
+		{name: "pcapng section without interfaces",
+			file: func() []byte {
+				b := newNg(binary.LittleEndian).iface(1, -1, 0).epb(0, 1, frameA).iface(1, -1, 0).epb(1, 2, frameB).Bytes()
+				return append(b, newNg(binary.LittleEndian).epb(0, 3, frameA).Bytes()...)
+			}(),
+			frames: 2, err: ErrMalformed,
+			message: "capture.pcap: frame 3: malformed packet block at offset 316: it refers to interface 0, but the section describes no interface"},
+		{name: "gzip pcapng packet on an undescribed interface",
+			file: func() []byte {
+				var z bytes.Buffer
+				zw := gzip.NewWriter(&z)
+				zw.Write(newNg(binary.LittleEndian).iface(1, -1, 0).epb(0, 1, frameA).epb(3, 2, frameB).Bytes())
+				zw.Close()
+				return z.Bytes()
+			}(),
+			frames: 1, err: ErrMalformed,
+			message: "capture.pcap: frame 2: malformed packet block at offset 152 of the decompressed data: it refers to interface 3, but the section describes only interface 0"},
 		{name: "pcapng truncated section header",
 			file: newNg(binary.LittleEndian).Bytes()[:20], err: ErrTruncatedHeader, openFails: true, unusable: true,
 			message: "capture.pcap: truncated file header: section header block says 28 bytes, 20 remain"},

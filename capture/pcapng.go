@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"strings"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
@@ -86,11 +87,13 @@ func (f *File) readNgHeader() error {
 			}
 			return f.headerError(fmt.Errorf("%w header: %d of %d bytes", ErrTruncatedBlock, len(b), ngBlockHeaderLen))
 		}
-		switch f.u32(b) {
-		case ngObsoletePacket, ngSimplePacket, ngEnhancedPacket:
-			return f.headerError(fmt.Errorf("%w: packet block before any interface description block", ErrMalformed))
-		}
+		typ := f.u32(b)
 		if _, err := f.nextNgBlock(); err != nil {
+			switch typ {
+			case ngObsoletePacket, ngSimplePacket, ngEnhancedPacket:
+				// The first frame: a packet block before any interface.
+				return f.frameError(err)
+			}
 			return f.headerError(err)
 		}
 	}
@@ -296,7 +299,15 @@ func (n *ngInterface) setResolution(r uint8) error {
 
 func (f *File) iface(id uint32) (*ngInterface, error) {
 	if int64(id) >= int64(len(f.ifaces)) {
-		return nil, fmt.Errorf("%w packet block: interface %d, but %d described", ErrMalformed, id, len(f.ifaces))
+		described := "no interface"
+		switch n := len(f.ifaces); {
+		case n == 1:
+			described = "only interface 0"
+		case n > 1:
+			described = fmt.Sprintf("only interfaces 0 to %d", n-1)
+		}
+		return nil, fmt.Errorf("%w packet block at offset %d%s: it refers to interface %d, but the section describes %s",
+			ErrMalformed, f.src.off, f.offsetNote(), id, described)
 	}
 	in := &f.ifaces[id]
 	if in.linkType != f.linkType {
@@ -304,6 +315,14 @@ func (f *File) iface(id uint32) (*ngInterface, error) {
 			ErrLinkType, id, in.linkType, f.linkType)
 	}
 	return in, nil
+}
+
+// offsetNote qualifies an offset into a compressed file.
+func (f *File) offsetNote() string {
+	if strings.HasPrefix(f.format, "gzip ") {
+		return " of the decompressed data"
+	}
+	return ""
 }
 
 // packetBlock decodes an enhanced packet block or the obsolete packet block,
