@@ -45,6 +45,9 @@ type File struct {
 	matched uint64 // frames returned
 	last    uint64 // number of the frame last returned
 	err     error  // sticky: once reading stopped, it stays stopped
+
+	// Records read that do not follow the format to the letter, for Notes.
+	longCaptures uint64 // captured length above the original length
 }
 
 // Stats counts a file's frames so far.
@@ -247,7 +250,10 @@ func (f *File) nextPcap() error {
 	sec, frac := f.u32(h), f.u32(h[4:])
 	caplen, length := f.u32(h[8:]), f.u32(h[12:])
 	if caplen > MaxFrameSize || caplen > length {
-		return f.frameError(checkLengths(caplen, length))
+		if caplen > MaxFrameSize {
+			return f.frameError(oversized(caplen))
+		}
+		length = f.longCapture(caplen)
 	}
 	s.advance(f.recHdr)
 	var data []byte
@@ -267,18 +273,41 @@ func (f *File) nextPcap() error {
 	return nil
 }
 
-func checkLengths(caplen, length uint32) error {
-	if caplen > MaxFrameSize {
-		return fmt.Errorf("%w: header says %d bytes, the limit is %d", ErrOversized, caplen, MaxFrameSize)
-	}
-	if caplen > length {
-		return fmt.Errorf("%w: header says %d bytes captured of a %d-byte frame", ErrOversized, caplen, length)
-	}
-	return nil
+func oversized(caplen uint32) error {
+	return fmt.Errorf("%w: header says %d bytes, the limit is %d", ErrOversized, caplen, MaxFrameSize)
+}
+
+// longCapture counts a record that says more bytes were captured than the
+// frame had on the wire, and returns the original length to use: the
+// captured length. Such records are read whole, as tshark dissects them
+// (tcpdump skips them); the bytes are there, only the header is odd.
+func (f *File) longCapture(caplen uint32) uint32 {
+	f.longCaptures++
+	return caplen
 }
 
 // LinkType is the link-layer header type of every frame in the file.
 func (f *File) LinkType() layers.LinkType { return f.linkType }
+
+// Notes says, one sentence each, what the reader made of the records read
+// so far that do not follow the format to the letter. An analysis lists
+// them; nil when there is nothing to say.
+func (f *File) Notes() []string {
+	var notes []string
+	if n := f.longCaptures; n > 0 {
+		notes = append(notes, fmt.Sprintf("%s said more bytes were captured than the frame had on the wire; "+
+			"they were read whole, their original length taken as the captured length.", plural(n, "record", "records")))
+	}
+	return notes
+}
+
+// plural returns "1 frame" or "3 frames".
+func plural(n uint64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
 
 // Frame is the 1-based number of the frame Next returned last, counting every
 // frame of the file, filtered out or not, as tcpdump and Wireshark do.

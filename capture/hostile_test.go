@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,12 +100,25 @@ func (n *ngFile) iface(lt layers.LinkType, tsresol int, tsoffset int64) *ngFile 
 	return n.block(ngInterfaceDesc, body)
 }
 
+// ifaceSnap appends an interface description with a snaplen and no options.
+func (n *ngFile) ifaceSnap(lt layers.LinkType, snaplen uint32) *ngFile {
+	body := n.order.AppendUint16(nil, uint16(lt))
+	body = n.order.AppendUint16(body, 0)
+	body = n.order.AppendUint32(body, snaplen)
+	return n.block(ngInterfaceDesc, body)
+}
+
 func (n *ngFile) epb(id uint32, ts uint64, data []byte) *ngFile {
+	return n.epbLen(id, ts, data, uint32(len(data)), uint32(len(data)))
+}
+
+// epbLen appends an enhanced packet block whose header says caplen and length.
+func (n *ngFile) epbLen(id uint32, ts uint64, data []byte, caplen, length uint32) *ngFile {
 	body := n.order.AppendUint32(nil, id)
 	body = n.order.AppendUint32(body, uint32(ts>>32))
 	body = n.order.AppendUint32(body, uint32(ts))
-	body = n.order.AppendUint32(body, uint32(len(data)))
-	body = n.order.AppendUint32(body, uint32(len(data)))
+	body = n.order.AppendUint32(body, caplen)
+	body = n.order.AppendUint32(body, length)
 	body = pad4(append(body, data...))
 	// opt_comment, which the reader skips.
 	body = n.order.AppendUint16(body, 1)
@@ -141,6 +155,7 @@ type hostileCase struct {
 	message   string // the whole message, the file being "capture.pcap"
 	unusable  bool
 	openFails bool
+	note      string // what Notes must say at the end; "" for nothing
 }
 
 func hostileCases() []hostileCase {
@@ -177,10 +192,15 @@ func hostileCases() []hostileCase {
 			file:   newPcap(1).frame(1, frameA).record(2, 0, 300000, 300000, make([]byte, 100)).Bytes(),
 			frames: 1, err: ErrOversized,
 			message: "capture.pcap: frame 2: oversized record: header says 300000 bytes, the limit is 262144"},
+		// tshark reads it whole; so does the reader, counting it in Notes.
 		{name: "caplen above length",
-			file:   newPcap(1).frame(1, frameA).frame(2, frameB).record(3, 0, 60, 42, make([]byte, 60)).Bytes(),
-			frames: 2, err: ErrOversized,
-			message: "capture.pcap: frame 3: oversized record: header says 60 bytes captured of a 42-byte frame"},
+			file:   newPcap(1).frame(1, frameA).frame(2, frameB).record(3, 0, 60, 42, make([]byte, 60)).frame(4, frameA).Bytes(),
+			frames: 4, note: "1 record said more bytes were captured than the frame had on the wire; " +
+				"they were read whole, their original length taken as the captured length."},
+		{name: "caplen above length and the limit",
+			file:   newPcap(1).frame(1, frameA).record(2, 0, 300000, 42, make([]byte, 100)).Bytes(),
+			frames: 1, err: ErrOversized,
+			message: "capture.pcap: frame 2: oversized record: header says 300000 bytes, the limit is 262144"},
 		{name: "pcapng with unknown blocks",
 			file: newNg(binary.LittleEndian).iface(1, -1, 0).epb(0, 1, frameA).
 				block(0x0bad, []byte("custom block, copyable")).block(0x40000bad, []byte("custom, not copyable")).
@@ -243,6 +263,20 @@ func hostileCases() []hostileCase {
 			}(),
 			frames: 1, err: ErrMalformed,
 			message: "capture.pcap: frame 2: malformed packet block at offset 152 of the decompressed data: it refers to interface 3, but the section describes only interface 0"},
+		{name: "pcapng caplen above length",
+			file: newNg(binary.LittleEndian).iface(1, -1, 0).epb(0, 1, frameA).
+				epbLen(0, 2, frameB, uint32(len(frameB)), 20).epbLen(0, 3, frameA, uint32(len(frameA)), 0).Bytes(),
+			frames: 3, note: "2 records said more bytes"},
+		{name: "pcapng caplen above the limit",
+			file: newNg(binary.LittleEndian).iface(1, -1, 0).epb(0, 1, frameA).
+				epbLen(0, 2, frameB, 300000, 300000).Bytes(),
+			frames: 1, err: ErrOversized,
+			message: "capture.pcap: frame 2: oversized record: header says 300000 bytes, the limit is 262144"},
+		{name: "pcapng caplen beyond the block",
+			file: newNg(binary.LittleEndian).iface(1, -1, 0).epb(0, 1, frameA).
+				epbLen(0, 2, frameB, 200, 20).Bytes(),
+			frames: 1, err: ErrTruncatedRecord,
+			message: "capture.pcap: frame 2: truncated record: packet block says 200 bytes captured, block holds 68"},
 		{name: "pcapng truncated section header",
 			file: newNg(binary.LittleEndian).Bytes()[:20], err: ErrTruncatedHeader, openFails: true, unusable: true,
 			message: "capture.pcap: truncated file header: section header block says 28 bytes, 20 remain"},
@@ -288,6 +322,10 @@ func TestHostileFiles(t *testing.T) {
 					if _, _, again := f.Next(); again != err {
 						t.Errorf("Next after the error returned %v, want the same error", again)
 					}
+				}
+				notes := strings.Join(f.Notes(), "\n")
+				if tc.note == "" && notes != "" || !strings.HasPrefix(notes, tc.note) {
+					t.Errorf("notes %q, want %q", notes, tc.note)
 				}
 				f.Close()
 			} else if !tc.openFails {

@@ -342,11 +342,14 @@ func (f *File) packetBlock(typ uint32, body []byte) error {
 	}
 	ts := uint64(f.u32(body[4:]))<<32 | uint64(f.u32(body[8:]))
 	caplen, length := f.u32(body[12:]), f.u32(body[16:])
-	if err := checkLengths(caplen, length); err != nil {
-		return err
+	if caplen > MaxFrameSize {
+		return oversized(caplen)
 	}
 	if int64(caplen) > int64(len(body)-20) {
 		return fmt.Errorf("%w: packet block says %d bytes captured, block holds %d", ErrTruncatedRecord, caplen, len(body)-20)
+	}
+	if caplen > length {
+		length = f.longCapture(caplen)
 	}
 	ci.Timestamp = in.time(ts)
 	ci.CaptureLength = int(caplen)
@@ -373,8 +376,8 @@ func (f *File) simplePacket(body []byte) error {
 	if in.snaplen != 0 && uint64(in.snaplen) < caplen {
 		caplen = uint64(in.snaplen)
 	}
-	if err := checkLengths(uint32(caplen), length); err != nil {
-		return err
+	if caplen > MaxFrameSize {
+		return oversized(uint32(caplen))
 	}
 	// A simple packet block has no timestamp; libpcap reports 0.
 	ci.Timestamp = time.Unix(0, 0)
