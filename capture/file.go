@@ -35,8 +35,9 @@ type File struct {
 	snaplen uint32
 
 	// pcapng
-	ng     bool
-	ifaces []ngInterface
+	ng            bool
+	ifaces        []ngInterface
+	sectionPacket bool // a packet was read in this section: f.ci has its time
 
 	data []byte               // the frame just read
 	ci   gopacket.CaptureInfo // and its metadata
@@ -48,6 +49,8 @@ type File struct {
 
 	// Records read that do not follow the format to the letter, for Notes.
 	longCaptures uint64 // captured length above the original length
+	untimed      uint64 // simple packet blocks, which have no timestamp
+	untimedZero  uint64 // of those, with no packet before them in their section
 }
 
 // Stats counts a file's frames so far.
@@ -297,6 +300,14 @@ func (f *File) Notes() []string {
 	if n := f.longCaptures; n > 0 {
 		notes = append(notes, fmt.Sprintf("%s said more bytes were captured than the frame had on the wire; "+
 			"they were read whole, their original length taken as the captured length.", plural(n, "record", "records")))
+	}
+	if n := f.untimed; n > 0 {
+		note := fmt.Sprintf("%s came in simple packet blocks, which have no timestamp: each was given the time of "+
+			"the packet before it in its section.", plural(n, "frame", "frames"))
+		if z := f.untimedZero; z > 0 {
+			note += fmt.Sprintf(" Those with no packet before them in their section (%d) got time 0 (1970-01-01 00:00:00 UTC).", z)
+		}
+		notes = append(notes, note)
 	}
 	return notes
 }

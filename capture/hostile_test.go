@@ -129,7 +129,12 @@ func (n *ngFile) epbLen(id uint32, ts uint64, data []byte, caplen, length uint32
 }
 
 func (n *ngFile) spb(data []byte) *ngFile {
-	return n.block(ngSimplePacket, append(n.order.AppendUint32(nil, uint32(len(data))), data...))
+	return n.spbLen(data, uint32(len(data)))
+}
+
+// spbLen appends a simple packet block whose original length is length.
+func (n *ngFile) spbLen(data []byte, length uint32) *ngFile {
+	return n.block(ngSimplePacket, append(n.order.AppendUint32(nil, length), data...))
 }
 
 func writeTemp(t *testing.T, name string, b []byte) string {
@@ -208,7 +213,7 @@ func hostileCases() []hostileCase {
 				block(5, make([]byte, 12)).   // interface statistics
 				block(4, []byte{0, 0, 0, 0}). // name resolution, empty
 				epb(0, 2, frameB).spb(frameA).Bytes(),
-			frames: 3},
+			frames: 3, note: "1 frame came in simple packet blocks"},
 		{name: "pcapng truncated block",
 			file: func() []byte {
 				b := newNg(binary.LittleEndian).iface(1, -1, 0).epb(0, 1, frameA).epb(0, 2, frameB).Bytes()
@@ -402,7 +407,7 @@ func TestPcapngInterfaces(t *testing.T) {
 			epb(2, sec<<20|1<<19, frameA).              // 3: half a second
 			epb(3, 1500, frameB).                       // 4: offset + 1.5 s
 			epb(4, 100*1e12+123456789012, frameA).      // 5
-			spb(frameB)                                 // 6: no timestamp
+			spb(frameB)                                 // 6: no timestamp: frame 5's
 		other := binary.AppendByteOrder(binary.LittleEndian)
 		if order == binary.LittleEndian {
 			other = binary.BigEndian
@@ -416,7 +421,7 @@ func TestPcapngInterfaces(t *testing.T) {
 		}
 		want := []time.Time{
 			time.Unix(sec, 123456000), time.Unix(sec, 123456789), time.Unix(sec, 5e8),
-			time.Unix(sec+1, 5e8), time.Unix(100, 123456789), time.Unix(0, 0), time.Unix(sec, 7000),
+			time.Unix(sec+1, 5e8), time.Unix(100, 123456789), time.Unix(100, 123456789), time.Unix(sec, 7000),
 		}
 		ifaces := []int{0, 1, 2, 3, 4, 0, 0}
 		for i, w := range want {

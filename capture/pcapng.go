@@ -138,6 +138,7 @@ func (f *File) readSectionHeader() error {
 	}
 	f.src.advance(int(total))
 	f.ifaces = f.ifaces[:0]
+	f.sectionPacket = false
 	return nil
 }
 
@@ -355,10 +356,13 @@ func (f *File) packetBlock(typ uint32, body []byte) error {
 	ci.CaptureLength = int(caplen)
 	ci.Length = int(length)
 	ci.InterfaceIndex = int(id)
+	f.sectionPacket = true
 	f.data = body[20 : 20+caplen : 20+caplen]
 	return nil
 }
 
+// simplePacket decodes a simple packet block: a frame of interface 0 with
+// its original length and no timestamp.
 func (f *File) simplePacket(body []byte) error {
 	ci := &f.ci
 	if len(body)+ngMinBlockLen < ngSimpleMinLen {
@@ -368,22 +372,28 @@ func (f *File) simplePacket(body []byte) error {
 	if err != nil {
 		return err
 	}
+	// The captured length is not recorded: it is the original length cut to
+	// the interface's snaplen (0: none), and to what the block holds.
 	length := f.u32(body)
-	caplen := uint64(len(body) - 4)
-	if uint64(length) < caplen {
-		caplen = uint64(length)
-	}
-	if in.snaplen != 0 && uint64(in.snaplen) < caplen {
-		caplen = uint64(in.snaplen)
+	caplen := min(length, uint32(len(body)-4))
+	if in.snaplen != 0 {
+		caplen = min(caplen, in.snaplen)
 	}
 	if caplen > MaxFrameSize {
-		return oversized(uint32(caplen))
+		return oversized(caplen)
 	}
-	// A simple packet block has no timestamp; libpcap reports 0.
-	ci.Timestamp = time.Unix(0, 0)
+	// With no timestamp of its own, the frame takes that of the packet
+	// before it in the section, so that it does not fall back to 1970 in
+	// the middle of a capture; with none before it, 0 as libpcap reports.
+	f.untimed++
+	if !f.sectionPacket {
+		ci.Timestamp = time.Unix(0, 0)
+		f.untimedZero++
+	}
 	ci.InterfaceIndex = 0
 	ci.CaptureLength = int(caplen)
 	ci.Length = int(length)
+	f.sectionPacket = true
 	f.data = body[4 : 4+caplen : 4+caplen]
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,6 +41,85 @@ func tsharkFields(t *testing.T, path, displayFilter string, fields ...string) []
 		}
 	}
 	return rows
+}
+
+// ngSec is a time in 2026, in seconds, for the timestamps of the files the
+// tests write.
+const ngSec = 1795633310
+
+// A simple packet block has no timestamp: it takes the time of the packet
+// before it in its section (time 0 with none before it). Its captured length
+// is its original length cut to interface 0's snaplen and to what the block
+// holds; the lengths are those tshark reads.
+func TestSimplePacketBlocks(t *testing.T) {
+	const t1, t2 = ngSec*1e6 + 250, ngSec*1e6 + 7e6
+	n := newNg(binary.LittleEndian).ifaceSnap(layers.LinkTypeEthernet, 80).
+		spb(frameA).                 // 1: nothing before it: time 0
+		epb(0, t1, frameB).          // 2
+		spb(frameA).                 // 3: frame 2's time
+		spbLen(benchICMP[:80], 198). // 4: a 198-byte frame cut to the snaplen, 80
+		spbLen(benchICMP[:41], 41).  // 5: 41 bytes and 3 of padding
+		spbLen(benchICMP[:60], 60)   // 6
+	second := newNg(binary.LittleEndian).ifaceSnap(layers.LinkTypeEthernet, 0).
+		epb(0, t2, frameA).        // 7
+		spbLen(benchICMP[:97], 97) // 8: no snaplen: all 97, then 3 bytes of padding
+	file := append(n.Bytes(), second.Bytes()...)
+	ts := tsharkFields(t, writeTemp(t, "spb.pcapng", file), "", "frame.number", "frame.len", "frame.cap_len", "frame.time_epoch")
+	// 9: a block that holds less than its original length (98 bytes and 2
+	// of padding, which nothing tells from data): the reader takes what it
+	// holds, tshark refuses the file.
+	short := (&ngFile{order: binary.LittleEndian}).spbLen(benchICMP, 142)
+	path := writeTemp(t, "spb-short.pcapng", append(file, short.Bytes()...))
+
+	type want struct {
+		time          string
+		length, capt  int
+		tsharkHasTime bool
+	}
+	wants := []want{
+		{"0.000000", 42, 42, false},
+		{fmt.Sprintf("%d.000250", ngSec), 54, 54, true},
+		{fmt.Sprintf("%d.000250", ngSec), 42, 42, false},
+		{fmt.Sprintf("%d.000250", ngSec), 198, 80, false},
+		{fmt.Sprintf("%d.000250", ngSec), 41, 41, false},
+		{fmt.Sprintf("%d.000250", ngSec), 60, 60, false},
+		{fmt.Sprintf("%d.000000", ngSec+7), 42, 42, true},
+		{fmt.Sprintf("%d.000000", ngSec+7), 97, 97, false},
+		{fmt.Sprintf("%d.000000", ngSec+7), 142, 100, false},
+	}
+	if len(ts) != len(wants)-1 {
+		t.Fatalf("tshark read %d frames, want %d", len(ts), len(wants)-1)
+	}
+	f, err := OpenFile(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for i, w := range wants {
+		data, ci, err := f.Next()
+		if err != nil {
+			t.Fatalf("frame %d: %v", i+1, err)
+		}
+		got := fmt.Sprintf("%d.%06d", ci.Timestamp.Unix(), ci.Timestamp.Nanosecond()/1000)
+		if got != w.time || ci.Length != w.length || ci.CaptureLength != w.capt || len(data) != w.capt {
+			t.Errorf("frame %d: time %s, length %d, captured %d; want %s, %d, %d", i+1, got, ci.Length, ci.CaptureLength, w.time, w.length, w.capt)
+		}
+		if i == len(ts) {
+			break
+		}
+		if tsl := []string{fmt.Sprint(i + 1), fmt.Sprint(w.length), fmt.Sprint(w.capt)}; !slices.Equal(ts[i][:3], tsl) {
+			t.Errorf("frame %d: tshark says number, length, captured %q, want %q", i+1, ts[i][:3], tsl)
+		}
+		// tshark gives a simple packet block no time at all.
+		if hasTime := ts[i][3] != ""; hasTime != w.tsharkHasTime {
+			t.Errorf("frame %d: tshark's time %q", i+1, ts[i][3])
+		}
+	}
+	wantNote := "7 frames came in simple packet blocks, which have no timestamp: each was given the time of the packet before it " +
+		"in its section. Those with no packet before them in their section (1) got time 0 (1970-01-01 00:00:00 UTC)."
+	if notes := f.Notes(); len(notes) != 1 || notes[0] != wantNote {
+		t.Errorf("notes %q, want %q", notes, wantNote)
+	}
 }
 
 // Records that say more bytes were captured than the frame had on the wire
