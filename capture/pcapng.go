@@ -34,6 +34,7 @@ const (
 
 type ngInterface struct {
 	linkType layers.LinkType
+	filter   *linkFilter // the filter for its link type, nil without one
 	snaplen  uint32
 	pow2     bool   // if_tsresol is a power of two
 	exp      uint8  // if_tsresol exponent
@@ -265,6 +266,7 @@ func (f *File) readInterface(body []byte) error {
 		}
 		opts = opts[4+padded:]
 	}
+	in.filter = f.filterFor(in.linkType)
 	f.ifaces = append(f.ifaces, in)
 	return nil
 }
@@ -298,6 +300,8 @@ func (n *ngInterface) setResolution(r uint8) error {
 	return nil
 }
 
+// iface returns the interface a packet block refers to, and makes its link
+// type and filter those of the frame.
 func (f *File) iface(id uint32) (*ngInterface, error) {
 	if int64(id) >= int64(len(f.ifaces)) {
 		described := "no interface"
@@ -311,10 +315,7 @@ func (f *File) iface(id uint32) (*ngInterface, error) {
 			ErrMalformed, f.src.off, f.offsetNote(), id, described)
 	}
 	in := &f.ifaces[id]
-	if in.linkType != f.linkType {
-		return nil, fmt.Errorf("%w: interface %d is %s, interface 0 %s (split the file with editcap)",
-			ErrLinkType, id, in.linkType, f.linkType)
-	}
+	f.frameLT, f.filter = in.linkType, in.filter
 	return in, nil
 }
 

@@ -3,7 +3,9 @@ package capture
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"os/exec"
 	"slices"
 	"strings"
@@ -46,6 +48,139 @@ func tsharkFields(t *testing.T, path, displayFilter string, fields ...string) []
 // ngSec is a time in 2026, in seconds, for the timestamps of the files the
 // tests write.
 const ngSec = 1795633310
+
+// The same VRRP advert and ARP request as frameB and frameA, under each link
+// layer a capture on several interfaces meets.
+var (
+	sll2VRRP = append(mustHex("0800 0000 00000002 0001 02 06 66039a8ff06a 0000"), benchVRRP[14:]...)
+	sll2ARP  = append(mustHex("0806 0000 00000002 0001 01 06 4227ce0710a3 0000"), benchARP[14:]...)
+	rawVRRP  = benchVRRP[14:]
+	usbJunk  = bytes.Repeat([]byte{0x5a}, 64)
+)
+
+// mixedFrame is one frame of a pcapng file with interfaces of several link
+// types.
+type mixedFrame struct {
+	iface uint32
+	data  []byte
+}
+
+var (
+	mixedIfaces = []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeLinuxSLL2, layers.LinkTypeRaw, 220 /* Linux USB */, layers.LinkTypeIPv4}
+	mixedFrames = []mixedFrame{
+		{0, benchVRRP}, {1, sll2VRRP}, {2, rawVRRP}, {3, usbJunk}, {4, rawVRRP},
+		{0, benchARP}, {1, sll2ARP}, {3, usbJunk}, {0, benchICMP}, {2, rawVRRP},
+	}
+	// tshark's encapsulation numbers (WTAP_ENCAP_*) for mixedIfaces.
+	wtapEncap = map[layers.LinkType]string{1: "1", 276: "210", 101: "7", 220: "115", 228: "129"}
+)
+
+func mixedFile(order binary.AppendByteOrder) []byte {
+	n := newNg(order)
+	for _, lt := range mixedIfaces {
+		n.ifaceSnap(lt, 0)
+	}
+	for i, fr := range mixedFrames {
+		n.epb(fr.iface, ngSec*1e6+uint64(i)*1000, fr.data)
+	}
+	return n.Bytes()
+}
+
+// A pcapng file with interfaces of different link types (dumpcap -i eth0
+// -i any) is read to its end; each frame says its own interface's link type,
+// and frames are numbered in the whole file, as tshark numbers them.
+func TestPcapngMixedLinkTypes(t *testing.T) {
+	for _, order := range []binary.AppendByteOrder{binary.LittleEndian, binary.BigEndian} {
+		path := writeTemp(t, "mixed.pcapng", mixedFile(order))
+		f, err := OpenFile(path, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.LinkType() != layers.LinkTypeEthernet {
+			t.Errorf("LinkType %v, want the first interface's, Ethernet", f.LinkType())
+		}
+		want := tsharkFields(t, path, "", "frame.number", "frame.interface_id", "frame.encap_type", "frame.len", "frame.cap_len", "frame.time_epoch")
+		if len(want) != len(mixedFrames) {
+			t.Fatalf("tshark read %d frames, the file has %d", len(want), len(mixedFrames))
+		}
+		for i, fr := range mixedFrames {
+			data, ci, err := f.Next()
+			if err != nil {
+				t.Fatalf("%v frame %d: %v", order, i+1, err)
+			}
+			lt := mixedIfaces[fr.iface]
+			if !bytes.Equal(data, fr.data) || f.FrameLinkType() != lt || ci.InterfaceIndex != int(fr.iface) {
+				t.Errorf("%v frame %d: link type %v, interface %d, %d bytes; want %v, %d, %d",
+					order, i+1, f.FrameLinkType(), ci.InterfaceIndex, len(data), lt, fr.iface, len(fr.data))
+			}
+			got := []string{fmt.Sprint(f.Frame()), fmt.Sprint(ci.InterfaceIndex), wtapEncap[f.FrameLinkType()],
+				fmt.Sprint(ci.Length), fmt.Sprint(ci.CaptureLength), fmt.Sprintf("%d.%09d", ci.Timestamp.Unix(), ci.Timestamp.Nanosecond())}
+			if !slices.Equal(got, want[i]) {
+				t.Errorf("%v frame %d: number, interface, encapsulation, length, captured, time\n got %q\nwant %q (tshark)", order, i+1, got, want[i])
+			}
+		}
+		if _, _, err := f.Next(); err != io.EOF {
+			t.Errorf("after the last frame: %v, want io.EOF", err)
+		}
+		if notes := f.Notes(); notes != nil {
+			t.Errorf("notes %q, want none", notes)
+		}
+		f.Close()
+	}
+}
+
+// A filter is compiled for each link type and matches each frame with the
+// program for its interface. Frames of a link type the expression does not
+// compile for cannot match it: they are left out and Notes says so. The
+// frames chosen are those tshark's equivalent display filter shows.
+func TestPcapngMixedLinkTypesFilter(t *testing.T) {
+	path := writeTemp(t, "mixed.pcapng", mixedFile(binary.LittleEndian))
+	for _, tc := range []struct {
+		filter, display string
+		note            string // a note that must be given, "" for none
+	}{
+		{"vrrp", "vrrp", `The filter "vrrp" does not apply to link type USB (USB link-layer type filtering not implemented): 2 frames of that link type left out.`},
+		{"arp", "arp", `The filter "arp" does not apply to link type Raw (expression rejects all packets): 2 frames of that link type left out.`},
+		{"vrrp or arp", "vrrp || arp", "link type USB"},
+		{"src 192.168.33.101", "ip.src == 192.168.33.101", "link type USB"},
+		{"ether src 66:03:9a:8f:f0:6a", "eth.src == 66:03:9a:8f:f0:6a", "link type Linux SLL2 (ethernet addresses supported only on"},
+		{"len >= 54", "frame.len >= 54", ""},
+	} {
+		t.Run(tc.filter, func(t *testing.T) {
+			var want []frame
+			for _, row := range tsharkFields(t, path, tc.display, "frame.number") {
+				var n uint64
+				fmt.Sscan(row[0], &n)
+				want = append(want, frame{Number: n})
+			}
+			f, err := OpenFile(path, tc.filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			all, err := readAll(t, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []frame
+			for _, fr := range all {
+				got = append(got, frame{Number: fr.Number})
+			}
+			sameFrames(t, tc.filter, got, want)
+			notes := strings.Join(f.Notes(), "\n")
+			if tc.note == "" && notes != "" || !strings.Contains(notes, tc.note) {
+				t.Errorf("notes %q, want %q", notes, tc.note)
+			}
+		})
+	}
+	// On the first interface the expression must compile, as on a pcap file.
+	first := newNg(binary.LittleEndian).ifaceSnap(layers.LinkTypeLinuxSLL2, 0).ifaceSnap(layers.LinkTypeEthernet, 0).
+		epb(0, 1, sll2VRRP).epb(1, 2, benchVRRP).Bytes()
+	_, err := OpenReader("any.pcapng", bytes.NewReader(first), "vlan 10")
+	if !errors.Is(err, ErrBadFilter) || !IsUnusable(err) || !strings.Contains(err.Error(), "no VLAN support for Linux cooked v2") {
+		t.Errorf("a filter that does not compile for interface 0: %v, want an unusable bad filter", err)
+	}
+}
 
 // A simple packet block has no timestamp: it takes the time of the packet
 // before it in its section (time 0 with none before it). Its captured length
