@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bufio"
+	"encoding/binary"
 	"io"
 	"os"
 	"path/filepath"
@@ -171,20 +172,34 @@ func BenchmarkReadFile(b *testing.B) {
 }
 
 func TestReadAllocatesNothingPerFrame(t *testing.T) {
-	path := writeBenchFile(t, t.TempDir(), 50_000)
-	for _, filter := range []string{"", "vrrp or igmp or arp"} {
-		f, err := OpenFile(path, filter)
-		if err != nil {
-			t.Fatal(err)
+	// Also a pcapng file whose frames alternate between interfaces of two
+	// link types, each with its own filter program, and simple packet blocks.
+	ng := newNg(binary.LittleEndian).ifaceSnap(layers.LinkTypeEthernet, 0).ifaceSnap(layers.LinkTypeLinuxSLL2, 0)
+	for i := range uint64(50_000) {
+		switch i % 3 {
+		case 0:
+			ng.epb(0, i, benchVRRP)
+		case 1:
+			ng.epb(1, i, sll2VRRP)
+		case 2:
+			ng.spb(benchARP)
 		}
-		allocs := testing.AllocsPerRun(10_000, func() {
-			if _, _, err := f.Next(); err != nil {
+	}
+	for _, path := range []string{writeBenchFile(t, t.TempDir(), 50_000), writeTemp(t, "mixed.pcapng", ng.Bytes())} {
+		for _, filter := range []string{"", "vrrp or igmp or arp"} {
+			f, err := OpenFile(path, filter)
+			if err != nil {
 				t.Fatal(err)
 			}
-		})
-		f.Close()
-		if allocs != 0 {
-			t.Errorf("filter %q: %v allocations per frame, want 0", filter, allocs)
+			allocs := testing.AllocsPerRun(10_000, func() {
+				if _, _, err := f.Next(); err != nil {
+					t.Fatal(err)
+				}
+			})
+			f.Close()
+			if allocs != 0 {
+				t.Errorf("%s, filter %q: %v allocations per frame, want 0", filepath.Base(path), filter, allocs)
+			}
 		}
 	}
 }

@@ -9,7 +9,9 @@
 //	Close() error
 //
 // The data returned by Next belongs to the source and is only valid until the
-// next call; reading allocates nothing per frame.
+// next call; reading allocates nothing per frame. A File also says the link
+// type of each frame (FrameLinkType: a pcapng file's interfaces may differ)
+// and what it made of records that bend the format (Notes).
 package capture
 
 import (
@@ -27,7 +29,6 @@ var (
 	ErrTruncatedBlock  = errors.New("truncated block")
 	ErrOversized       = errors.New("oversized record")
 	ErrMalformed       = errors.New("malformed")
-	ErrLinkType        = errors.New("several link types in one file")
 	ErrBadFilter       = errors.New("bad filter")
 )
 

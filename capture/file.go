@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -25,8 +27,14 @@ type File struct {
 	src      *source
 	closer   io.Closer
 	format   string
-	linkType layers.LinkType
-	filter   *filter
+	linkType layers.LinkType // of the first interface
+
+	// The filter expression is compiled once per link type met; each frame
+	// is matched with the program for its own link type.
+	expr    string
+	filters map[layers.LinkType]*linkFilter
+	filter  *linkFilter     // for the frame just read; nil without a filter
+	frameLT layers.LinkType // link type of the frame just read
 
 	// pcap
 	big     bool  // big-endian headers (pcapng: of the current section)
@@ -35,8 +43,9 @@ type File struct {
 	snaplen uint32
 
 	// pcapng
-	ng     bool
-	ifaces []ngInterface
+	ng            bool
+	ifaces        []ngInterface
+	sectionPacket bool // a packet was read in this section: f.ci has its time
 
 	data []byte               // the frame just read
 	ci   gopacket.CaptureInfo // and its metadata
@@ -45,6 +54,11 @@ type File struct {
 	matched uint64 // frames returned
 	last    uint64 // number of the frame last returned
 	err     error  // sticky: once reading stopped, it stays stopped
+
+	// Records read that do not follow the format to the letter, for Notes.
+	longCaptures uint64 // captured length above the original length
+	untimed      uint64 // simple packet blocks, which have no timestamp
+	untimedZero  uint64 // of those, with no packet before them in their section
 }
 
 // Stats counts a file's frames so far.
@@ -77,18 +91,54 @@ func OpenFile(path, filter string) (*File, error) {
 // OpenReader reads a capture from r; name is what error messages call it.
 // Closing the File does not close r.
 func OpenReader(name string, r io.Reader, filter string) (*File, error) {
-	f := &File{name: name, src: newSource(r, sourceBufSize)}
+	f := &File{name: name, src: newSource(r, sourceBufSize), expr: filter}
 	if err := f.readHeader(); err != nil {
 		return nil, err
 	}
-	if filter != "" {
-		flt, err := compileFilter(f.linkType, filter)
-		if err != nil {
-			return nil, f.headerError(fmt.Errorf("%w %q: %v", ErrBadFilter, filter, err))
-		}
-		f.filter = flt
+	f.frameLT = f.linkType
+	// A filter that does not compile for the first interface is a bad
+	// filter; for a later interface of another link type, see filterFor.
+	if f.filter = f.filterFor(f.linkType); f.filter != nil && f.filter.err != nil {
+		return nil, f.headerError(fmt.Errorf("%w %q: %v", ErrBadFilter, filter, f.filter.err))
 	}
 	return f, nil
+}
+
+// linkFilter is the filter expression compiled for one link type: libpcap
+// compiles for one link type, and a pcapng file's interfaces may differ.
+type linkFilter struct {
+	lt   layers.LinkType
+	prog *filter // nil if the expression does not compile for lt
+	err  error   // libpcap's reason
+	left uint64  // frames left out because it does not compile
+}
+
+func (lf *linkFilter) matches(ci gopacket.CaptureInfo, data []byte) bool {
+	if lf.prog == nil {
+		lf.left++
+		return false
+	}
+	return lf.prog.matches(ci, data)
+}
+
+// filterFor returns the filter for frames of link type lt, compiling it on
+// first use, or nil without a filter expression. An expression may not
+// compile for every link type ("ether host" on raw IP): the frames of such a
+// link type cannot match it and are left out, and Notes says so.
+func (f *File) filterFor(lt layers.LinkType) *linkFilter {
+	if f.expr == "" {
+		return nil
+	}
+	if lf, ok := f.filters[lt]; ok {
+		return lf
+	}
+	if f.filters == nil {
+		f.filters = make(map[layers.LinkType]*linkFilter)
+	}
+	lf := &linkFilter{lt: lt}
+	lf.prog, lf.err = compileFilter(lt, f.expr)
+	f.filters[lt] = lf
+	return lf
 }
 
 func (f *File) headerError(err error) error { return &Error{Path: f.name, Err: bare(err)} }
@@ -247,10 +297,13 @@ func (f *File) nextPcap() error {
 	sec, frac := f.u32(h), f.u32(h[4:])
 	caplen, length := f.u32(h[8:]), f.u32(h[12:])
 	if caplen > MaxFrameSize || caplen > length {
-		return f.frameError(checkLengths(caplen, length))
+		if caplen > MaxFrameSize {
+			return f.frameError(oversized(caplen))
+		}
+		length = f.longCapture(caplen)
 	}
 	s.advance(f.recHdr)
-	data := f.data[:0]
+	var data []byte
 	if s.end-s.pos >= int(caplen) {
 		data = s.buf[s.pos : s.pos+int(caplen) : s.pos+int(caplen)]
 	} else if data = s.peek(int(caplen)); len(data) < int(caplen) {
@@ -267,18 +320,77 @@ func (f *File) nextPcap() error {
 	return nil
 }
 
-func checkLengths(caplen, length uint32) error {
-	if caplen > MaxFrameSize {
-		return fmt.Errorf("%w: header says %d bytes, the limit is %d", ErrOversized, caplen, MaxFrameSize)
-	}
-	if caplen > length {
-		return fmt.Errorf("%w: header says %d bytes captured of a %d-byte frame", ErrOversized, caplen, length)
-	}
-	return nil
+func oversized(caplen uint32) error {
+	return fmt.Errorf("%w: header says %d bytes, the limit is %d", ErrOversized, caplen, MaxFrameSize)
 }
 
-// LinkType is the link-layer header type of every frame in the file.
+// longCapture counts a record that says more bytes were captured than the
+// frame had on the wire, and returns the original length to use: the
+// captured length. Such records are read whole, as tshark dissects them
+// (tcpdump skips them); the bytes are there, only the header is odd.
+func (f *File) longCapture(caplen uint32) uint32 {
+	f.longCaptures++
+	return caplen
+}
+
+// LinkType is the link-layer header type of the file: of every frame in a
+// pcap file, of the first interface in a pcapng file (0 if it has none).
 func (f *File) LinkType() layers.LinkType { return f.linkType }
+
+// FrameLinkType is the link-layer header type of the frame Next returned
+// last: in a pcapng file, that of the interface it was captured on, which
+// may differ from one frame to the next.
+func (f *File) FrameLinkType() layers.LinkType { return f.frameLT }
+
+// Notes says, one sentence each, what the reader made of the records read
+// so far that do not follow the format to the letter, and which frames a
+// filter left out because it does not apply to their link type. An analysis
+// lists them; nil when there is nothing to say.
+func (f *File) Notes() []string {
+	var notes []string
+	if n := f.longCaptures; n > 0 {
+		notes = append(notes, fmt.Sprintf("%s said more bytes were captured than the frame had on the wire; "+
+			"they were read whole, their original length taken as the captured length.", plural(n, "record", "records")))
+	}
+	if n := f.untimed; n > 0 {
+		note := fmt.Sprintf("%s came in simple packet blocks, which have no timestamp: each was given the time of "+
+			"the packet before it in its section.", plural(n, "frame", "frames"))
+		if z := f.untimedZero; z > 0 {
+			note += fmt.Sprintf(" Those with no packet before them in their section (%d) got time 0 (1970-01-01 00:00:00 UTC).", z)
+		}
+		notes = append(notes, note)
+	}
+	for _, lt := range slices.Sorted(maps.Keys(f.filters)) {
+		if lf := f.filters[lt]; lf.err != nil && lf.left > 0 {
+			notes = append(notes, fmt.Sprintf("The filter %q does not apply to link type %s (%v): %s of that link type left out.",
+				f.expr, linkTypeName(lf.lt), lf.err, plural(lf.left, "frame", "frames")))
+		}
+	}
+	return notes
+}
+
+// plural returns "1 frame" or "3 frames".
+func plural(n uint64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// linkTypeName names a link type as gopacket does, or by its number where
+// gopacket has no name for it.
+func linkTypeName(lt layers.LinkType) string {
+	switch lt {
+	case layers.LinkTypeIPv4:
+		return "Raw IPv4"
+	case layers.LinkTypeIPv6:
+		return "Raw IPv6"
+	}
+	if name := lt.String(); name != "UnknownLinkType" {
+		return name
+	}
+	return fmt.Sprintf("%d", uint16(lt))
+}
 
 // Frame is the 1-based number of the frame Next returned last, counting every
 // frame of the file, filtered out or not, as tcpdump and Wireshark do.

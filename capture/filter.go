@@ -18,18 +18,30 @@ type filter struct {
 // compileFilter compiles expr for frames of link type lt. The error is
 // libpcap's message.
 func compileFilter(lt layers.LinkType, expr string) (*filter, error) {
-	prog, err := pcap.CompileBPFFilter(lt, MaxFrameSize, expr)
+	dlt := linkTypeDLT(lt)
+	prog, err := pcap.CompileBPFFilter(dlt, MaxFrameSize, expr)
 	if err != nil {
 		return nil, err
 	}
 	if validBPF(prog) {
 		return &filter{prog: prog}, nil
 	}
-	lib, err := pcap.NewBPF(lt, MaxFrameSize, expr)
+	lib, err := pcap.NewBPF(dlt, MaxFrameSize, expr)
 	if err != nil {
 		return nil, err
 	}
 	return &filter{lib: lib}, nil
+}
+
+// linkTypeDLT maps a file's link type (LINKTYPE_) to the DLT_ value libpcap
+// compiles for, as libpcap does when it reads a file. Of the link types
+// vrrpctl decodes only raw IP differs: LINKTYPE_RAW 101 is DLT_RAW 12 on
+// Linux, and pcap_open_dead refuses 101.
+func linkTypeDLT(lt layers.LinkType) layers.LinkType {
+	if lt == layers.LinkTypeRaw {
+		return 12
+	}
+	return lt
 }
 
 func (f *filter) matches(ci gopacket.CaptureInfo, data []byte) bool {

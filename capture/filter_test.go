@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"encoding/binary"
 	"io"
 	"testing"
 
@@ -99,5 +100,22 @@ func TestValidBPFRejects(t *testing.T) {
 	}
 	if !validBPF([]pcap.BPFInstruction{{Code: bpfALU | bpfDIV | bpfX}, ret}) {
 		t.Error("division by X rejected; it is checked when it runs")
+	}
+}
+
+// A pcap of raw IP (LINKTYPE_RAW, 101) is filtered as tcpdump filters it:
+// libpcap compiles for DLT_RAW, which is not 101; so is a raw IP interface
+// of a pcapng file.
+func TestFilterRawIP(t *testing.T) {
+	p := newPcap(layers.LinkTypeRaw).frame(1, benchVRRP[14:]).frame(2, benchICMP[14:]).frame(3, benchVRRP[14:])
+	path := writeTemp(t, "raw.pcap", p.Bytes())
+	for _, filter := range []string{"vrrp", "icmp", "host 192.168.33.100", "ip[8] = 1"} {
+		sameFrames(t, filter, readPath(t, path, filter), tcpdumpNumbered(t, path, filter))
+	}
+	mixed := newNg(binary.LittleEndian).ifaceSnap(layers.LinkTypeEthernet, 0).ifaceSnap(layers.LinkTypeRaw, 0).
+		epb(0, 1, benchVRRP).epb(1, 2, benchVRRP[14:]).epb(1, 3, benchICMP[14:]).Bytes()
+	got := readPath(t, writeTemp(t, "mixed.pcapng", mixed), "vrrp")
+	if len(got) != 2 || got[0].Number != 1 || got[1].Number != 2 {
+		t.Errorf("vrrp on Ethernet and raw IP interfaces: %v, want frames 1 and 2", got)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,12 +100,25 @@ func (n *ngFile) iface(lt layers.LinkType, tsresol int, tsoffset int64) *ngFile 
 	return n.block(ngInterfaceDesc, body)
 }
 
+// ifaceSnap appends an interface description with a snaplen and no options.
+func (n *ngFile) ifaceSnap(lt layers.LinkType, snaplen uint32) *ngFile {
+	body := n.order.AppendUint16(nil, uint16(lt))
+	body = n.order.AppendUint16(body, 0)
+	body = n.order.AppendUint32(body, snaplen)
+	return n.block(ngInterfaceDesc, body)
+}
+
 func (n *ngFile) epb(id uint32, ts uint64, data []byte) *ngFile {
+	return n.epbLen(id, ts, data, uint32(len(data)), uint32(len(data)))
+}
+
+// epbLen appends an enhanced packet block whose header says caplen and length.
+func (n *ngFile) epbLen(id uint32, ts uint64, data []byte, caplen, length uint32) *ngFile {
 	body := n.order.AppendUint32(nil, id)
 	body = n.order.AppendUint32(body, uint32(ts>>32))
 	body = n.order.AppendUint32(body, uint32(ts))
-	body = n.order.AppendUint32(body, uint32(len(data)))
-	body = n.order.AppendUint32(body, uint32(len(data)))
+	body = n.order.AppendUint32(body, caplen)
+	body = n.order.AppendUint32(body, length)
 	body = pad4(append(body, data...))
 	// opt_comment, which the reader skips.
 	body = n.order.AppendUint16(body, 1)
@@ -115,7 +129,12 @@ func (n *ngFile) epb(id uint32, ts uint64, data []byte) *ngFile {
 }
 
 func (n *ngFile) spb(data []byte) *ngFile {
-	return n.block(ngSimplePacket, append(n.order.AppendUint32(nil, uint32(len(data))), data...))
+	return n.spbLen(data, uint32(len(data)))
+}
+
+// spbLen appends a simple packet block whose original length is length.
+func (n *ngFile) spbLen(data []byte, length uint32) *ngFile {
+	return n.block(ngSimplePacket, append(n.order.AppendUint32(nil, length), data...))
 }
 
 func writeTemp(t *testing.T, name string, b []byte) string {
@@ -141,6 +160,7 @@ type hostileCase struct {
 	message   string // the whole message, the file being "capture.pcap"
 	unusable  bool
 	openFails bool
+	note      string // what Notes must say at the end; "" for nothing
 }
 
 func hostileCases() []hostileCase {
@@ -177,10 +197,15 @@ func hostileCases() []hostileCase {
 			file:   newPcap(1).frame(1, frameA).record(2, 0, 300000, 300000, make([]byte, 100)).Bytes(),
 			frames: 1, err: ErrOversized,
 			message: "capture.pcap: frame 2: oversized record: header says 300000 bytes, the limit is 262144"},
+		// tshark reads it whole; so does the reader, counting it in Notes.
 		{name: "caplen above length",
-			file:   newPcap(1).frame(1, frameA).frame(2, frameB).record(3, 0, 60, 42, make([]byte, 60)).Bytes(),
-			frames: 2, err: ErrOversized,
-			message: "capture.pcap: frame 3: oversized record: header says 60 bytes captured of a 42-byte frame"},
+			file:   newPcap(1).frame(1, frameA).frame(2, frameB).record(3, 0, 60, 42, make([]byte, 60)).frame(4, frameA).Bytes(),
+			frames: 4, note: "1 record said more bytes were captured than the frame had on the wire; " +
+				"they were read whole, their original length taken as the captured length."},
+		{name: "caplen above length and the limit",
+			file:   newPcap(1).frame(1, frameA).record(2, 0, 300000, 42, make([]byte, 100)).Bytes(),
+			frames: 1, err: ErrOversized,
+			message: "capture.pcap: frame 2: oversized record: header says 300000 bytes, the limit is 262144"},
 		{name: "pcapng with unknown blocks",
 			file: newNg(binary.LittleEndian).iface(1, -1, 0).epb(0, 1, frameA).
 				block(0x0bad, []byte("custom block, copyable")).block(0x40000bad, []byte("custom, not copyable")).
@@ -188,7 +213,7 @@ func hostileCases() []hostileCase {
 				block(5, make([]byte, 12)).   // interface statistics
 				block(4, []byte{0, 0, 0, 0}). // name resolution, empty
 				epb(0, 2, frameB).spb(frameA).Bytes(),
-			frames: 3},
+			frames: 3, note: "1 frame came in simple packet blocks"},
 		{name: "pcapng truncated block",
 			file: func() []byte {
 				b := newNg(binary.LittleEndian).iface(1, -1, 0).epb(0, 1, frameA).epb(0, 2, frameB).Bytes()
@@ -214,15 +239,49 @@ func hostileCases() []hostileCase {
 		{name: "pcapng packet on an undescribed interface",
 			file:   newNg(binary.LittleEndian).iface(1, -1, 0).epb(0, 1, frameA).epb(1, 2, frameB).Bytes(),
 			frames: 1, err: ErrMalformed,
-			message: "capture.pcap: frame 2: malformed packet block: interface 1, but 1 described"},
+			message: "capture.pcap: frame 2: malformed packet block at offset 152: it refers to interface 1, but the section describes only interface 0"},
 		{name: "pcapng several link types",
 			file: newNg(binary.LittleEndian).iface(layers.LinkTypeEthernet, -1, 0).epb(0, 1, frameA).
-				iface(layers.LinkTypeLinuxSLL, -1, 0).epb(0, 2, frameB).epb(1, 3, frameB).Bytes(),
-			frames: 2, err: ErrLinkType,
-			message: "capture.pcap: frame 3: several link types in one file: interface 1 is Linux SLL, interface 0 Ethernet (split the file with editcap)"},
+				iface(layers.LinkTypeLinuxSLL, -1, 0).epb(0, 2, frameB).epb(1, 3, frameB).
+				iface(220, -1, 0).epb(2, 4, frameA).epb(0, 5, frameB).Bytes(), // 220: Linux USB, unknown to decode
+			frames: 5},
 		{name: "pcapng packet before interface",
 			file: newNg(binary.LittleEndian).epb(0, 1, frameA).Bytes(), err: ErrMalformed, openFails: true, unusable: true,
-			message: "capture.pcap: malformed: packet block before any interface description block"},
+			message: "capture.pcap: frame 1: malformed packet block at offset 28: it refers to interface 0, but the section describes no interface"},
+		{name: "pcapng simple packet before interface",
+			file: newNg(binary.BigEndian).spb(frameA).Bytes(), err: ErrMalformed, openFails: true, unusable: true,
+			message: "capture.pcap: frame 1: malformed packet block at offset 28: it refers to interface 0, but the section describes no interface"},
+		{name: "pcapng section without interfaces",
+			file: func() []byte {
+				b := newNg(binary.LittleEndian).iface(1, -1, 0).epb(0, 1, frameA).iface(1, -1, 0).epb(1, 2, frameB).Bytes()
+				return append(b, newNg(binary.LittleEndian).epb(0, 3, frameA).Bytes()...)
+			}(),
+			frames: 2, err: ErrMalformed,
+			message: "capture.pcap: frame 3: malformed packet block at offset 316: it refers to interface 0, but the section describes no interface"},
+		{name: "gzip pcapng packet on an undescribed interface",
+			file: func() []byte {
+				var z bytes.Buffer
+				zw := gzip.NewWriter(&z)
+				zw.Write(newNg(binary.LittleEndian).iface(1, -1, 0).epb(0, 1, frameA).epb(3, 2, frameB).Bytes())
+				zw.Close()
+				return z.Bytes()
+			}(),
+			frames: 1, err: ErrMalformed,
+			message: "capture.pcap: frame 2: malformed packet block at offset 152 of the decompressed data: it refers to interface 3, but the section describes only interface 0"},
+		{name: "pcapng caplen above length",
+			file: newNg(binary.LittleEndian).iface(1, -1, 0).epb(0, 1, frameA).
+				epbLen(0, 2, frameB, uint32(len(frameB)), 20).epbLen(0, 3, frameA, uint32(len(frameA)), 0).Bytes(),
+			frames: 3, note: "2 records said more bytes"},
+		{name: "pcapng caplen above the limit",
+			file: newNg(binary.LittleEndian).iface(1, -1, 0).epb(0, 1, frameA).
+				epbLen(0, 2, frameB, 300000, 300000).Bytes(),
+			frames: 1, err: ErrOversized,
+			message: "capture.pcap: frame 2: oversized record: header says 300000 bytes, the limit is 262144"},
+		{name: "pcapng caplen beyond the block",
+			file: newNg(binary.LittleEndian).iface(1, -1, 0).epb(0, 1, frameA).
+				epbLen(0, 2, frameB, 200, 20).Bytes(),
+			frames: 1, err: ErrTruncatedRecord,
+			message: "capture.pcap: frame 2: truncated record: packet block says 200 bytes captured, block holds 68"},
 		{name: "pcapng truncated section header",
 			file: newNg(binary.LittleEndian).Bytes()[:20], err: ErrTruncatedHeader, openFails: true, unusable: true,
 			message: "capture.pcap: truncated file header: section header block says 28 bytes, 20 remain"},
@@ -268,6 +327,10 @@ func TestHostileFiles(t *testing.T) {
 					if _, _, again := f.Next(); again != err {
 						t.Errorf("Next after the error returned %v, want the same error", again)
 					}
+				}
+				notes := strings.Join(f.Notes(), "\n")
+				if tc.note == "" && notes != "" || !strings.HasPrefix(notes, tc.note) {
+					t.Errorf("notes %q, want %q", notes, tc.note)
 				}
 				f.Close()
 			} else if !tc.openFails {
@@ -344,7 +407,7 @@ func TestPcapngInterfaces(t *testing.T) {
 			epb(2, sec<<20|1<<19, frameA).              // 3: half a second
 			epb(3, 1500, frameB).                       // 4: offset + 1.5 s
 			epb(4, 100*1e12+123456789012, frameA).      // 5
-			spb(frameB)                                 // 6: no timestamp
+			spb(frameB)                                 // 6: no timestamp: frame 5's
 		other := binary.AppendByteOrder(binary.LittleEndian)
 		if order == binary.LittleEndian {
 			other = binary.BigEndian
@@ -358,7 +421,7 @@ func TestPcapngInterfaces(t *testing.T) {
 		}
 		want := []time.Time{
 			time.Unix(sec, 123456000), time.Unix(sec, 123456789), time.Unix(sec, 5e8),
-			time.Unix(sec+1, 5e8), time.Unix(100, 123456789), time.Unix(0, 0), time.Unix(sec, 7000),
+			time.Unix(sec+1, 5e8), time.Unix(100, 123456789), time.Unix(100, 123456789), time.Unix(sec, 7000),
 		}
 		ifaces := []int{0, 1, 2, 3, 4, 0, 0}
 		for i, w := range want {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"strings"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
@@ -33,6 +34,7 @@ const (
 
 type ngInterface struct {
 	linkType layers.LinkType
+	filter   *linkFilter // the filter for its link type, nil without one
 	snaplen  uint32
 	pow2     bool   // if_tsresol is a power of two
 	exp      uint8  // if_tsresol exponent
@@ -86,11 +88,13 @@ func (f *File) readNgHeader() error {
 			}
 			return f.headerError(fmt.Errorf("%w header: %d of %d bytes", ErrTruncatedBlock, len(b), ngBlockHeaderLen))
 		}
-		switch f.u32(b) {
-		case ngObsoletePacket, ngSimplePacket, ngEnhancedPacket:
-			return f.headerError(fmt.Errorf("%w: packet block before any interface description block", ErrMalformed))
-		}
+		typ := f.u32(b)
 		if _, err := f.nextNgBlock(); err != nil {
+			switch typ {
+			case ngObsoletePacket, ngSimplePacket, ngEnhancedPacket:
+				// The first frame: a packet block before any interface.
+				return f.frameError(err)
+			}
 			return f.headerError(err)
 		}
 	}
@@ -135,6 +139,7 @@ func (f *File) readSectionHeader() error {
 	}
 	f.src.advance(int(total))
 	f.ifaces = f.ifaces[:0]
+	f.sectionPacket = false
 	return nil
 }
 
@@ -261,6 +266,7 @@ func (f *File) readInterface(body []byte) error {
 		}
 		opts = opts[4+padded:]
 	}
+	in.filter = f.filterFor(in.linkType)
 	f.ifaces = append(f.ifaces, in)
 	return nil
 }
@@ -294,16 +300,31 @@ func (n *ngInterface) setResolution(r uint8) error {
 	return nil
 }
 
+// iface returns the interface a packet block refers to, and makes its link
+// type and filter those of the frame.
 func (f *File) iface(id uint32) (*ngInterface, error) {
 	if int64(id) >= int64(len(f.ifaces)) {
-		return nil, fmt.Errorf("%w packet block: interface %d, but %d described", ErrMalformed, id, len(f.ifaces))
+		described := "no interface"
+		switch n := len(f.ifaces); {
+		case n == 1:
+			described = "only interface 0"
+		case n > 1:
+			described = fmt.Sprintf("only interfaces 0 to %d", n-1)
+		}
+		return nil, fmt.Errorf("%w packet block at offset %d%s: it refers to interface %d, but the section describes %s",
+			ErrMalformed, f.src.off, f.offsetNote(), id, described)
 	}
 	in := &f.ifaces[id]
-	if in.linkType != f.linkType {
-		return nil, fmt.Errorf("%w: interface %d is %s, interface 0 %s (split the file with editcap)",
-			ErrLinkType, id, in.linkType, f.linkType)
-	}
+	f.frameLT, f.filter = in.linkType, in.filter
 	return in, nil
+}
+
+// offsetNote qualifies an offset into a compressed file.
+func (f *File) offsetNote() string {
+	if strings.HasPrefix(f.format, "gzip ") {
+		return " of the decompressed data"
+	}
+	return ""
 }
 
 // packetBlock decodes an enhanced packet block or the obsolete packet block,
@@ -323,20 +344,26 @@ func (f *File) packetBlock(typ uint32, body []byte) error {
 	}
 	ts := uint64(f.u32(body[4:]))<<32 | uint64(f.u32(body[8:]))
 	caplen, length := f.u32(body[12:]), f.u32(body[16:])
-	if err := checkLengths(caplen, length); err != nil {
-		return err
+	if caplen > MaxFrameSize {
+		return oversized(caplen)
 	}
 	if int64(caplen) > int64(len(body)-20) {
 		return fmt.Errorf("%w: packet block says %d bytes captured, block holds %d", ErrTruncatedRecord, caplen, len(body)-20)
+	}
+	if caplen > length {
+		length = f.longCapture(caplen)
 	}
 	ci.Timestamp = in.time(ts)
 	ci.CaptureLength = int(caplen)
 	ci.Length = int(length)
 	ci.InterfaceIndex = int(id)
+	f.sectionPacket = true
 	f.data = body[20 : 20+caplen : 20+caplen]
 	return nil
 }
 
+// simplePacket decodes a simple packet block: a frame of interface 0 with
+// its original length and no timestamp.
 func (f *File) simplePacket(body []byte) error {
 	ci := &f.ci
 	if len(body)+ngMinBlockLen < ngSimpleMinLen {
@@ -346,22 +373,28 @@ func (f *File) simplePacket(body []byte) error {
 	if err != nil {
 		return err
 	}
+	// The captured length is not recorded: it is the original length cut to
+	// the interface's snaplen (0: none), and to what the block holds.
 	length := f.u32(body)
-	caplen := uint64(len(body) - 4)
-	if uint64(length) < caplen {
-		caplen = uint64(length)
+	caplen := min(length, uint32(len(body)-4))
+	if in.snaplen != 0 {
+		caplen = min(caplen, in.snaplen)
 	}
-	if in.snaplen != 0 && uint64(in.snaplen) < caplen {
-		caplen = uint64(in.snaplen)
+	if caplen > MaxFrameSize {
+		return oversized(caplen)
 	}
-	if err := checkLengths(uint32(caplen), length); err != nil {
-		return err
+	// With no timestamp of its own, the frame takes that of the packet
+	// before it in the section, so that it does not fall back to 1970 in
+	// the middle of a capture; with none before it, 0 as libpcap reports.
+	f.untimed++
+	if !f.sectionPacket {
+		ci.Timestamp = time.Unix(0, 0)
+		f.untimedZero++
 	}
-	// A simple packet block has no timestamp; libpcap reports 0.
-	ci.Timestamp = time.Unix(0, 0)
 	ci.InterfaceIndex = 0
 	ci.CaptureLength = int(caplen)
 	ci.Length = int(length)
+	f.sectionPacket = true
 	f.data = body[4 : 4+caplen : 4+caplen]
 	return nil
 }
