@@ -172,7 +172,7 @@ func (g *group) model() Group {
 	}
 	for _, s := range g.speakers {
 		sp := Speaker{IP: s.ip.String(), MAC: s.mac.String(), VirtualMAC: s.virtual, Priority: s.priority, MaxPriority: s.maxPriority,
-			AdvertIntervalMS: ms(s.interval), Version: s.version, Auth: authName(s.authType), AuthPass: s.authPass, VIPs: []string{},
+			AdvertIntervalMS: ms(s.interval), Version: s.version, Auth: decode.AuthTypeName(s.authType), AuthPass: s.authPass, VIPs: []string{},
 			Adverts: s.adverts, FirstFrame: s.firstFrame, LastFrame: s.lastFrame, LastAdvert: s.lastTime}
 		if !s.own.IsZero() {
 			sp.OwnMAC = s.own.String()

@@ -137,30 +137,15 @@ func addrList(a []netip.Addr) string {
 	return strings.Join(parts, ",")
 }
 
-// authName names a VRRPv2 authentication type as the JSON document does.
-func authName(t uint8) string {
-	switch t {
-	case 0:
-		return "none"
-	case 1:
-		return "pass"
-	case 2:
-		return "ah"
-	case 254:
-		return "cisco-md5" // Cisco's keyed MD5, not in RFC 3768
-	}
-	return fmt.Sprintf("type-%d", t)
-}
-
 func authText(s *speaker) string {
 	switch s.authType {
-	case 0:
+	case decode.VRRPAuthNone:
 		return "no authentication"
-	case 1:
+	case decode.VRRPAuthPass:
 		return fmt.Sprintf("password %q", s.authPass)
-	case 2:
+	case decode.VRRPAuthAH:
 		return "IP AH authentication"
-	case 254:
+	case decode.VRRPAuthCiscoMD5:
 		return "Cisco MD5 authentication"
 	}
 	return fmt.Sprintf("auth type %d", s.authType)
