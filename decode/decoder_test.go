@@ -16,7 +16,6 @@ import (
 var (
 	hwNat1  = net.HardwareAddr{0x02, 0, 0, 0, 0, 0x65}
 	hwVRRP  = net.HardwareAddr{0x01, 0x00, 0x5e, 0, 0, 0x12}
-	hwBcast = net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 	ip4Nat1 = net.IP{192, 168, 33, 101}
 	ip4VRRP = net.IP{224, 0, 0, 18}
 )
