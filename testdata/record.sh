@@ -13,7 +13,8 @@
 # testdata/keepalived/SCENARIO-nat1.conf and -nat2.conf.
 #
 # Every scenario builds its own topology from network namespaces named
-# vrrec<pid>-<n>-{sw,here,nat1,nat2}:
+# vrrec<pid>-<n>-{sw,here,nat1,nat2} (record-lib.sh, shared with
+# record-vmac.sh):
 #
 #   here  192.168.33.2/24    client, capture point (eth1)
 #   nat1  192.168.33.101/24  keepalived
@@ -38,157 +39,13 @@ set -euo pipefail
 
 HERE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CONF_DIR=$HERE_DIR/keepalived
-OUT=$PWD
+PROG=record.sh
 ALL=(v3-100ms client-ignores-garp interval-mismatch auth-mismatch vrrp-strict no-garp)
-VIP=192.168.33.100
+TOOLS=(ip:iproute2 keepalived:keepalived tcpdump:tcpdump nft:nftables ping:iputils-ping)
+conf_files() { echo "$CONF_DIR/$1-nat1.conf" "$CONF_DIR/$1-nat2.conf"; }
 
-while getopts "o:h" opt; do
-	case $opt in
-	o) OUT=$OPTARG ;;
-	h) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-	*) exit 2 ;;
-	esac
-done
-shift $((OPTIND - 1))
-SCENARIOS=("$@")
-[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=("${ALL[@]}")
-
-[ "$(id -u)" = 0 ] || { echo "record.sh: must run as root" >&2; exit 2; }
-for c in ip keepalived tcpdump nft ping; do
-	command -v "$c" >/dev/null || { echo "record.sh: $c is not installed" >&2; exit 2; }
-done
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-
-RUN=$(mktemp -d /tmp/vrrec.XXXXXX)
-ID=vrrec$$
-SEQ=0
-NAMESPACES=() # every namespace created, for cleanup
-PIDS=()       # every background process started, for cleanup
-
-# --- clean-up -------------------------------------------------------------
-
-# stop_pid PID: SIGTERM, then SIGKILL after 5 s; only processes we started.
-stop_pid() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-	local rc=$? pid ns
-	trap - EXIT INT TERM HUP
-	for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-	for ns in "${NAMESPACES[@]}"; do
-		# Anything still running in a namespace of ours was started by us.
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do stop_pid "$pid"; done
-		ip netns del "$ns" 2>/dev/null || true
-	done
-	rm -rf "$RUN"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-
-# --- topology -------------------------------------------------------------
-
-# topology: build a fresh switch, client and two routers; sets SW HERE NAT1 NAT2.
-topology() {
-	SEQ=$((SEQ + 1))
-	local p=$ID-$SEQ h ip
-	SW=$p-sw HERE=$p-here NAT1=$p-nat1 NAT2=$p-nat2
-	for ns in "$SW" "$HERE" "$NAT1" "$NAT2"; do
-		ip netns add "$ns"
-		NAMESPACES+=("$ns")
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-		ip -n "$ns" link set lo up
-	done
-	ip -n "$SW" link add br0 type bridge mcast_snooping 0
-	ip -n "$SW" link set br0 up
-	for h in here:2 nat1:101 nat2:102; do
-		ip=${h#*:} h=${h%%:*}
-		ip -n "$SW" link add "p-$h" type veth peer name eth1 netns "$p-$h"
-		ip -n "$SW" link set "p-$h" master br0 up
-		ip netns exec "$p-$h" sysctl -qw net.ipv6.conf.eth1.disable_ipv6=1
-		ip -n "$p-$h" addr add "192.168.33.$ip/24" dev eth1
-		ip -n "$p-$h" link set eth1 up
-	done
-}
-
-# --- processes ------------------------------------------------------------
-
-# bg NAME NS CMD...: run CMD in NS in the background, log to $LOGS/NAME.log;
-# the pid is left in the variable named NAME_PID (dashes become underscores).
-bg() {
-	local name=$1 ns=$2
-	shift 2
-	ip netns exec "$ns" "$@" >"$LOGS/$name.log" 2>&1 &
-	PIDS+=($!)
-	printf -v "${name//-/_}_PID" %d $!
-}
-
-# keepalived HOST: start keepalived (VRRP only, own pid files, console log).
-keepalived_start() {
-	local host=$1 ns dir=$RUN/$1
-	ns=$([ "$host" = nat1 ] && echo "$NAT1" || echo "$NAT2")
-	mkdir -p "$dir"
-	bg "ka-$host" "$ns" keepalived --dont-fork --log-console --log-detail --no-syslog --vrrp \
-		--use-file="$CONF_DIR/$SCEN-$host.conf" \
-		--pid="$dir/keepalived.pid" --vrrp_pid="$dir/vrrp.pid" \
-		--checkers_pid="$dir/checkers.pid" --bfd_pid="$dir/bfd.pid"
-	log "keepalived started on $host"
-}
-
-# keepalived_stop HOST: SIGTERM, keepalived's graceful stop (a master sends a
-# priority-0 advert), and wait for it to exit.
-keepalived_stop() {
-	local v=ka_$1_PID
-	log "stopping keepalived on $1"
-	stop_pid "${!v}"
-}
-
-T0=0
-log() { awk -v t="$EPOCHREALTIME" -v t0="$T0" -v m="$*" 'BEGIN { printf "%8.3f  %s\n", t - t0, m }'; }
-
-# capture_start / capture_stop: tcpdump on the client's eth1.
-capture_start() {
-	bg tcpdump "$HERE" tcpdump -Z root -s 0 --immediate-mode -w "$RUN/$SCEN.pcap" -i eth1 not ip6
-	local i
-	for i in $(seq 50); do
-		grep -q "listening on" "$LOGS/tcpdump.log" 2>/dev/null && break
-		sleep 0.1
-	done
-	T0=$EPOCHREALTIME
-	log "capture started"
-}
-capture_stop() {
-	log "capture stopped"
-	stop_pid "$ping_PID" 2>/dev/null || true
-	stop_pid "$tcpdump_PID"
-	cp "$RUN/$SCEN.pcap" "$OUT/$SCEN.pcap"
-	rm -rf "$OUT/$SCEN-logs"
-	cp -r "$LOGS" "$OUT/$SCEN-logs"
-	echo "$SCEN: $OUT/$SCEN.pcap ($(stat -c %s "$OUT/$SCEN.pcap") bytes), logs in $OUT/$SCEN-logs"
-}
-ping_start() {
-	bg ping "$HERE" ping -n -i 0.2 "$VIP"
-	log "client pings $VIP every 200 ms"
-}
-
-# short_neigh: a client whose ARP entries go stale quickly (entries stay
-# REACHABLE 2-6 s, the first unicast probe 2 s after a stale entry is used),
-# so a stale entry for the VIP ends within a short capture.
-short_neigh() {
-	ip netns exec "$HERE" sysctl -qw net.ipv4.neigh.eth1.base_reachable_time_ms=4000 \
-		net.ipv4.neigh.eth1.delay_first_probe_time=2
-}
+# shellcheck source=record-lib.sh
+. "$HERE_DIR/record-lib.sh"
 
 # --- scenarios ------------------------------------------------------------
 
@@ -318,32 +175,4 @@ scen_no-garp() {
 
 # --- main -----------------------------------------------------------------
 
-for SCEN in "${SCENARIOS[@]}"; do
-	case " ${ALL[*]} " in
-	*" $SCEN "*) ;;
-	*) echo "record.sh: unknown scenario $SCEN (want one of: ${ALL[*]})" >&2; exit 2 ;;
-	esac
-	for h in nat1 nat2; do
-		[ -r "$CONF_DIR/$SCEN-$h.conf" ] || { echo "record.sh: missing $CONF_DIR/$SCEN-$h.conf" >&2; exit 2; }
-	done
-done
-
-for SCEN in "${SCENARIOS[@]}"; do
-	echo "=== $SCEN"
-	LOGS=$RUN/logs-$SCEN
-	mkdir -p "$LOGS"
-	chmod 0755 "$RUN"
-	topology
-	ping_PID=""
-	capture_start
-	"scen_$SCEN"
-	capture_stop
-	# Tear this topology down before the next one.
-	for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-	PIDS=()
-	for ns in "$SW" "$HERE" "$NAT1" "$NAT2"; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do stop_pid "$pid"; done
-		ip netns del "$ns"
-	done
-	NAMESPACES=()
-done
+rec_main "$@"
