@@ -52,8 +52,16 @@ func (e *Engine) perSpeaker(g *group, s *speaker, kind string, f *decode.Frame, 
 // checkMismatch compares a speaker's parameters with the other speakers of its
 // virtual router. Each code is reported once per group.
 func (e *Engine) checkMismatch(g *group, s *speaker, f *decode.Frame) {
+	if g.isVIP(s.ip) {
+		// An advert from an address of the virtual router itself (FRR over
+		// IPv6 sends from the first address of its macvlan, which may be
+		// the link-local VIP): it names no router, so it is compared with
+		// none.
+		e.note(fmt.Sprintf("VRID %d: adverts came from %s, an address of the virtual router itself, not from a router's own address (RFC 5798 section 5.1.2.1): whichever router was master sent them, and they are not compared with the other routers'.", g.key.vrid, s.ip))
+		return
+	}
 	for _, o := range g.speakers {
-		if o == s || o.adverts == 0 {
+		if o == s || o.adverts == 0 || g.isVIP(o.ip) {
 			continue
 		}
 		frames := []uint64{o.lastFrame, f.Number}

@@ -22,11 +22,17 @@ import (
 //     a contest it is the contender's when it outranks a master that made
 //     no claim since (a preemption); otherwise a GARP or NA is the router's
 //     whose advert came just before it, and an answer or other traffic
-//     belongs to nobody in particular. A claim
-//     stamped within sameInstant before a new master's first advert is the
-//     new master's: capture paths may write the GARP first with the same
-//     timestamp. One made while nobody is master waits up to orphanWait for
-//     the router about to become master.
+//     belongs to nobody in particular. A claim stamped within sameInstant
+//     before a new master's first advert is the new master's: capture
+//     paths may write the GARP first with the same timestamp.
+//   - An announcement from the virtual MAC made while nobody is master
+//     waits up to orphanWait for the router about to become master, whose
+//     first sign of mastership it is. One made by the master other than
+//     right after its advert waits an advert interval and a half for a
+//     router about to announce itself (a preempting router may send its
+//     GARPs or NAs before its first advert); it is the master's if none
+//     comes. Such a late attribution says who announced, never that two
+//     routers held the VIP at once.
 //   - An ARP reply for the VIP from the own MAC of a router that uses the
 //     virtual MAC is not a claim: Linux answers ARP for every local address
 //     on every interface (arp_ignore 0), so a backup with the VIP on its
@@ -44,12 +50,16 @@ const (
 
 const (
 	sameInstant = 2 * time.Millisecond
-	orphanWait  = time.Second
-	maxPending  = 256
+	// orphanWait is how long a claim from the virtual MAC made while no
+	// router is master waits for the router about to become master: FRR
+	// over IPv6 sends its neighbour advertisements a second before its
+	// first advert.
+	orphanWait = 2 * time.Second
+	maxPending = 256
 )
 
 // pendingClaim is a claim from the virtual MAC waiting for the instant to
-// pass (or for a master to appear) before it is attributed.
+// pass, or for a router about to announce itself, before it is attributed.
 type pendingClaim struct {
 	kind  claimKind
 	vip   netip.Addr
@@ -57,27 +67,41 @@ type pendingClaim struct {
 	src   decode.MAC // the Ethernet source
 	t     time.Time
 	frame uint64
+	// An announcement made while nobody was master, or by the master
+	// other than right after its advert, may be a newcomer's: it waits
+	// until waitUntil for one, and is was's (the master then) otherwise.
+	waitUntil time.Time
+	was       *speaker
 }
 
 // claimVIP takes a claim to vip, one of g's addresses.
 func (e *Engine) claimVIP(g *group, kind claimKind, vip netip.Addr, mac decode.MAC, f *decode.Frame) {
 	pc := pendingClaim{kind: kind, vip: vip, mac: mac, src: f.SrcMAC, t: f.Time, frame: f.Number}
-	if pc.mac == g.vmac || pc.src == g.vmac {
-		g.vmacSeen = true
-		if len(g.pending) < maxPending {
-			if len(g.pending) == 0 {
-				e.pendingGroups++
-			}
-			g.pending = append(g.pending, pc)
-			return
+	if pc.mac != g.vmac && pc.src != g.vmac {
+		e.applyClaim(g, pc, nil, false)
+		return
+	}
+	g.vmacSeen = true
+	if m := g.master; g.contest == nil {
+		switch {
+		case m == nil:
+			pc.waitUntil = f.Time.Add(orphanWait)
+		case kind == claimAnnounce && (m.lastLive.After(f.Time) || f.Time.Sub(m.lastLive) > announceAfterAdvert):
+			pc.waitUntil, pc.was = f.Time.Add(m.interval+m.interval/2), m
 		}
 	}
-	e.applyClaim(g, pc, f.Time, true)
+	if len(g.pending) == maxPending {
+		e.flushPending(g, time.Time{}, true)
+	}
+	if len(g.pending) == 0 {
+		e.pendingGroups++
+	}
+	g.pending = append(g.pending, pc)
 }
 
 // flushPending attributes the pending claims made before upto (all of
-// them when upto is zero). final attributes even a claim still waiting for
-// a master.
+// them when upto is zero). final settles even a claim still waiting for a
+// newcomer.
 func (e *Engine) flushPending(g *group, upto time.Time, final bool) {
 	if len(g.pending) == 0 {
 		return
@@ -85,7 +109,28 @@ func (e *Engine) flushPending(g *group, upto time.Time, final bool) {
 	now := e.last
 	kept := g.pending[:0]
 	for _, pc := range g.pending {
-		if !upto.IsZero() && !pc.t.Before(upto) || !e.applyClaim(g, pc, now, final) {
+		if !final && !upto.IsZero() && !pc.t.Before(upto) {
+			kept = append(kept, pc)
+			continue
+		}
+		if pc.waitUntil.IsZero() {
+			s, weakHost := g.claimant(pc)
+			e.applyClaim(g, pc, s, weakHost)
+			continue
+		}
+		// Waiting for a newcomer: a router that became master or began to
+		// contend since the claim.
+		switch ct := g.contest; {
+		case ct != nil && pc.was != nil && ct.holder == pc.was && !ct.start.Before(pc.t):
+			e.applyDeferred(g, pc, ct.challenger)
+		case pc.was == nil && g.master != nil:
+			e.applyDeferred(g, pc, g.master)
+		case pc.was != nil && g.master != pc.was && (ct == nil || ct.holder != pc.was):
+			// The master it waited on is gone: the announcement was its last.
+			e.applyDeferred(g, pc, pc.was)
+		case final || !now.Before(pc.waitUntil):
+			e.applyDeferred(g, pc, pc.was)
+		default:
 			kept = append(kept, pc)
 		}
 	}
@@ -96,33 +141,56 @@ func (e *Engine) flushPending(g *group, upto time.Time, final bool) {
 	}
 }
 
-// applyClaim attributes pc and acts on it; false when it must wait for a
-// master.
-func (e *Engine) applyClaim(g *group, pc pendingClaim, now time.Time, final bool) bool {
-	s, weakHost := g.claimant(pc)
-	if s == nil && !weakHost && !final && g.master == nil && (pc.mac == g.vmac || pc.src == g.vmac) && now.Sub(pc.t) < orphanWait {
-		return false
+// earliestOrphan is the first pending claim from the virtual MAC made
+// after t while nobody was master: the first sign of the next master.
+func (g *group) earliestOrphan(t time.Time) (time.Time, bool) {
+	for _, pc := range g.pending {
+		if !pc.waitUntil.IsZero() && pc.was == nil && pc.t.After(t) {
+			return pc.t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// applyDeferred acts on an announcement that waited for a newcomer, as
+// s's. It shows who announced the VIP, but not that s held it at that
+// moment against another router: it never counts in a contest.
+func (e *Engine) applyDeferred(g *group, pc pendingClaim, s *speaker) {
+	if s == nil || g.contest != nil {
+		if s != nil && pc.kind == claimAnnounce {
+			e.announce(g, s, pc)
+			return
+		}
+		e.applyClaim(g, pc, s, false)
+		return
+	}
+	e.applyClaim(g, pc, s, false)
+}
+
+// applyClaim acts on a claim made by s (nil: nobody known).
+func (e *Engine) applyClaim(g *group, pc pendingClaim, s *speaker, weakHost bool) {
+	if s == nil && !weakHost && pc.mac != g.vmac && pc.src != g.vmac {
+		s, weakHost = g.claimant(pc)
 	}
 	switch {
 	case weakHost:
 		e.emit(g.event(pc.frame, pc.t, "arp",
 			fmt.Sprintf("%s answered ARP for %s with its own MAC %s, not the virtual MAC: not a claim of mastership", s.ip, pc.vip, pc.mac)))
-		return true
+		return
 	case s == nil:
 		if pc.kind == claimAnnounce {
 			who := fmt.Sprintf("%s, which is not master", pc.mac)
-			if pc.mac == g.vmac {
-				who = fmt.Sprintf("the virtual MAC %s while no router was master", pc.mac)
+			if pc.mac == g.vmac || pc.src == g.vmac {
+				who = fmt.Sprintf("the virtual MAC %s, from no router in particular", g.vmac)
 			}
 			e.emit(g.event(pc.frame, pc.t, "garp", fmt.Sprintf("%s for %s from %s", announcement(pc.vip, 1), pc.vip, who)))
 		}
-		return true
+		return
 	}
 	if pc.kind == claimAnnounce {
 		e.announce(g, s, pc)
 	}
 	g.noteClaim(e, s, pc.t, pc.frame)
-	return true
 }
 
 // claimant names the router that made a claim. weakHost is set (with s

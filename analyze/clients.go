@@ -175,10 +175,14 @@ func (e *Engine) reportStale(g *group, fl *follow, st *followState) {
 	e.find(fd)
 }
 
-// Thresholds of a client outage after a failover.
+// Thresholds of a client outage after a failover: under outageWarning it
+// is noted (keepalived with use_vmac can lose a second when the old master
+// answers the new one's GARPs and the switch moves the MAC back for an
+// advert interval); from outageCritical, or never answered, it is critical.
 const (
 	outageMinRequests = 3
-	outageMin         = time.Second
+	outageMin         = 500 * time.Millisecond
+	outageWarning     = 2 * time.Second
 	outageCritical    = 5 * time.Second
 )
 
@@ -208,8 +212,11 @@ func (e *Engine) reportOutage(g *group, fl *follow, st *followState, end time.Ti
 		summary += "; with the virtual MAC its ARP entry was right: the frames went to the old master's switch port until the switches learned the MAC on the new one"
 	}
 	fd := g.finding(CodeClientOutage, st.reqFrames, st.firstReq, summary)
-	if !st.answered || dur >= outageCritical {
+	switch {
+	case !st.answered || dur >= outageCritical:
 		fd.Severity = Critical
+	case dur < outageWarning:
+		fd.Severity = Info
 	}
 	e.find(fd)
 }

@@ -119,10 +119,7 @@ func (e *Engine) announce(g *group, s *speaker, pc pendingClaim) {
 	if tr.count == 0 {
 		tr.first = pc.t
 		if tr.failover >= 0 {
-			fo := &e.a.Failovers[tr.failover]
-			if fo.GarpMS == nil {
-				fo.GarpMS = msPtr(pc.t.Sub(fo.Time))
-			}
+			e.a.Failovers[tr.failover].noteGARP(pc.t)
 		}
 	}
 	if tr.count == 0 || pc.t.Sub(tr.last) > plan.burstGap() {

@@ -74,6 +74,16 @@ func (g *group) speaker(e *Engine, ip netip.Addr) *speaker {
 	return s
 }
 
+// isVIP reports whether a is one of the group's virtual addresses.
+func (g *group) isVIP(a netip.Addr) bool {
+	for _, v := range g.vips {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
 // usesVirtualMAC reports whether the routers of the group send from the
 // virtual router MAC: then clients never change their ARP entry.
 func (g *group) usesVirtualMAC() bool { return g.vmacSeen }
@@ -126,7 +136,9 @@ func (g *group) family() string {
 }
 
 func (g *group) checkFlapping(e *Engine, t time.Time, frame uint64) {
-	const window, limit = time.Minute, 4
+	// Four changes in a minute are an operator's test (stop, return, a
+	// tracked priority drop, its restoration); six are an unstable router.
+	const window, limit = time.Minute, 6
 	// Only the last minute matters: keep memory bounded on a long capture.
 	kept := g.changes[:0]
 	for _, c := range g.changes {

@@ -109,7 +109,7 @@ func (e *Engine) onAdvert(f *decode.Frame) {
 	}
 	// Claims from the virtual MAC stamped with this advert's instant belong
 	// to whoever is master now that it has been read.
-	e.flushPending(g, f.Time, true)
+	e.flushPending(g, f.Time.Add(time.Nanosecond), false)
 }
 
 func (g *group) onLiveAdvert(e *Engine, s *speaker, f *decode.Frame, prevLive time.Time, prevLiveFrame uint64) {
@@ -399,8 +399,8 @@ func (g *group) takeover(e *Engine, s *speaker, t time.Time, frame uint64, cause
 	for _, tr := range g.openTrains(s) {
 		if tr.failover < 0 {
 			tr.failover = idx
-			if tr.count > 0 && e.a.Failovers[idx].GarpMS == nil {
-				e.a.Failovers[idx].GarpMS = msPtr(tr.first.Sub(t))
+			if tr.count > 0 {
+				e.a.Failovers[idx].noteGARP(tr.first)
 			}
 		}
 	}
@@ -409,6 +409,14 @@ func (g *group) takeover(e *Engine, s *speaker, t time.Time, frame uint64, cause
 	g.checkFlapping(e, t, frame)
 	if e.opt.OnFailover != nil {
 		e.opt.OnFailover(fo)
+	}
+}
+
+// noteGARP records an announcement of the new master at t: garp_ms is its
+// earliest, for any VIP.
+func (fo *Failover) noteGARP(t time.Time) {
+	if d := ms(t.Sub(fo.Time)); fo.GarpMS == nil || d < *fo.GarpMS {
+		fo.GarpMS = &d
 	}
 }
 
@@ -435,7 +443,7 @@ func (g *group) failover(e *Engine, prev, s *speaker, t time.Time, frame uint64,
 		if prev.priority < s.priority {
 			if r, ok := prev.lastAtLeast(s.priority); ok && !r.last.Before(g.masterships[len(g.masterships)-2].From) {
 				fo.PriorityDrop = true
-				fo.DetectMS = ms(t.Sub(r.last))
+				fo.DetectMS = ms(g.firstSign(s, t).Sub(r.last))
 				fo.ExpectedMS = ms(vrrp.MasterDownInterval(s.version, s.priority, prev.interval))
 				fo.Reason = fmt.Sprintf("%s's priority fell from %d to %d, below %s's %d", prev.ip, r.priority, prev.priority, s.ip, s.priority)
 				g.prevLast, g.prevLastNum = r.last, r.lastFrame // the slow-failover evidence
@@ -453,6 +461,13 @@ func (g *group) failover(e *Engine, prev, s *speaker, t time.Time, frame uint64,
 		fo.Cause = CauseMasterDown
 		fo.ExpectedMS = ms(vrrp.MasterDownInterval(s.version, s.priority, prev.interval))
 	}
+	if t0, ok := g.earliestOrphan(g.prevLast); ok && t0.Before(t) && (fo.Cause == CauseResign || fo.Cause == CauseMasterDown) {
+		// It announced the VIP from the virtual MAC before its first
+		// advert (FRR over IPv6 waits for its link-local address): its
+		// mastership began there.
+		fo.DetectMS = ms(t0.Sub(g.prevLast))
+		fo.Reason = fmt.Sprintf("it announced the VIP %.0f ms before its first advert", ms(t.Sub(t0)))
+	}
 	if (fo.Cause == CauseResign || fo.Cause == CauseMasterDown) && fo.DetectMS > 2*fo.ExpectedMS+1000 && !e.seenBefore(g, s, g.prevLast) {
 		// Nothing of the new master was on the wire while the old one was:
 		// it was started later, and no RFC timer was running.
@@ -460,6 +475,17 @@ func (g *group) failover(e *Engine, prev, s *speaker, t time.Time, frame uint64,
 		fo.Cause, fo.ExpectedMS = CauseNoBackup, 0
 	}
 	return fo
+}
+
+// firstSign is when s, taking over at t, first showed itself master: its
+// first announcement when that came before its first advert.
+func (g *group) firstSign(s *speaker, t time.Time) time.Time {
+	for _, tr := range g.openTrains(s) {
+		if tr.count > 0 && tr.first.Before(t) {
+			t = tr.first
+		}
+	}
+	return t
 }
 
 // isElection reports whether prev's mastership, ending at t, was a start-up

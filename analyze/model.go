@@ -124,7 +124,9 @@ type Failover struct {
 	VirtualMAC bool `json:"virtual_mac"`
 	// DetectMS runs from the old master's last advert (its priority-0 advert
 	// for a resign; for a priority drop, its last advert at a priority the
-	// new master did not discard) to the new master's first advert.
+	// new master did not discard) to the new master's first advert, or to
+	// its first announcement from the virtual MAC when that came earlier,
+	// while no router was master.
 	DetectMS float64 `json:"detect_ms"`
 	// ExpectedMS is the RFC time for the cause: Skew_Time for resign,
 	// Master_Down_Interval for master-down and for a preemption after a
