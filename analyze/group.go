@@ -31,7 +31,8 @@ type group struct {
 	prevLastNum  uint64
 	// contest is a second router claiming the VIP while the master holds
 	// it: a preemption under way, a start-up election or a split brain.
-	contest *contest
+	contest    *contest
+	contestEnd time.Time // the last claim of the last contest
 
 	run      advertRun
 	changes  []time.Time // for flapping

@@ -54,6 +54,17 @@ type contest struct {
 	moved                  []ClientMove
 }
 
+// endContest forgets the contest, noting when it ended.
+func (g *group) endContest() {
+	if g.contest != nil {
+		g.contestEnd = g.contest.holder.lastClaim
+		if c := g.contest.challenger.lastClaim; c.After(g.contestEnd) {
+			g.contestEnd = c
+		}
+	}
+	g.contest = nil
+}
+
 // contestGrace is how long after a contest begins a claim still counts as
 // in flight: the old master's GARP already queued, an answer sent before the
 // contender's advert arrived.
@@ -120,7 +131,9 @@ func (g *group) onLiveAdvert(e *Engine, s *speaker, f *decode.Frame, prevLive ti
 		g.takeover(e, s, t, n, "", 1)
 		g.fold(e, s, f)
 	case m == s:
-		if g.contest == nil && !prevLive.IsZero() {
+		// A gap that began during a contest is the contest's: keepalived
+		// holds back a master's adverts while it hears the other's.
+		if g.contest == nil && !prevLive.IsZero() && !prevLive.Before(g.contestEnd) {
 			g.checkGap(e, s, prevLive, prevLiveFrame, f)
 		}
 		e.checkUnanswered(g, s, t)
@@ -201,7 +214,7 @@ func (g *group) resign(e *Engine, s *speaker, f *decode.Frame) {
 				fmt.Sprintf("%s resigned (priority 0 at frame %d) during the split brain", s.ip, f.Number)))
 			return
 		case s == ct.challenger:
-			g.contest = nil
+			g.endContest()
 			return
 		case !ct.holderOn:
 			// The master resigned as the contender appeared: it gave way.
@@ -211,7 +224,7 @@ func (g *group) resign(e *Engine, s *speaker, f *decode.Frame) {
 			return
 		default:
 			// The contender had stopped; the master resigns as it would alone.
-			g.contest = nil
+			g.endContest()
 		}
 	}
 	if g.master == s {
@@ -290,7 +303,7 @@ func (g *group) finishContest(e *Engine, end time.Time) {
 	case ct.split:
 		// Both still claim: the capture ends with two masters, and no one.
 		g.reportSplit(e, nil, end, 0)
-		g.contest = nil
+		g.endContest()
 		g.endMastership(e, h.lastLive, h.lastLiveFrame, false)
 		e.emit(g.event(max(h.lastClaimFrame, c.lastClaimFrame), end, "split-brain", "the capture ends with both routers still master"))
 	case !ct.holderOn && (c.outranks(h) || hQuiet):
@@ -308,7 +321,7 @@ func (g *group) finishContest(e *Engine, end time.Time) {
 
 func (g *group) contenderGaveUp(e *Engine) {
 	ct := g.contest
-	g.contest = nil
+	g.endContest()
 	c := ct.challenger
 	e.emit(g.event(c.lastClaimFrame, c.lastClaim, "contend",
 		fmt.Sprintf("%s stopped after %d advert(s); %s stays master", c.ip, ct.challengerAds, ct.holder.ip)))
@@ -323,7 +336,7 @@ func (g *group) contenderGaveUp(e *Engine) {
 func (g *group) concede(e *Engine, cause string) {
 	ct := g.contest
 	h, c := ct.holder, ct.challenger
-	g.contest = nil
+	g.endContest()
 	g.closeMastership(e, h, h.lastClaim, h.lastClaimFrame)
 	g.prev, g.prevResigned, g.prevLast, g.prevLastNum = h, false, ct.holderLast, ct.holderLastNum
 	g.master = nil
@@ -351,7 +364,7 @@ func (g *group) endMastership(e *Engine, last time.Time, lastNum uint64, resigne
 	g.closeMastership(e, m, last, lastNum)
 	g.prev, g.prevResigned, g.prevLast, g.prevLastNum = m, resigned, last, lastNum
 	g.master = nil
-	g.contest = nil
+	g.endContest()
 }
 
 // takeover makes s the master at t, its first advert as master; adverts
@@ -553,7 +566,7 @@ func (g *group) startSplit(e *Engine, t time.Time, frame uint64) {
 func (g *group) endSplit(e *Engine, loser *speaker, end time.Time, endFrame uint64) {
 	ct := g.contest
 	g.reportSplit(e, loser, end, endFrame)
-	g.contest = nil
+	g.endContest()
 	if loser == ct.challenger {
 		e.endTrains(g, loser, end)
 		if f := g.follow; f != nil && f.failover < 0 {
