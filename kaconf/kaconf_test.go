@@ -409,3 +409,13 @@ vrrp_instance VI_1 {
 		t.Errorf("instance GARP %+v, want delay 4 s, repeat 6, lower-priority 3 s and 7", in)
 	}
 }
+
+// TestDefaultGARP pins keepalived 2.2.7's defaults (keepalived -d of an
+// instance without GARP settings), which the speaker and the lab take from here.
+func TestDefaultGARP(t *testing.T) {
+	want := GARP{MasterDelay: 5 * time.Second, MasterRepeat: 5, MasterRefreshRepeat: 1,
+		LowerPrioDelay: 5 * time.Second, LowerPrioRepeat: 5}
+	if got := DefaultGARP(); got != want {
+		t.Errorf("DefaultGARP() = %+v; want %+v", got, want)
+	}
+}

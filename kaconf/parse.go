@@ -13,18 +13,44 @@ import (
 // Defaults of keepalived 2.2.7 (keepalived/core/global_data.c, vrrp_data.c;
 // confirmed with keepalived -d).
 const (
-	DefaultPriority        = 100
-	OwnerPriority          = 255 // implied by state MASTER without priority
-	DefaultAdvertInt       = time.Second
-	DefaultVersion         = 2
-	DefaultGARPDelay       = 5 * time.Second
-	DefaultGARPRepeat      = 5
-	DefaultGARPRefreshRep  = 1
-	DefaultLowerPrioDelay  = 5 * time.Second
-	DefaultLowerPrioRepeat = 5
-	maxAdvertIntV3         = 4095 * 10 * time.Millisecond // 12 bits of centiseconds
-	maxPreemptDelay        = 1000 * time.Second
+	DefaultPriority  = 100
+	OwnerPriority    = 255 // implied by state MASTER without priority
+	DefaultAdvertInt = time.Second
+	DefaultVersion   = 2
+	maxAdvertIntV3   = 4095 * 10 * time.Millisecond // 12 bits of centiseconds
+	maxPreemptDelay  = 1000 * time.Second
 )
+
+// keepalived 2.2.7's gratuitous ARP (and unsolicited NA) defaults, the
+// values of the global_defs keywords named beside them when they are not
+// set. The speaker, the lab and the analyzer take them from here.
+const (
+	DefaultGARPDelay         = 5 * time.Second // vrrp_garp_master_delay
+	DefaultGARPRepeat        = 5               // vrrp_garp_master_repeat
+	DefaultGARPRefresh       = 0               // vrrp_garp_master_refresh: off
+	DefaultGARPRefreshRepeat = 1               // vrrp_garp_master_refresh_repeat
+	DefaultGARPInterval      = 0               // vrrp_garp_interval: back to back
+	DefaultGNAInterval       = 0               // vrrp_gna_interval: back to back
+	// The lower-priority burst defaults to the master's delay and repeat,
+	// also when those are set (see resolve).
+	DefaultLowerPrioDelay  = DefaultGARPDelay  // vrrp_garp_lower_prio_delay
+	DefaultLowerPrioRepeat = DefaultGARPRepeat // vrrp_garp_lower_prio_repeat
+)
+
+// DefaultGARP is the GARP schedule of an instance when neither global_defs
+// nor the instance sets any of it.
+func DefaultGARP() GARP {
+	return GARP{
+		MasterDelay:         DefaultGARPDelay,
+		MasterRepeat:        DefaultGARPRepeat,
+		MasterRefresh:       DefaultGARPRefresh,
+		MasterRefreshRepeat: DefaultGARPRefreshRepeat,
+		Interval:            DefaultGARPInterval,
+		NAInterval:          DefaultGNAInterval,
+		LowerPrioDelay:      DefaultLowerPrioDelay,
+		LowerPrioRepeat:     DefaultLowerPrioRepeat,
+	}
+}
 
 var (
 	defaultGroup4 = netip.MustParseAddr("224.0.0.18")
@@ -77,13 +103,7 @@ func parse(name string, data []byte, isFile bool) (*Config, error) {
 		VRRPVersion:     DefaultVersion,
 		MulticastGroup4: defaultGroup4,
 		MulticastGroup6: defaultGroup6,
-		GARP: GARP{
-			MasterDelay:         DefaultGARPDelay,
-			MasterRepeat:        DefaultGARPRepeat,
-			MasterRefreshRepeat: DefaultGARPRefreshRep,
-			LowerPrioDelay:      DefaultLowerPrioDelay,
-			LowerPrioRepeat:     DefaultLowerPrioRepeat,
-		},
+		GARP:            DefaultGARP(),
 	}
 	p.top()
 	p.resolve()

@@ -40,3 +40,9 @@ func TestKeepalivedElects(t *testing.T) {
 	}
 	t.Fatalf("VIP holders %v, want nat1", w.Holders())
 }
+
+func TestDefaultGARP(t *testing.T) {
+	if got, want := DefaultGARP(), (GARP{Repeat: 5, Delay: 5 * time.Second}); got != want {
+		t.Errorf("DefaultGARP() = %+v; want %+v", got, want)
+	}
+}
