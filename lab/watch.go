@@ -11,6 +11,8 @@ import (
 	"github.com/gopacket/gopacket/pcap"
 	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/vishvananda/netlink"
+
+	"github.com/vrrpctl/vrrpctl/internal/nsenter"
 )
 
 // Capture records what a host's interface sees into a pcap file.
@@ -33,7 +35,7 @@ func (l *Lab) StartCapture(host, path, filter string) (*Capture, error) {
 	}
 	var handle *pcap.Handle
 	// The packet socket is bound in the namespace it is opened in.
-	err := inNS(h.handle, func() error {
+	err := nsenter.Run(h.handle, func() error {
 		in, err := pcap.NewInactiveHandle(Iface)
 		if err != nil {
 			return err

@@ -23,6 +23,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/vrrpctl/vrrpctl/internal/nsenter"
 	"github.com/vrrpctl/vrrpctl/lab"
 )
 
@@ -103,7 +104,7 @@ func httpGetIn(t testing.TB, nsPath, url string) string {
 	t.Helper()
 	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 		var c net.Conn
-		err := InNetNS(nsPath, func() error {
+		err := nsenter.RunPath(nsPath, func() error {
 			var err error
 			c, err = (&net.Dialer{}).DialContext(ctx, network, addr)
 			return err

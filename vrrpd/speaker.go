@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vrrpctl/vrrpctl/decode"
+	"github.com/vrrpctl/vrrpctl/internal/nsenter"
 )
 
 // Options configure a Speaker.
@@ -148,39 +148,6 @@ func CheckPrivileges() error {
 	return nil
 }
 
-// InNetNS runs fn on a thread in the namespace at path (the caller's when
-// path is empty). Sockets opened by fn stay in that namespace.
-func InNetNS(path string, fn func() error) error {
-	if path == "" {
-		return fn()
-	}
-	runtime.LockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("getting the current network namespace: %w", err)
-	}
-	defer orig.Close()
-	target, err := netns.GetFromPath(path)
-	if err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("opening network namespace %s: %w", path, err)
-	}
-	defer target.Close()
-	if err := netns.Set(target); err != nil {
-		runtime.UnlockOSThread()
-		return permissionHint(err, "entering network namespace "+path)
-	}
-	ferr := fn()
-	if err := netns.Set(orig); err != nil {
-		// The thread is in the wrong namespace: keep it locked so that it
-		// ends with this goroutine instead of serving others.
-		return fmt.Errorf("returning from network namespace %s: %w", path, err)
-	}
-	runtime.UnlockOSThread()
-	return ferr
-}
-
 type rxMsg struct {
 	ifc  *iface
 	vmac *vrouter // set when read from this router's macvlan
@@ -214,8 +181,8 @@ func (s *Speaker) Run(ctx context.Context) (err error) {
 
 	h := &runState{s: s, nl: nl, sysctlOld: map[string]string{}}
 	defer h.close()
-	if err := InNetNS(s.opts.NetNS, h.open); err != nil {
-		return err
+	if err := nsenter.RunPath(s.opts.NetNS, h.open); err != nil {
+		return nsHint(err)
 	}
 	defer h.removeAddresses()
 

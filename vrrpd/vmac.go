@@ -10,6 +10,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/vrrpctl/vrrpctl/internal/nsenter"
 	"github.com/vrrpctl/vrrpctl/vrrp"
 )
 
@@ -167,7 +168,7 @@ func (h *runState) closeVMACs() {
 	if len(h.sysctlOld) == 0 {
 		return
 	}
-	err := InNetNS(h.s.opts.NetNS, func() error {
+	err := nsenter.RunPath(h.s.opts.NetNS, func() error {
 		for path, old := range h.sysctlOld {
 			if _, err := sysctlSet(path, old); err != nil {
 				return err
