@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/vishvananda/netlink"
 
+	"github.com/vrrpctl/vrrpctl/analyze"
 	"github.com/vrrpctl/vrrpctl/internal/nsenter"
 )
 
@@ -181,7 +183,7 @@ func (w *Watch) poll(client *Host, routers []*Host, vip netip.Addr) {
 	if neighs, err := client.nl.NeighList(0, netlink.FAMILY_V4); err == nil {
 		for _, n := range neighs {
 			if addrFromIP(n.IP) == vip {
-				ev.State = neighState(n.State)
+				ev.State = strings.ToUpper(analyze.NeighbourState(n.State))
 				if len(n.HardwareAddr) > 0 {
 					ev.MAC = n.HardwareAddr.String()
 				}
@@ -248,28 +250,4 @@ func (w *Watch) Stop() {
 		close(w.done)
 	}
 	w.wg.Wait()
-}
-
-func neighState(s int) string {
-	switch s {
-	case netlink.NUD_INCOMPLETE:
-		return "INCOMPLETE"
-	case netlink.NUD_REACHABLE:
-		return "REACHABLE"
-	case netlink.NUD_STALE:
-		return "STALE"
-	case netlink.NUD_DELAY:
-		return "DELAY"
-	case netlink.NUD_PROBE:
-		return "PROBE"
-	case netlink.NUD_FAILED:
-		return "FAILED"
-	case netlink.NUD_NOARP:
-		return "NOARP"
-	case netlink.NUD_PERMANENT:
-		return "PERMANENT"
-	case netlink.NUD_NONE:
-		return "NONE"
-	}
-	return fmt.Sprintf("state-%#x", s)
 }
