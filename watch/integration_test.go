@@ -136,7 +136,7 @@ func TestWatchLive(t *testing.T) {
 			t.Errorf("libpcap dropped %d frames", *sum.Source.Dropped)
 		}
 	}
-	if got := r.res.ExitStatus(); got != 2 {
+	if got := r.res.Analysis.ExitStatus(); got != 2 {
 		t.Errorf("exit status %d, want 2 (a split brain is critical)", got)
 	}
 
