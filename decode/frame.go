@@ -2,9 +2,9 @@
 //
 // Every wire format the project reads or writes lives here once: VRRP v2/v3
 // (vrrp.go), IGMP v1/v2/v3 (igmp.go) and ARP (arp.go) as gopacket
-// DecodingLayers with SerializeTo, registered so that gopacket.NewPacket and
+// DecodingLayers with SerializeTo; Register makes gopacket.NewPacket and
 // DecodingLayerParser use them for IP protocols 112 and 2 and EtherType
-// 0x0806. The link and IPv4 headers go through gopacket's own layers; IPv6
+// 0x0806 (importing the package leaves gopacket's tables alone). The link and IPv4 headers go through gopacket's own layers; IPv6
 // is parsed by hand (see decoder.go).
 //
 // A Decoder (decoder.go) fills a Frame, reusing all memory between calls, so
