@@ -3,7 +3,9 @@
 
 GO      ?= go
 BIN     ?= ./vrrpctl
-PKGS    := libpcap-dev keepalived tcpdump tshark iproute2 nftables
+# The Debian packages of the build and the tests, listed in one file with the
+# programs the tests run from each (internal/testenv checks the list).
+PKGS    := $(shell sed 's/\#.*//' .ci/debian-packages | awk 'NF { print $$1 }')
 FUZZTIME ?= 10s
 
 .PHONY: all build deps test unit fuzz demo bench clean
@@ -13,7 +15,8 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/vrrpctl
 
-# deps installs the packages the build and the tests use, when any is missing.
+# deps installs the packages the build and the tests use, when any is
+# missing: one apt-get update, then one apt-get install.
 deps:
 	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -1,16 +1,15 @@
 package lab
 
 import (
-	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/vrrpctl/vrrpctl/internal/testenv"
 )
 
 func TestKeepalivedElects(t *testing.T) {
 	needRoot(t)
-	if _, err := exec.LookPath("keepalived"); err != nil {
-		t.Skip("keepalived not installed")
-	}
+	testenv.NeedTool(t, "keepalived")
 	l, err := New()
 	if err != nil {
 		t.Fatal(err)

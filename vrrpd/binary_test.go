@@ -23,7 +23,9 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
 	"github.com/vrrpctl/vrrpctl/internal/nsenter"
+	"github.com/vrrpctl/vrrpctl/internal/testenv"
 	"github.com/vrrpctl/vrrpctl/lab"
 )
 
@@ -67,7 +69,7 @@ type speakerProc struct {
 func (l *testLab) startBinary(node string, args ...string) *speakerProc {
 	l.t.Helper()
 	if vrrpctlBin == "" {
-		l.t.Skip("needs root (vrrpctl is built by TestMain only then)")
+		testenv.Skip(l.t, "needs root (vrrpctl is built by TestMain only then)")
 	}
 	argv := append([]string{vrrpctlBin}, args...)
 	proc, out := l.start(node, "vrrpctl", argv...)

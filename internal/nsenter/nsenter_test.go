@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/vishvananda/netns"
+
+	"github.com/vrrpctl/vrrpctl/internal/testenv"
 )
 
 func TestRunPathErrors(t *testing.T) {
@@ -20,9 +22,11 @@ func TestRunPathErrors(t *testing.T) {
 	}
 }
 
-// TestRunStaysInNamespace needs no privilege: entering the caller's own
-// namespace is allowed to anyone, and fn must see that namespace.
+// TestRunStaysInNamespace enters the caller's own namespace (setns needs
+// root even for that) and none at all: fn must see that namespace, and
+// its error must come back as it is.
 func TestRunStaysInNamespace(t *testing.T) {
+	testenv.NeedRoot(t)
 	self, err := netns.Get()
 	if err != nil {
 		t.Fatal(err)
