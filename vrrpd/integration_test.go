@@ -60,8 +60,6 @@ type measurement struct {
 	bound               string
 }
 
-var measurements []measurement
-
 func report(t *testing.T, m measurement) {
 	t.Logf("MEASURE %s: takeover %.1f ms (%s), first GARP %.2f ms after the first advert, master advert jitter %.2f ms",
 		m.name, ms64(m.takeover), m.bound, ms64(m.garp), ms64(m.jit))

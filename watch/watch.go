@@ -14,7 +14,6 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/x/term"
@@ -403,15 +402,6 @@ func (w *watcher) finish(stopReader func()) (*Result, error) {
 		return &Result{Analysis: a, ReadError: w.readErr}, err
 	}
 	return &Result{Analysis: a, ReadError: w.readErr}, nil
-}
-
-func containsAny(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
 }
 
 // neighbour passes a change of this host's neighbour table for a VIP to the
