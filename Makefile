@@ -7,8 +7,13 @@ BIN     ?= ./vrrpctl
 # programs the tests run from each (internal/testenv checks the list).
 PKGS    := $(shell sed 's/\#.*//' .ci/debian-packages | awk 'NF { print $$1 }')
 FUZZTIME ?= 10s
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Packages whose tests need no root, namespaces or other program, run again
+# under the race detector (vrrpd: its state machine's tests only).
+RACE_PKGS := ./decode ./capture ./kaconf ./analyze ./report ./vrrp ./internal/testcheck
+RACE_VRRPD := ^(TestConformance|TestFromKeepalived|TestFromKeepalivedRefuses|TestDefaultGARP|TestDefaultNames|FuzzReceive)$$
 
-.PHONY: all build deps test unit fuzz demo bench clean
+.PHONY: all build deps test lint race fuzz demo bench clean
 
 all: build
 
@@ -25,16 +30,38 @@ deps:
 		apt-get update -q && apt-get install -y -q $$missing; \
 	fi
 
-# test runs every test: unit, decoder cross-checks against tshark, namespace
-# integration with keepalived, and a short fuzzing pass over every fuzz target.
+# test runs every check and test: go vet, go.mod tidy, staticcheck, every
+# test (unit, decoder cross-checks against tshark, namespace integration
+# with keepalived) with any skipped test counted as a failure, the race
+# detector over the packages that need no root, and a short fuzzing pass
+# over every fuzz target.
 test: deps
 	$(GO) vet ./...
-	$(GO) test -count=1 -p 1 -timeout 25m ./...
+	$(GO) mod tidy -diff
+	$(MAKE) lint
+	$(GO) test -count=1 -p 1 -timeout 25m -json ./... | $(GO) run ./internal/testcheck
+	$(MAKE) race
 	$(MAKE) fuzz
 
+# lint runs staticcheck. The findings of .ci/staticcheck-known (file and
+# message, without the line) are in packages under other work and are
+# passed over until fixed there; any other finding fails.
+lint:
+	@out=$$($(GO) run $(STATICCHECK) ./... 2>&1 | grep -v -e '^go: downloading ' -e '^exit status '); \
+	left=$$(printf '%s\n' "$$out" | grep . | sed -E 's/^([^:]+):[0-9]+:[0-9]+: /\1: /' | grep -v -x -F -f .ci/staticcheck-known); \
+	if [ -n "$$left" ]; then echo "staticcheck:"; printf '%s\n' "$$out"; exit 1; fi; \
+	echo "staticcheck: clean (known, passed over: $$(grep -c . .ci/staticcheck-known))"
+
+race:
+	$(GO) test -count=1 -p 1 -race $(RACE_PKGS)
+	$(GO) test -count=1 -race -run '$(RACE_VRRPD)' ./vrrpd
+
+# fuzz runs every fuzz target for FUZZTIME; a package whose targets cannot
+# be listed (it does not build) fails the run.
 fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \
-		for t in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+		list=$$($(GO) test -list '^Fuzz' $$pkg 2>&1) || { echo "go test -list $$pkg failed:"; echo "$$list"; exit 1; }; \
+		for t in $$(echo "$$list" | grep '^Fuzz' || true); do \
 			echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
 			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg >/tmp/vrrpctl-fuzz.log 2>&1 || { cat /tmp/vrrpctl-fuzz.log; exit 1; }; \
 		done; \
