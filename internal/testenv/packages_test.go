@@ -20,10 +20,8 @@ import (
 var runners = map[string]bool{"Run": true, "run": true, "Start": true, "start": true, "StartOutside": true}
 
 // programsRun scans the module's Go files for the programs they start:
-// definite ones (exec.Command, exec.CommandContext, exec.LookPath,
-// NeedTool, and `ip netns exec NS PROGRAM`) and possible ones (the
-// string arguments of runners, which may also be host or process names).
-// Each maps to a file:line where it is run.
+// definite ones and possible ones (see programsOfCall). Each maps to a
+// file:line where it is run.
 func programsRun(t *testing.T, root string) (definite, possible map[string]string) {
 	definite, possible = map[string]string{}, map[string]string{}
 	fset := token.NewFileSet()
@@ -44,78 +42,22 @@ func programsRun(t *testing.T, root string) (definite, possible map[string]strin
 		if err != nil {
 			return err
 		}
+		rel, _ := filepath.Rel(root, path)
 		ast.Inspect(f, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
 			if !ok {
 				return true
 			}
-			at := func() string {
-				p := fset.Position(call.Pos())
-				rel, _ := filepath.Rel(root, p.Filename)
-				return rel + ":" + strconv.Itoa(p.Line)
-			}
-			lit := func(i int) (string, bool) {
-				if i >= len(call.Args) {
-					return "", false
-				}
-				b, ok := call.Args[i].(*ast.BasicLit)
-				if !ok || b.Kind != token.STRING {
-					return "", false
-				}
-				s, err := strconv.Unquote(b.Value)
-				return s, err == nil && s != ""
-			}
-			add := func(m map[string]string, prog string) {
-				if _, seen := m[prog]; !seen {
-					m[prog] = at()
+			at := rel + ":" + strconv.Itoa(fset.Position(call.Pos()).Line)
+			defs, poss := programsOfCall(call)
+			for _, p := range defs {
+				if _, seen := definite[p]; !seen {
+					definite[p] = at
 				}
 			}
-			var pkg, name string
-			switch fn := call.Fun.(type) {
-			case *ast.SelectorExpr:
-				name = fn.Sel.Name
-				if id, ok := fn.X.(*ast.Ident); ok {
-					pkg = id.Name
-				}
-			case *ast.Ident:
-				name = fn.Name
-			}
-			switch {
-			case pkg == "exec" && (name == "Command" || name == "LookPath"):
-				if p, ok := lit(0); ok {
-					add(definite, p)
-					if a1, _ := lit(1); p == "ip" && a1 == "netns" {
-						if a2, _ := lit(2); a2 == "exec" {
-							if p4, ok := lit(4); ok {
-								add(definite, p4)
-							}
-						}
-					}
-				}
-			case pkg == "exec" && name == "CommandContext":
-				if p, ok := lit(1); ok {
-					add(definite, p)
-				}
-			case name == "NeedTool":
-				for i := 1; i < len(call.Args); i++ {
-					if p, ok := lit(i); ok {
-						add(definite, p)
-					}
-				}
-			case runners[name]:
-				for _, i := range []int{1, 2} {
-					if p, ok := lit(i); ok {
-						add(possible, p)
-					}
-				}
-				for _, a := range call.Args {
-					if cl, ok := a.(*ast.CompositeLit); ok && len(cl.Elts) > 0 {
-						if b, ok := cl.Elts[0].(*ast.BasicLit); ok && b.Kind == token.STRING {
-							if s, err := strconv.Unquote(b.Value); err == nil && s != "" {
-								add(possible, s)
-							}
-						}
-					}
+			for _, p := range poss {
+				if _, seen := possible[p]; !seen {
+					possible[p] = at
 				}
 			}
 			return true
@@ -126,6 +68,64 @@ func programsRun(t *testing.T, root string) (definite, possible map[string]strin
 		t.Fatal(err)
 	}
 	return definite, possible
+}
+
+// programsOfCall returns the programs a call starts: definitely
+// (exec.Command, exec.CommandContext, exec.LookPath, NeedTool, and
+// `ip netns exec NS PROGRAM`) or possibly (the string arguments of a
+// runner, which may also be host or process names).
+func programsOfCall(call *ast.CallExpr) (definite, possible []string) {
+	str := func(e ast.Expr) (string, bool) {
+		b, ok := e.(*ast.BasicLit)
+		if !ok || b.Kind != token.STRING {
+			return "", false
+		}
+		s, err := strconv.Unquote(b.Value)
+		return s, err == nil && s != ""
+	}
+	lit := func(i int) string {
+		if i >= len(call.Args) {
+			return ""
+		}
+		s, _ := str(call.Args[i])
+		return s
+	}
+	var pkg, name string
+	switch fn := call.Fun.(type) {
+	case *ast.SelectorExpr:
+		name = fn.Sel.Name
+		if id, ok := fn.X.(*ast.Ident); ok {
+			pkg = id.Name
+		}
+	case *ast.Ident:
+		name = fn.Name
+	}
+	var out []string
+	switch {
+	case pkg == "exec" && (name == "Command" || name == "LookPath"):
+		out = append(out, lit(0))
+		if lit(0) == "ip" && lit(1) == "netns" && lit(2) == "exec" {
+			out = append(out, lit(4))
+		}
+	case pkg == "exec" && name == "CommandContext":
+		out = append(out, lit(1))
+	case name == "NeedTool":
+		for i := 1; i < len(call.Args); i++ {
+			out = append(out, lit(i))
+		}
+	case runners[name]:
+		possible = append(possible, lit(1), lit(2))
+		for _, a := range call.Args {
+			if cl, ok := a.(*ast.CompositeLit); ok && len(cl.Elts) > 0 {
+				s, _ := str(cl.Elts[0])
+				possible = append(possible, s)
+			}
+		}
+	}
+	nonEmpty := func(ss []string) []string {
+		return slices.DeleteFunc(ss, func(s string) bool { return s == "" })
+	}
+	return nonEmpty(out), nonEmpty(possible)
 }
 
 // dpkgOwner is the Debian package that installs the program at path, as
@@ -147,6 +147,40 @@ func dpkgOwner(t *testing.T, path string) string {
 func essential(t *testing.T, pkg string) bool {
 	out, err := exec.Command("dpkg-query", "-W", "-f", "${Essential}", pkg).Output()
 	return err == nil && strings.TrimSpace(string(out)) == "yes"
+}
+
+// checkProgram checks that prog, run at where, comes from a listed or an
+// essential package, and from the one it is listed under. A possible
+// program (mustExist false) that is not installed is taken for a name.
+func checkProgram(t *testing.T, prog, where string, mustExist bool, listed map[string]bool, listedProg map[string]string) {
+	t.Helper()
+	path, err := exec.LookPath(prog)
+	if err != nil {
+		switch {
+		case !mustExist:
+		case listedProg[filepath.Base(prog)] == "":
+			t.Errorf("%s runs %s, which is not installed and not in %s", where, prog, PackagesFile)
+		default:
+			Skip(t, "%s (from %s) is not installed: run make deps", prog, listedProg[filepath.Base(prog)])
+		}
+		return
+	}
+	if filepath.Base(prog) == "go" {
+		return // the Go toolchain: the one thing a fresh machine has
+	}
+	owner := dpkgOwner(t, path)
+	switch {
+	case owner == "":
+		if mustExist {
+			t.Errorf("%s runs %s (%s), which no Debian package installs", where, prog, path)
+		}
+	case listed[owner] || essential(t, owner):
+		if lp := listedProg[filepath.Base(prog)]; lp != "" && lp != owner {
+			t.Errorf("%s lists %s under %s, but %s installs it", PackagesFile, prog, lp, owner)
+		}
+	default:
+		t.Errorf("%s runs %s, from package %s, which is neither in %s nor essential", where, prog, owner, PackagesFile)
+	}
 }
 
 // TestDebianPackages checks that every program the tests run (and the code
@@ -186,35 +220,6 @@ func TestDebianPackages(t *testing.T) {
 	if _, err := exec.LookPath("dpkg-query"); err != nil {
 		Skip(t, "no dpkg-query: not Debian, cannot tell which package installs a program")
 	}
-	check := func(prog, where string, mustExist bool) {
-		path, err := exec.LookPath(prog)
-		if err != nil {
-			switch {
-			case !mustExist:
-			case listedProg[filepath.Base(prog)] == "":
-				t.Errorf("%s runs %s, which is not installed and not in %s", where, prog, PackagesFile)
-			default:
-				Skip(t, "%s (from %s) is not installed: run make deps", prog, listedProg[filepath.Base(prog)])
-			}
-			return
-		}
-		if filepath.Base(prog) == "go" {
-			return // the Go toolchain: the one thing a fresh machine has
-		}
-		owner := dpkgOwner(t, path)
-		switch {
-		case owner == "":
-			if mustExist {
-				t.Errorf("%s runs %s (%s), which no Debian package installs", where, prog, path)
-			}
-		case listed[owner] || essential(t, owner):
-			if lp := listedProg[filepath.Base(prog)]; lp != "" && lp != owner {
-				t.Errorf("%s lists %s under %s, but %s installs it", PackagesFile, prog, lp, owner)
-			}
-		default:
-			t.Errorf("%s runs %s, from package %s, which is neither in %s nor essential", where, prog, owner, PackagesFile)
-		}
-	}
 	progs := slices.Sorted(func(yield func(string) bool) {
 		for p := range definite {
 			if !yield(p) {
@@ -223,11 +228,11 @@ func TestDebianPackages(t *testing.T) {
 		}
 	})
 	for _, p := range progs {
-		check(p, definite[p], true)
+		checkProgram(t, p, definite[p], true, listed, listedProg)
 	}
 	for p, where := range possible {
 		if _, ok := definite[p]; !ok {
-			check(p, where, false)
+			checkProgram(t, p, where, false, listed, listedProg)
 		}
 	}
 	t.Logf("programs run by tests: %v", progs)
