@@ -3,17 +3,25 @@
 
 GO      ?= go
 BIN     ?= ./vrrpctl
-PKGS    := libpcap-dev keepalived tcpdump tshark iproute2 nftables
+# The Debian packages of the build and the tests, listed in one file with the
+# programs the tests run from each (internal/testenv checks the list).
+PKGS    := $(shell sed 's/\#.*//' .ci/debian-packages | awk 'NF { print $$1 }')
 FUZZTIME ?= 10s
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Packages whose tests need no root, namespaces or other program, run again
+# under the race detector (vrrpd: its state machine's tests only).
+RACE_PKGS := ./decode ./capture ./kaconf ./analyze ./report ./vrrp ./internal/testcheck
+RACE_VRRPD := ^(TestConformance|TestFromKeepalived|TestFromKeepalivedRefuses|TestDefaultGARP|TestDefaultNames|FuzzReceive)$$
 
-.PHONY: all build deps test unit fuzz demo bench clean
+.PHONY: all build deps test lint race fuzz demo bench clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/vrrpctl
 
-# deps installs the packages the build and the tests use, when any is missing.
+# deps installs the packages the build and the tests use, when any is
+# missing: one apt-get update, then one apt-get install.
 deps:
 	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -22,16 +30,35 @@ deps:
 		apt-get update -q && apt-get install -y -q $$missing; \
 	fi
 
-# test runs every test: unit, decoder cross-checks against tshark, namespace
-# integration with keepalived, and a short fuzzing pass over every fuzz target.
+# test runs every check and test: go vet, go.mod tidy, staticcheck, every
+# test (unit, decoder cross-checks against tshark, namespace integration
+# with keepalived) with any skipped test counted as a failure, the race
+# detector over the packages that need no root, and a short fuzzing pass
+# over every fuzz target.
 test: deps
 	$(GO) vet ./...
-	$(GO) test -count=1 -p 1 -timeout 25m ./...
+	$(GO) mod tidy -diff
+	$(MAKE) lint
+	$(GO) test -count=1 -p 1 -timeout 25m -json ./... | $(GO) run ./internal/testcheck
+	$(MAKE) race
 	$(MAKE) fuzz
 
+# lint runs staticcheck: any finding fails.
+lint:
+	@out=$$($(GO) run $(STATICCHECK) ./... 2>&1 | grep -v -e '^go: downloading ' -e '^exit status '); \
+	if [ -n "$$out" ]; then echo "staticcheck:"; printf '%s\n' "$$out"; exit 1; fi; \
+	echo "staticcheck: clean"
+
+race:
+	$(GO) test -count=1 -p 1 -race $(RACE_PKGS)
+	$(GO) test -count=1 -race -run '$(RACE_VRRPD)' ./vrrpd
+
+# fuzz runs every fuzz target for FUZZTIME; a package whose targets cannot
+# be listed (it does not build) fails the run.
 fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \
-		for t in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+		list=$$($(GO) test -list '^Fuzz' $$pkg 2>&1) || { echo "go test -list $$pkg failed:"; echo "$$list"; exit 1; }; \
+		for t in $$(echo "$$list" | grep '^Fuzz' || true); do \
 			echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
 			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg >/tmp/vrrpctl-fuzz.log 2>&1 || { cat /tmp/vrrpctl-fuzz.log; exit 1; }; \
 		done; \

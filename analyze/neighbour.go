@@ -3,6 +3,7 @@ package analyze
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/vrrpctl/vrrpctl/decode"
@@ -45,6 +46,43 @@ func (e *Engine) NeighbourEntry(ip netip.Addr, mac decode.MAC, state string, t t
 		le.usable = !mac.IsZero()
 	}
 	e.judgeLocal(le, t)
+}
+
+// The kernel's neighbour (NUD) states, bits of ndm_state in
+// include/uapi/linux/neighbour.h.
+const (
+	nudIncomplete = 0x01
+	nudReachable  = 0x02
+	nudStale      = 0x04
+	nudDelay      = 0x08
+	nudProbe      = 0x10
+	nudFailed     = 0x20
+	nudNoARP      = 0x40
+	nudPermanent  = 0x80
+)
+
+// NeighbourState names the kernel's neighbour state bits nud as `ip neigh`
+// does, in lower case, as NeighbourEntry reads them: "reachable", "stale",
+// ..., several joined by commas, and "none" for no bit.
+func NeighbourState(nud int) string {
+	names := []struct {
+		bit  int
+		name string
+	}{
+		{nudIncomplete, "incomplete"}, {nudReachable, "reachable"}, {nudStale, "stale"},
+		{nudDelay, "delay"}, {nudProbe, "probe"}, {nudFailed, "failed"},
+		{nudNoARP, "noarp"}, {nudPermanent, "permanent"},
+	}
+	var out []string
+	for _, n := range names {
+		if nud&n.bit != 0 {
+			out = append(out, n.name)
+		}
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ",")
 }
 
 func (e *Engine) vipGroup(ip netip.Addr) *group {

@@ -62,7 +62,7 @@ type ARP struct {
 }
 
 // LayerTypeARP is the layer type of ARP. It replaces gopacket's own ARP
-// decoder for EtherType 0x0806 (see init).
+// decoder for EtherType 0x0806 after Register.
 var LayerTypeARP = gopacket.RegisterLayerType(2114, gopacket.LayerTypeMetadata{
 	Name:    "ARP",
 	Decoder: gopacket.DecodeFunc(decodeARP),
@@ -165,12 +165,4 @@ func (a *ARP) SerializeTo(b gopacket.SerializeBuffer, opts gopacket.SerializeOpt
 		return fmt.Errorf("arp: target IP %v is not IPv4", a.TargetIP)
 	}
 	return nil
-}
-
-func init() {
-	// Route EtherType 0x0806 to this layer in gopacket.NewPacket and in
-	// DecodingLayerParser (which follows NextLayerType of the link layer).
-	layers.EthernetTypeMetadata[layers.EthernetTypeARP] = layers.EnumMetadata{
-		DecodeWith: LayerTypeARP, Name: "ARP", LayerType: LayerTypeARP,
-	}
 }

@@ -3,11 +3,12 @@
 // Every wire format the project reads or writes lives here once: VRRP v2/v3
 // (vrrp.go), IGMP v1/v2/v3 (igmp.go), ARP (arp.go), IPv6 neighbour
 // discovery (nd.go) and MLD v1/v2 (mld.go) as gopacket DecodingLayers with
-// SerializeTo, registered so that gopacket.NewPacket and
+// SerializeTo; Register (register.go) makes gopacket.NewPacket and
 // DecodingLayerParser use them for IP protocols 112 and 2 and EtherType
-// 0x0806 (NewPacket alone for the ICMPv6 types of ND and MLD). The link
-// and IPv4 headers go through gopacket's own layers; IPv6 is parsed by
-// hand (see decoder.go). Checksums are in checksum.go.
+// 0x0806 (NewPacket alone for the ICMPv6 types of ND and MLD); importing
+// the package leaves gopacket's tables alone. The link and IPv4 headers go
+// through gopacket's own layers; IPv6 is parsed by hand (see decoder.go).
+// Checksums are in checksum.go.
 //
 // A Decoder (decoder.go) fills a Frame, reusing all memory between calls, so
 // the layers a Frame points to are only valid until the next Decode. It does

@@ -143,19 +143,11 @@ const (
 )
 
 // LayerTypeIGMP is the layer type of IGMP. It replaces gopacket's own IGMP
-// decoder for IP protocol 2 (see init).
+// decoder for IP protocol 2 after Register.
 var LayerTypeIGMP = gopacket.RegisterLayerType(2113, gopacket.LayerTypeMetadata{
 	Name:    "IGMP",
 	Decoder: gopacket.DecodeFunc(decodeIGMP),
 })
-
-func init() {
-	// Route IP protocol 2 to this layer in gopacket.NewPacket and in
-	// DecodingLayerParser (which follows NextLayerType of the IP layer).
-	layers.IPProtocolMetadata[layers.IPProtocolIGMP] = layers.EnumMetadata{
-		DecodeWith: LayerTypeIGMP, Name: "IGMP", LayerType: LayerTypeIGMP,
-	}
-}
 
 // LayerType returns LayerTypeIGMP.
 func (g *IGMP) LayerType() gopacket.LayerType { return LayerTypeIGMP }

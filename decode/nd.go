@@ -335,20 +335,6 @@ func putIPv6(dst []byte, a netip.Addr) bool {
 // types that are neither ND nor MLD.
 var gopacketICMPv6 = layers.IPProtocolMetadata[layers.IPProtocolICMPv6].DecodeWith
 
-func init() {
-	// Route ICMPv6 neighbour discovery and MLD messages to this package's
-	// layers in gopacket.NewPacket: layers.IPv6 goes on to the decoder of
-	// layers.LayerTypeICMPv6, an extension header to that of IP protocol
-	// 58. Echo, errors and every other ICMPv6 message still go to
-	// gopacket's ICMPv6 layer. A DecodingLayerParser picks its layer by
-	// type, not by content, and keeps gopacket's for protocol 58.
-	d := gopacket.DecodeFunc(decodeICMPv6)
-	gopacket.OverrideLayerType(int(layers.LayerTypeICMPv6), gopacket.LayerTypeMetadata{Name: "ICMPv6", Decoder: d})
-	m := layers.IPProtocolMetadata[layers.IPProtocolICMPv6]
-	m.DecodeWith = d
-	layers.IPProtocolMetadata[layers.IPProtocolICMPv6] = m
-}
-
 // decodeICMPv6 hands an ICMPv6 message to ND, MLD, or gopacket's ICMPv6
 // layer, by its type.
 func decodeICMPv6(data []byte, p gopacket.PacketBuilder) error {

@@ -322,6 +322,7 @@ func TestNDTypeNames(t *testing.T) {
 // gopacket.NewPacket hands ND and MLD messages to this package's layers
 // and every other ICMPv6 message to gopacket's.
 func TestICMPv6ThroughGopacket(t *testing.T) {
+	Register()
 	ip6 := func(dst netip.Addr, next layers.IPProtocol) *layers.IPv6 {
 		return &layers.IPv6{Version: 6, HopLimit: 255, NextHeader: next, SrcIP: ll1.AsSlice(), DstIP: dst.AsSlice()}
 	}

@@ -96,19 +96,11 @@ const (
 )
 
 // LayerTypeVRRP is the layer type of VRRP. It replaces gopacket's own VRRPv2
-// decoder for IP protocol 112 (see init).
+// decoder for IP protocol 112 after Register.
 var LayerTypeVRRP = gopacket.RegisterLayerType(2112, gopacket.LayerTypeMetadata{
 	Name:    "VRRP",
 	Decoder: gopacket.DecodeFunc(decodeVRRP),
 })
-
-func init() {
-	// Route IP protocol 112 to this layer in gopacket.NewPacket and in
-	// DecodingLayerParser (which follows NextLayerType of the IP layer).
-	layers.IPProtocolMetadata[layers.IPProtocolVRRP] = layers.EnumMetadata{
-		DecodeWith: LayerTypeVRRP, Name: "VRRP", LayerType: LayerTypeVRRP,
-	}
-}
 
 // LayerType returns LayerTypeVRRP.
 func (v *VRRP) LayerType() gopacket.LayerType { return LayerTypeVRRP }

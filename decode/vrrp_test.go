@@ -364,6 +364,7 @@ func TestVRRPSetNetworkLayerForChecksum(t *testing.T) {
 // gopacket.NewPacket and DecodingLayerParser must hand IP protocol 112 to
 // this package's layer, with the address family taken from the length.
 func TestVRRPThroughGopacket(t *testing.T) {
+	Register()
 	for _, tt := range []struct {
 		name string
 		ip   gopacket.SerializableLayer

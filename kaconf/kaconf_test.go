@@ -409,3 +409,46 @@ vrrp_instance VI_1 {
 		t.Errorf("instance GARP %+v, want delay 4 s, repeat 6, lower-priority 3 s and 7", in)
 	}
 }
+
+// TestDefaultGARP pins keepalived 2.2.7's defaults (keepalived -d of an
+// instance without GARP settings), which the speaker and the lab take from here.
+func TestDefaultGARP(t *testing.T) {
+	want := GARP{MasterDelay: 5 * time.Second, MasterRepeat: 5, MasterRefreshRepeat: 1,
+		LowerPrioDelay: 5 * time.Second, LowerPrioRepeat: 5}
+	if got := DefaultGARP(); got != want {
+		t.Errorf("DefaultGARP() = %+v; want %+v", got, want)
+	}
+}
+
+// TestKeywordTable checks the keyword table: a handler for every keyword
+// of its section, a status, no keyword both interpreted and only known,
+// and the statuses of a few keywords as vrrpd.FromKeepalived treats them.
+func TestKeywordTable(t *testing.T) {
+	for name, k := range globalKeywords {
+		if k.global == nil || k.instance != nil || k.status == 0 || knownGlobal[name] {
+			t.Errorf("global_defs %s: %+v", name, k)
+		}
+	}
+	for name, k := range instanceKeywords {
+		if k.instance == nil || k.global != nil || k.status == 0 || knownInstance[name] {
+			t.Errorf("vrrp_instance %s: %+v", name, k)
+		}
+	}
+	kws := Keywords()
+	if len(kws) != len(globalKeywords)+len(instanceKeywords) {
+		t.Errorf("Keywords() lists %d keywords", len(kws))
+	}
+	status := map[string]Status{}
+	for _, k := range kws {
+		status[k.Section+" "+k.Name] = k.Status
+	}
+	for kw, want := range map[string]Status{
+		"vrrp_instance priority": Implemented, "vrrp_instance authentication": Implemented,
+		"vrrp_instance track_script": Ignored, "vrrp_instance notify_stop": Ignored,
+		"global_defs vrrp_garp_interval": Implemented, "global_defs vrrp_mcast_group4": Ignored,
+	} {
+		if status[kw] != want {
+			t.Errorf("%s: %v; want %v", kw, status[kw], want)
+		}
+	}
+}

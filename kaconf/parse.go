@@ -13,18 +13,44 @@ import (
 // Defaults of keepalived 2.2.7 (keepalived/core/global_data.c, vrrp_data.c;
 // confirmed with keepalived -d).
 const (
-	DefaultPriority        = 100
-	OwnerPriority          = 255 // implied by state MASTER without priority
-	DefaultAdvertInt       = time.Second
-	DefaultVersion         = 2
-	DefaultGARPDelay       = 5 * time.Second
-	DefaultGARPRepeat      = 5
-	DefaultGARPRefreshRep  = 1
-	DefaultLowerPrioDelay  = 5 * time.Second
-	DefaultLowerPrioRepeat = 5
-	maxAdvertIntV3         = 4095 * 10 * time.Millisecond // 12 bits of centiseconds
-	maxPreemptDelay        = 1000 * time.Second
+	DefaultPriority  = 100
+	OwnerPriority    = 255 // implied by state MASTER without priority
+	DefaultAdvertInt = time.Second
+	DefaultVersion   = 2
+	maxAdvertIntV3   = 4095 * 10 * time.Millisecond // 12 bits of centiseconds
+	maxPreemptDelay  = 1000 * time.Second
 )
+
+// keepalived 2.2.7's gratuitous ARP (and unsolicited NA) defaults, the
+// values of the global_defs keywords named beside them when they are not
+// set. The speaker, the lab and the analyzer take them from here.
+const (
+	DefaultGARPDelay         = 5 * time.Second // vrrp_garp_master_delay
+	DefaultGARPRepeat        = 5               // vrrp_garp_master_repeat
+	DefaultGARPRefresh       = 0               // vrrp_garp_master_refresh: off
+	DefaultGARPRefreshRepeat = 1               // vrrp_garp_master_refresh_repeat
+	DefaultGARPInterval      = 0               // vrrp_garp_interval: back to back
+	DefaultGNAInterval       = 0               // vrrp_gna_interval: back to back
+	// The lower-priority burst defaults to the master's delay and repeat,
+	// also when those are set (see resolve).
+	DefaultLowerPrioDelay  = DefaultGARPDelay  // vrrp_garp_lower_prio_delay
+	DefaultLowerPrioRepeat = DefaultGARPRepeat // vrrp_garp_lower_prio_repeat
+)
+
+// DefaultGARP is the GARP schedule of an instance when neither global_defs
+// nor the instance sets any of it.
+func DefaultGARP() GARP {
+	return GARP{
+		MasterDelay:         DefaultGARPDelay,
+		MasterRepeat:        DefaultGARPRepeat,
+		MasterRefresh:       DefaultGARPRefresh,
+		MasterRefreshRepeat: DefaultGARPRefreshRepeat,
+		Interval:            DefaultGARPInterval,
+		NAInterval:          DefaultGNAInterval,
+		LowerPrioDelay:      DefaultLowerPrioDelay,
+		LowerPrioRepeat:     DefaultLowerPrioRepeat,
+	}
+}
 
 var (
 	defaultGroup4 = netip.MustParseAddr("224.0.0.18")
@@ -77,13 +103,7 @@ func parse(name string, data []byte, isFile bool) (*Config, error) {
 		VRRPVersion:     DefaultVersion,
 		MulticastGroup4: defaultGroup4,
 		MulticastGroup6: defaultGroup6,
-		GARP: GARP{
-			MasterDelay:         DefaultGARPDelay,
-			MasterRepeat:        DefaultGARPRepeat,
-			MasterRefreshRepeat: DefaultGARPRefreshRep,
-			LowerPrioDelay:      DefaultLowerPrioDelay,
-			LowerPrioRepeat:     DefaultLowerPrioRepeat,
-		},
+		GARP:            DefaultGARP(),
 	}
 	p.top()
 	p.resolve()
@@ -350,62 +370,15 @@ func fmtSeconds(d time.Duration) string {
 }
 
 func (p *parser) global(st statement) {
-	g := &p.cfg.Global
 	kw := st.keyword()
-	if st.block && kw != "vrrp_iptables" {
+	k, ok := globalKeywords[kw]
+	if !ok || (st.block && !k.block) {
 		p.ignore(st, knownGlobal)
 		return
 	}
-	switch kw {
-	case "router_id":
-		if v, ok := p.arg(st); ok {
-			g.RouterID = v
-		}
-	case "vrrp_version":
-		if v, ok := p.uintArg(st, 2, 3); ok {
-			g.VRRPVersion = v
-		}
-	case "vrrp_skip_check_adv_addr":
-		p.optBool(st, &g.SkipCheckAdvAddr)
-	case "vrrp_strict":
-		g.Strict = true
-	case "vrrp_lower_prio_no_advert":
-		p.optBool(st, &g.LowerPrioNoAdvert)
-	case "vrrp_higher_prio_send_advert":
-		p.optBool(st, &g.HigherPrioSendAdvert)
-	case "vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh",
-		"vrrp_garp_master_refresh_repeat", "vrrp_garp_lower_prio_delay", "vrrp_garp_lower_prio_repeat",
-		"vrrp_garp_interval", "vrrp_gna_interval":
-		p.garp(st, strings.TrimPrefix(kw, "vrrp_"), &g.GARP)
-	case "vrrp_mcast_group4", "vrrp_mcast_group6":
-		s, ok := p.arg(st)
-		if !ok {
-			return
-		}
-		a, err := netip.ParseAddr(s)
-		want4 := kw == "vrrp_mcast_group4"
-		switch {
-		case err != nil || a.Is4() != want4:
-			p.warnf(st.pos(), "%s: %q is not an IPv%s address; ignored", kw, s, map[bool]string{true: "4", false: "6"}[want4])
-		case !a.IsMulticast():
-			p.warnf(st.pos(), "%s: %s is not multicast; ignored", kw, s)
-		case want4:
-			g.MulticastGroup4 = a
-		default:
-			g.MulticastGroup6 = a
-		}
-	case "vrrp_iptables":
-		g.Firewall = "iptables"
-		if st.block {
-			p.skipBlock()
-		}
-	case "nftables":
-		g.Firewall = "nftables"
-	default:
-		p.ignore(st, knownGlobal)
-		return
+	if k.global(p, &p.cfg.Global, st) {
+		p.globalSet[kw] = true
 	}
-	p.globalSet[kw] = true
 }
 
 // garp reads one GARP timer; kw is the instance keyword without "vrrp_".
@@ -490,190 +463,13 @@ func (p *parser) instance(st statement) {
 func (p *parser) instanceKeyword(r *rawInstance, st statement) {
 	in := r.in
 	kw := st.keyword()
-	if _, block := valueBlocks[kw]; st.block && !block {
+	k, ok := instanceKeywords[kw]
+	if !ok || (st.block && !k.block) {
 		p.ignore(st, knownInstance)
 		return
 	}
 	in.Keywords[kw] = st.pos()
-	set := true
-	switch kw {
-	case "state":
-		v, ok := p.arg(st)
-		switch {
-		case !ok:
-			set = false
-		case v == "BACKUP" && in.State == "MASTER" && r.set["state"]:
-			p.warnf(st.pos(), "state: already MASTER; BACKUP ignored")
-		case v == "MASTER" || v == "BACKUP":
-			in.State = v
-		default:
-			p.warnf(st.pos(), "state: unknown state %q; using BACKUP", v)
-			in.State = "BACKUP"
-		}
-	case "interface":
-		var ok bool
-		in.Interface, ok = p.arg(st)
-		set = ok
-	case "virtual_router_id":
-		s, ok := p.arg(st)
-		if !ok {
-			set = false
-			break
-		}
-		n, err := strconv.ParseUint(s, 10, 32)
-		switch {
-		case err != nil && strings.HasPrefix(s, "-"), err == nil && (n < 1 || n > 255):
-			p.errorf(st.pos(), kw, "%s is out of range 1-255", s)
-			set = false
-		case err != nil:
-			p.errorf(st.pos(), kw, "invalid number %q", s)
-			set = false
-		default:
-			in.VRID = int(n)
-		}
-	case "priority":
-		n, ok := p.uintArg(st, 1, 255)
-		if !ok {
-			p.warnf(st.pos(), "priority: using %d", DefaultPriority)
-			n = DefaultPriority
-		}
-		in.Priority = n
-	case "advert_int":
-		d, ok := p.seconds(st, 10*time.Millisecond, 255*time.Second)
-		if !ok {
-			p.warnf(st.pos(), "advert_int: ignored; using %s", fmtSeconds(DefaultAdvertInt))
-			set = false
-			break
-		}
-		r.advert = d
-	case "version":
-		n, ok := p.uintArg(st, 2, 3)
-		if ok {
-			in.Version = n
-		}
-		set = ok
-	case "nopreempt":
-		in.NoPreempt = true
-	case "preempt":
-		in.NoPreempt = false
-	case "preempt_delay":
-		d, ok := p.seconds(st, 0, maxPreemptDelay)
-		if ok {
-			in.PreemptDelay = d
-		}
-		set = ok
-	case "authentication":
-		p.auth(r, st)
-	case "virtual_ipaddress", "virtual_ipaddress_excluded":
-		for _, line := range p.values(st) {
-			if vip, ok := p.vip(line); ok {
-				if kw == "virtual_ipaddress" {
-					r.vidsPending = append(r.vidsPending, vip)
-				} else {
-					in.ExcludedVIPs = append(in.ExcludedVIPs, vip)
-				}
-			}
-		}
-	case "unicast_src_ip":
-		s, ok := p.arg(st)
-		if !ok {
-			set = false
-			break
-		}
-		a, err := netip.ParseAddr(s)
-		if err != nil || a.Zone() != "" {
-			p.warnf(st.pos(), "unicast_src_ip: %q is not an IP address; ignored", s)
-			set = false
-			break
-		}
-		if r.familyKnown && a.Is6() != in.ipv6 {
-			p.warnf(st.pos(), "unicast_src_ip: %s is not of the instance's family; ignored", s)
-			set = false
-			break
-		}
-		in.UnicastSrcIP = a
-		r.setFamily(a.Is6())
-	case "unicast_peer":
-		for _, line := range p.values(st) {
-			s := line.keyword()
-			a, err := netip.ParseAddr(s)
-			if err != nil || a.Zone() != "" {
-				p.warnf(line.pos(), "unicast_peer: %q is not an IP address; ignored", s)
-				continue
-			}
-			if r.familyKnown && a.Is6() != in.ipv6 {
-				p.warnf(line.pos(), "unicast_peer: %s is not of the instance's family; ignored", s)
-				continue
-			}
-			r.setFamily(a.Is6())
-			in.UnicastPeers = append(in.UnicastPeers, a)
-		}
-	case "garp_master_delay", "garp_master_repeat", "garp_master_refresh", "garp_master_refresh_repeat",
-		"garp_lower_prio_delay", "garp_lower_prio_repeat":
-		set = p.garp(st, kw, &in.GARP)
-	case "lower_prio_no_advert":
-		p.optBool(st, &in.LowerPrioNoAdvert)
-	case "higher_prio_send_advert":
-		p.optBool(st, &in.HigherPrioSendAdvert)
-	case "use_vmac":
-		in.UseVMAC = true
-		if len(st.args()) > 0 {
-			in.VMACName = st.args()[0].text
-		}
-	case "vmac_xmit_base":
-		in.VMACXmitBase = true
-	case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
-		if len(st.args()) == 0 {
-			p.warnf(st.pos(), "%s: missing script", kw)
-			set = false
-			break
-		}
-		script := joinWords(st.args())
-		switch kw {
-		case "notify_master":
-			in.Notify.Master = script
-		case "notify_backup":
-			in.Notify.Backup = script
-		case "notify_fault":
-			in.Notify.Fault = script
-		case "notify_stop":
-			in.Notify.Stop = script
-		default:
-			in.Notify.Any = script
-		}
-	case "track_interface":
-		for _, line := range p.values(st) {
-			in.TrackInterfaces = append(in.TrackInterfaces, line.keyword())
-		}
-	case "track_script":
-		for _, line := range p.values(st) {
-			in.TrackScripts = append(in.TrackScripts, line.keyword())
-			in.Keywords["track_script "+line.keyword()] = line.pos()
-		}
-	case "dont_track_primary":
-		in.DontTrackPrimary = true
-	case "skip_check_adv_addr":
-		p.optBool(st, &in.SkipCheckAdvAddr)
-	case "strict_mode":
-		p.optBool(st, &in.Strict)
-	case "accept":
-		in.Accept = true
-	case "no_accept":
-		in.Accept = false
-	case "native_ipv6":
-		if r.familyKnown && !in.ipv6 {
-			p.warnf(st.pos(), "native_ipv6: the instance already has IPv4 addresses; ignored")
-			set = false
-			break
-		}
-		in.NativeIPv6 = true
-		r.setFamily(true)
-	default:
-		delete(in.Keywords, kw)
-		p.ignore(st, knownInstance)
-		return
-	}
-	if set {
+	if k.instance(p, r, st) {
 		r.set[kw] = true
 	}
 	if kw == "virtual_ipaddress" {
@@ -689,12 +485,6 @@ func (p *parser) instanceKeyword(r *rawInstance, st statement) {
 		}
 		r.vidsPending = nil
 	}
-}
-
-// valueBlocks are the instance keywords followed by a block.
-var valueBlocks = map[string]struct{}{
-	"authentication": {}, "virtual_ipaddress": {}, "virtual_ipaddress_excluded": {},
-	"unicast_peer": {}, "track_interface": {}, "track_script": {},
 }
 
 func (r *rawInstance) setFamily(ipv6 bool) {

@@ -6,147 +6,191 @@ import "time"
 // and checks what keepalived checks once the whole file is read
 // (vrrp_complete_instance in keepalived/vrrp/vrrp.c).
 func (p *parser) resolve() {
-	// The lower-priority GARP burst defaults to the master's delay and
-	// repeat (keepalived.conf(5); keepalived 2.2.7 -d shows it).
-	if !p.globalSet["vrrp_garp_lower_prio_delay"] {
-		p.cfg.Global.GARP.LowerPrioDelay = p.cfg.Global.GARP.MasterDelay
-	}
-	if !p.globalSet["vrrp_garp_lower_prio_repeat"] {
-		p.cfg.Global.GARP.LowerPrioRepeat = p.cfg.Global.GARP.MasterRepeat
-	}
-	g := p.cfg.Global
-	type vrKey struct {
-		iface string
-		ipv6  bool
-		vrid  int
-	}
+	p.resolveGlobalGARP()
 	seen := map[vrKey]*Instance{}
 	for _, r := range p.raws {
-		in := r.in
-		hdr := Position{in.File, in.Line}
-		valid := true
-
-		if !r.set["virtual_router_id"] {
-			if _, written := in.Keywords["virtual_router_id"]; !written {
-				p.errorf(hdr, "virtual_router_id", "missing in vrrp_instance %s", in.Name)
-			}
-			valid = false
-		}
-		if !r.set["interface"] {
-			p.errorf(hdr, "interface", "missing in vrrp_instance %s", in.Name)
-			valid = false
-		}
-
-		if !r.set["version"] {
-			in.Version = g.VRRPVersion
-		}
-		if !r.set["priority"] {
-			in.Priority = DefaultPriority
-			if in.State == "MASTER" {
-				in.Priority = OwnerPriority
-			}
-		}
-		in.AdvertInt = DefaultAdvertInt
-		if r.set["advert_int"] {
-			in.AdvertInt = p.advertInt(in, r.advert)
-		}
-		if in.PreemptDelay > 0 && in.State == "MASTER" {
-			p.warnf(in.Keywords["preempt_delay"], "preempt_delay: has no effect with state MASTER; cleared")
-			in.PreemptDelay = 0
-		}
-		if in.NoPreempt && in.Priority == OwnerPriority {
-			p.warnf(in.Keywords["nopreempt"], "nopreempt: has no effect with priority 255; cleared")
-			in.NoPreempt = false
-		}
-
-		// GARP timers: the global ones unless the instance sets its own.
-		garp := g.GARP
-		if r.set["garp_master_delay"] {
-			garp.MasterDelay = in.GARP.MasterDelay
-		}
-		if r.set["garp_master_repeat"] {
-			garp.MasterRepeat = in.GARP.MasterRepeat
-		}
-		if r.set["garp_master_refresh"] {
-			garp.MasterRefresh = in.GARP.MasterRefresh
-		}
-		if r.set["garp_master_refresh_repeat"] {
-			garp.MasterRefreshRepeat = in.GARP.MasterRefreshRepeat
-		}
-		if r.set["garp_lower_prio_delay"] {
-			garp.LowerPrioDelay = in.GARP.LowerPrioDelay
-		}
-		if r.set["garp_lower_prio_repeat"] {
-			garp.LowerPrioRepeat = in.GARP.LowerPrioRepeat
-		}
-		in.GARP = garp
-		if !r.set["lower_prio_no_advert"] {
-			in.LowerPrioNoAdvert = g.LowerPrioNoAdvert
-		}
-		if !r.set["higher_prio_send_advert"] {
-			in.HigherPrioSendAdvert = g.HigherPrioSendAdvert
-		}
-		if !r.set["skip_check_adv_addr"] {
-			in.SkipCheckAdvAddr = g.SkipCheckAdvAddr
-		}
-		if !r.set["strict_mode"] {
-			in.Strict = g.Strict
-		}
-		if !r.set["accept"] && !r.set["no_accept"] {
-			// keepalived accepts packets for the VIPs unless strict.
-			in.Accept = !in.Strict
-		}
-
-		p.resolveAuth(r)
-
-		if in.Strict && in.ipv6 && len(in.VIPs) > 0 && !in.VIPs[0].Prefix.Addr().IsLinkLocalUnicast() {
-			p.warnf(Position{in.VIPs[0].File, in.VIPs[0].Line}, "virtual_ipaddress: in strict mode the first IPv6 address must be link-local")
-		}
-		if len(in.VIPs) == 0 {
-			p.warnf(hdr, "vrrp_instance %s has no virtual_ipaddress", in.Name)
-		}
-		for i := range in.VIPs {
-			if in.VIPs[i].Dev == "" {
-				in.VIPs[i].Dev = in.Interface
-			}
-		}
-		for i := range in.ExcludedVIPs {
-			if in.ExcludedVIPs[i].Dev == "" {
-				in.ExcludedVIPs[i].Dev = in.Interface
-			}
-		}
-		if in.UnicastSrcIP.IsValid() && len(in.UnicastPeers) == 0 {
-			p.warnf(in.Keywords["unicast_src_ip"], "unicast_src_ip: no unicast_peer given; the instance uses multicast")
-		}
-		if in.VMACXmitBase && !in.UseVMAC {
-			p.warnf(in.Keywords["vmac_xmit_base"], "vmac_xmit_base: has no effect without use_vmac")
-		}
-		var scripts []string
-		for _, s := range in.TrackScripts {
-			if !containsString(p.cfg.Scripts, s) {
-				p.warnf(in.Keywords["track_script "+s], "track_script: no vrrp_script %s; ignored", s)
-				continue
-			}
-			scripts = append(scripts, s)
-		}
-		in.TrackScripts = scripts
-
-		if valid {
-			k := vrKey{in.Interface, in.ipv6, in.VRID}
-			if other, dup := seen[k]; dup {
-				p.errorf(in.Keywords["virtual_router_id"], "virtual_router_id",
-					"%d on %s (%s) is already used by vrrp_instance %s at %s:%d",
-					in.VRID, in.Interface, in.Family(), other.Name, other.File, other.Line)
-				valid = false
-			} else {
-				seen[k] = in
-			}
-		}
-		if valid {
-			p.cfg.Instances = append(p.cfg.Instances, in)
+		if p.resolveInstance(r) && p.uniqueVRID(seen, r.in) {
+			p.cfg.Instances = append(p.cfg.Instances, r.in)
 		}
 	}
+	p.resolveSyncGroups()
+}
 
+// resolveGlobalGARP: the lower-priority GARP burst defaults to the master's
+// delay and repeat (keepalived.conf(5); keepalived 2.2.7 -d shows it).
+func (p *parser) resolveGlobalGARP() {
+	g := &p.cfg.Global.GARP
+	if !p.globalSet["vrrp_garp_lower_prio_delay"] {
+		g.LowerPrioDelay = g.MasterDelay
+	}
+	if !p.globalSet["vrrp_garp_lower_prio_repeat"] {
+		g.LowerPrioRepeat = g.MasterRepeat
+	}
+}
+
+// resolveInstance completes one instance and reports whether keepalived
+// would run it (it has its virtual_router_id and interface).
+func (p *parser) resolveInstance(r *rawInstance) bool {
+	valid := p.checkRequired(r)
+	p.applyDefaults(r)
+	p.inheritGlobal(r)
+	p.resolveAuth(r)
+	p.checkAddresses(r)
+	p.resolveTrackScripts(r)
+	return valid
+}
+
+// checkRequired reports an instance without virtual_router_id or interface.
+func (p *parser) checkRequired(r *rawInstance) bool {
+	in := r.in
+	hdr := Position{in.File, in.Line}
+	valid := true
+	if !r.set["virtual_router_id"] {
+		if _, written := in.Keywords["virtual_router_id"]; !written {
+			p.errorf(hdr, "virtual_router_id", "missing in vrrp_instance %s", in.Name)
+		}
+		valid = false
+	}
+	if !r.set["interface"] {
+		p.errorf(hdr, "interface", "missing in vrrp_instance %s", in.Name)
+		valid = false
+	}
+	return valid
+}
+
+// applyDefaults sets version, priority and advert_int where the instance
+// does not, and clears the preemption settings keepalived clears.
+func (p *parser) applyDefaults(r *rawInstance) {
+	in := r.in
+	if !r.set["version"] {
+		in.Version = p.cfg.Global.VRRPVersion
+	}
+	if !r.set["priority"] {
+		in.Priority = DefaultPriority
+		if in.State == "MASTER" {
+			in.Priority = OwnerPriority
+		}
+	}
+	in.AdvertInt = DefaultAdvertInt
+	if r.set["advert_int"] {
+		in.AdvertInt = p.advertInt(in, r.advert)
+	}
+	if in.PreemptDelay > 0 && in.State == "MASTER" {
+		p.warnf(in.Keywords["preempt_delay"], "preempt_delay: has no effect with state MASTER; cleared")
+		in.PreemptDelay = 0
+	}
+	if in.NoPreempt && in.Priority == OwnerPriority {
+		p.warnf(in.Keywords["nopreempt"], "nopreempt: has no effect with priority 255; cleared")
+		in.NoPreempt = false
+	}
+}
+
+// inheritGlobal gives the instance the global GARP timers and flags it
+// does not set itself.
+func (p *parser) inheritGlobal(r *rawInstance) {
+	in, g := r.in, p.cfg.Global
+	garp := g.GARP
+	if r.set["garp_master_delay"] {
+		garp.MasterDelay = in.GARP.MasterDelay
+	}
+	if r.set["garp_master_repeat"] {
+		garp.MasterRepeat = in.GARP.MasterRepeat
+	}
+	if r.set["garp_master_refresh"] {
+		garp.MasterRefresh = in.GARP.MasterRefresh
+	}
+	if r.set["garp_master_refresh_repeat"] {
+		garp.MasterRefreshRepeat = in.GARP.MasterRefreshRepeat
+	}
+	if r.set["garp_lower_prio_delay"] {
+		garp.LowerPrioDelay = in.GARP.LowerPrioDelay
+	}
+	if r.set["garp_lower_prio_repeat"] {
+		garp.LowerPrioRepeat = in.GARP.LowerPrioRepeat
+	}
+	in.GARP = garp
+	for _, f := range []struct {
+		kw       string
+		dst      *bool
+		fallback bool
+	}{
+		{"lower_prio_no_advert", &in.LowerPrioNoAdvert, g.LowerPrioNoAdvert},
+		{"higher_prio_send_advert", &in.HigherPrioSendAdvert, g.HigherPrioSendAdvert},
+		{"skip_check_adv_addr", &in.SkipCheckAdvAddr, g.SkipCheckAdvAddr},
+		{"strict_mode", &in.Strict, g.Strict},
+	} {
+		if !r.set[f.kw] {
+			*f.dst = f.fallback
+		}
+	}
+	if !r.set["accept"] && !r.set["no_accept"] {
+		// keepalived accepts packets for the VIPs unless strict.
+		in.Accept = !in.Strict
+	}
+}
+
+// checkAddresses gives the addresses the instance's interface where they
+// name none, and warns of what keepalived warns about them.
+func (p *parser) checkAddresses(r *rawInstance) {
+	in := r.in
+	if in.Strict && in.ipv6 && len(in.VIPs) > 0 && !in.VIPs[0].Prefix.Addr().IsLinkLocalUnicast() {
+		p.warnf(Position{in.VIPs[0].File, in.VIPs[0].Line}, "virtual_ipaddress: in strict mode the first IPv6 address must be link-local")
+	}
+	if len(in.VIPs) == 0 {
+		p.warnf(Position{in.File, in.Line}, "vrrp_instance %s has no virtual_ipaddress", in.Name)
+	}
+	for _, vips := range [][]VIP{in.VIPs, in.ExcludedVIPs} {
+		for i := range vips {
+			if vips[i].Dev == "" {
+				vips[i].Dev = in.Interface
+			}
+		}
+	}
+	if in.UnicastSrcIP.IsValid() && len(in.UnicastPeers) == 0 {
+		p.warnf(in.Keywords["unicast_src_ip"], "unicast_src_ip: no unicast_peer given; the instance uses multicast")
+	}
+	if in.VMACXmitBase && !in.UseVMAC {
+		p.warnf(in.Keywords["vmac_xmit_base"], "vmac_xmit_base: has no effect without use_vmac")
+	}
+}
+
+// resolveTrackScripts drops the track_script entries without a vrrp_script.
+func (p *parser) resolveTrackScripts(r *rawInstance) {
+	in := r.in
+	var scripts []string
+	for _, s := range in.TrackScripts {
+		if !containsString(p.cfg.Scripts, s) {
+			p.warnf(in.Keywords["track_script "+s], "track_script: no vrrp_script %s; ignored", s)
+			continue
+		}
+		scripts = append(scripts, s)
+	}
+	in.TrackScripts = scripts
+}
+
+// vrKey identifies a virtual router: keepalived refuses one VRID twice on
+// an interface for one address family.
+type vrKey struct {
+	iface string
+	ipv6  bool
+	vrid  int
+}
+
+// uniqueVRID records in under its key, or reports the instance that has it.
+func (p *parser) uniqueVRID(seen map[vrKey]*Instance, in *Instance) bool {
+	k := vrKey{in.Interface, in.ipv6, in.VRID}
+	if other, dup := seen[k]; dup {
+		p.errorf(in.Keywords["virtual_router_id"], "virtual_router_id",
+			"%d on %s (%s) is already used by vrrp_instance %s at %s:%d",
+			in.VRID, in.Interface, in.Family(), other.Name, other.File, other.Line)
+		return false
+	}
+	seen[k] = in
+	return true
+}
+
+// resolveSyncGroups drops the members that are no instance.
+func (p *parser) resolveSyncGroups() {
 	for i := range p.cfg.SyncGroups {
 		sg := &p.cfg.SyncGroups[i]
 		pos := Position{sg.File, sg.Line}

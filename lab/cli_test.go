@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vrrpctl/vrrpctl/internal/testenv"
 )
 
 // waitForLab waits for a lab other than those in before to have processes
@@ -127,9 +129,7 @@ func TestCannotRun(t *testing.T) {
 // nat2, the default scenario, a JSON report and the exit status.
 func TestMixedJSON(t *testing.T) {
 	needRoot(t)
-	if _, err := exec.LookPath("keepalived"); err != nil {
-		t.Skip("keepalived not installed")
-	}
+	testenv.NeedTool(t, "keepalived")
 	before := leftoverSet()
 	pcap := t.TempDir() + "/mixed.pcap"
 	cmd := exec.Command(vrrpctlBin, "run-test-failover", "--impl", "mixed", "--json", "--quiet", "-w", pcap)

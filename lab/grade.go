@@ -106,6 +106,8 @@ type VIPChange struct {
 	Held bool    `json:"held"`
 }
 
+func msOf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
 func msPtr(d time.Duration) *float64 { v := msOf(d); return &v }
 
 // grade turns what the stage observed into a Result.

@@ -26,6 +26,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+
+	"github.com/vrrpctl/vrrpctl/internal/nsenter"
 )
 
 // Prefix starts the name of every namespace of a lab, followed by the run ID.
@@ -310,7 +312,7 @@ func (l *Lab) SetPort(host string, up bool) error {
 
 // Sysctl writes a net.* sysctl (path below /proc/sys, with slashes) in the host's namespace.
 func (l *Lab) Sysctl(h *Host, key, value string) error {
-	return inNS(h.handle, func() error {
+	return nsenter.Run(h.handle, func() error {
 		// /proc/sys/net resolves to the namespace of the thread opening it.
 		if err := os.WriteFile(filepath.Join("/proc/sys", key), []byte(value), 0o644); err != nil {
 			return fmt.Errorf("sysctl %s=%s in %s: %w", strings.ReplaceAll(key, "/", "."), value, h.NS, err)

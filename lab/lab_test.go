@@ -6,13 +6,13 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
+
+	"github.com/vrrpctl/vrrpctl/internal/testenv"
 )
 
 func needRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("the lab needs root")
-	}
+	testenv.NeedRoot(t)
 }
 
 // assertGone fails the test if anything of run id is left on the machine,

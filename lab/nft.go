@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+
+	"github.com/vrrpctl/vrrpctl/internal/nsenter"
 )
 
 // Nft loads an nftables ruleset into host's namespace ("sw" is the bridge's).
@@ -24,7 +26,7 @@ func (l *Lab) Nft(host, ruleset string) error {
 	cmd := exec.Command(path, "-f", "-")
 	cmd.Stdin = strings.NewReader(ruleset)
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := inNS(h.handle, cmd.Run); err != nil {
+	if err := nsenter.Run(h.handle, cmd.Run); err != nil {
 		return fmt.Errorf("nft in %s: %v: %s", h.NS, err, strings.TrimSpace(out.String()))
 	}
 	return nil

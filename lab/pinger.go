@@ -10,6 +10,8 @@ import (
 
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
+
+	"github.com/vrrpctl/vrrpctl/internal/nsenter"
 )
 
 // Echo is one ICMP echo request and its reply, if any.
@@ -46,7 +48,7 @@ func (l *Lab) StartPinger(host string, dst netip.Addr, interval time.Duration) (
 	}
 	var conn *icmp.PacketConn
 	// The raw socket belongs to the namespace it was opened in.
-	err := inNS(h.handle, func() (err error) {
+	err := nsenter.Run(h.handle, func() (err error) {
 		conn, err = icmp.ListenPacket("ip4:icmp", "0.0.0.0")
 		return err
 	})

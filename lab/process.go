@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/vrrpctl/vrrpctl/internal/nsenter"
 )
 
 // Process is a command running in one of the lab's namespaces, with its
@@ -74,7 +76,7 @@ func (l *Lab) start(h *Host, host, name string, argv []string, env []string) (*P
 	if h == nil {
 		err = cmd.Start()
 	} else {
-		err = inNS(h.handle, cmd.Start)
+		err = nsenter.Run(h.handle, cmd.Start)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("start %s %s: %w", name, where, err)
@@ -106,7 +108,7 @@ func (l *Lab) Run(host string, argv ...string) (string, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.Dir = l.Dir
-	if err := inNS(h.handle, cmd.Run); err != nil {
+	if err := nsenter.Run(h.handle, cmd.Run); err != nil {
 		return out.String(), fmt.Errorf("%s on %s: %w", strings.Join(argv, " "), host, err)
 	}
 	return out.String(), nil

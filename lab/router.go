@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vrrpctl/vrrpctl/kaconf"
 )
 
 // Impl names a VRRP implementation the routers can run.
@@ -40,7 +42,10 @@ type GARP struct {
 }
 
 // DefaultGARP is keepalived's default schedule.
-func DefaultGARP() GARP { return GARP{Repeat: 5, Delay: 5 * time.Second} }
+func DefaultGARP() GARP {
+	return GARP{Repeat: kaconf.DefaultGARPRepeat, Delay: kaconf.DefaultGARPDelay,
+		Refresh: kaconf.DefaultGARPRefresh, Interval: kaconf.DefaultGARPInterval}
+}
 
 // RouterSpec is one router's VRRP configuration.
 type RouterSpec struct {

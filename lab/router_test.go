@@ -1,16 +1,15 @@
 package lab
 
 import (
-	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/vrrpctl/vrrpctl/internal/testenv"
 )
 
 func TestKeepalivedElects(t *testing.T) {
 	needRoot(t)
-	if _, err := exec.LookPath("keepalived"); err != nil {
-		t.Skip("keepalived not installed")
-	}
+	testenv.NeedTool(t, "keepalived")
 	l, err := New()
 	if err != nil {
 		t.Fatal(err)
@@ -39,4 +38,10 @@ func TestKeepalivedElects(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("VIP holders %v, want nat1", w.Holders())
+}
+
+func TestDefaultGARP(t *testing.T) {
+	if got, want := DefaultGARP(), (GARP{Repeat: 5, Delay: 5 * time.Second}); got != want {
+		t.Errorf("DefaultGARP() = %+v; want %+v", got, want)
+	}
 }

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/vrrpctl/vrrpctl/vrrp"
 )
 
 // Scenario is one staged failover.
@@ -141,7 +142,7 @@ func (c Config) forScenario(sc Scenario) Config {
 		c.MaxOutage = 0
 	}
 	if c.MaxOutage == 0 {
-		c.MaxOutage = masterDownInterval(c.Version, c.Priority[1], c.AdvertInt) + c.AdvertInt
+		c.MaxOutage = vrrp.MasterDownInterval(c.Version, c.Priority[1], c.AdvertInt) + c.AdvertInt
 	}
 	return c
 }
@@ -317,7 +318,7 @@ func (s *stage) setUp(pcap string) error {
 	}
 	s.logf("%s on nat1 (priority %d), %s on nat2 (priority %d), VRRPv%d, advert_int %v",
 		impls[0], cfg.Priority[0], impls[1], cfg.Priority[1], cfg.Version, cfg.AdvertInt)
-	limit := 2*masterDownInterval(cfg.Version, cfg.Priority[0], cfg.AdvertInt) + 5*time.Second
+	limit := 2*vrrp.MasterDownInterval(cfg.Version, cfg.Priority[0], cfg.AdvertInt) + 5*time.Second
 	if err := s.waitFor(limit, "nat1 to become master", func() bool { return s.holders() == Nat1 }); err != nil {
 		return err
 	}
@@ -449,8 +450,8 @@ func (s *stage) observe(a action, minimum time.Duration) error {
 // act causes the scenario's failover(s) and watches them.
 func (s *stage) act() error {
 	cfg := s.cfg
-	skew := skewTime(cfg.Version, cfg.Priority[1], cfg.AdvertInt)
-	mdi := masterDownInterval(cfg.Version, cfg.Priority[1], cfg.AdvertInt)
+	skew := vrrp.SkewTime(cfg.Version, cfg.Priority[1], cfg.AdvertInt)
+	mdi := vrrp.MasterDownInterval(cfg.Version, cfg.Priority[1], cfg.AdvertInt)
 	switch s.sc {
 	case Stop, ClientIgnoresGARP, NoGARP, Article:
 		if err := s.routerCheck(-1); err != nil {
@@ -483,7 +484,7 @@ func (s *stage) act() error {
 			return err
 		}
 		b := action{Time: time.Now(), What: "plug nat1 back in", From: Nat2, To: Nat1, Cause: "preempt",
-			Expected: masterDownInterval(cfg.Version, cfg.Priority[0], cfg.AdvertInt)}
+			Expected: vrrp.MasterDownInterval(cfg.Version, cfg.Priority[0], cfg.AdvertInt)}
 		s.actions = append(s.actions, b)
 		s.logf("%s", b.What)
 		if err := s.lab.SetPort(Nat1, true); err != nil {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/vrrpctl/vrrpctl/internal/testenv"
 )
 
 // vrrpctlBin is the vrrpctl binary built for these tests: the lab runs it
@@ -106,14 +108,11 @@ func hasCode(res *Result, code string) bool {
 // TestScenarios runs every scenario with both implementations.
 func TestScenarios(t *testing.T) {
 	needRoot(t)
-	impls := []Impl{ImplVRRPD}
-	if _, err := exec.LookPath("keepalived"); err == nil {
-		impls = append(impls, ImplKeepalived)
-	} else {
-		t.Log("keepalived not installed: vrrpd only")
-	}
-	for _, impl := range impls {
+	for _, impl := range []Impl{ImplVRRPD, ImplKeepalived} {
 		t.Run(string(impl), func(t *testing.T) {
+			if impl == ImplKeepalived {
+				testenv.NeedTool(t, "keepalived")
+			}
 			t.Parallel()
 			cfg := DefaultConfig()
 			cfg.Impl = impl
@@ -226,9 +225,7 @@ func TestScenarios(t *testing.T) {
 // adverts, our speaker on one side and keepalived on the other (mixed).
 func TestVersion3(t *testing.T) {
 	needRoot(t)
-	if _, err := exec.LookPath("keepalived"); err != nil {
-		t.Fatal("keepalived is needed for the mixed pair")
-	}
+	testenv.NeedTool(t, "keepalived") // the mixed pair
 	cfg := DefaultConfig()
 	cfg.Impl = ImplMixed
 	cfg.Version = 3

@@ -1,28 +1,30 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcap"
-	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/vishvananda/netlink"
+
+	"github.com/vrrpctl/vrrpctl/analyze"
+	"github.com/vrrpctl/vrrpctl/capture"
 )
 
 // Capture records what a host's interface sees into a pcap file.
 type Capture struct {
 	Path string
 
-	handle *pcap.Handle
-	file   *os.File
-	stop   chan struct{}
-	done   chan struct{}
-	err    error
-	stats  *pcap.Stats
+	live *capture.Live
+	file *os.File
+	done chan struct{}
+	err  error
+	once sync.Once
 }
 
 // StartCapture captures on host's eth1 into path with the given BPF filter.
@@ -31,82 +33,56 @@ func (l *Lab) StartCapture(host, path, filter string) (*Capture, error) {
 	if h == nil {
 		return nil, fmt.Errorf("no host %q in the lab", host)
 	}
-	var handle *pcap.Handle
-	// The packet socket is bound in the namespace it is opened in.
-	err := inNS(h.handle, func() error {
-		in, err := pcap.NewInactiveHandle(Iface)
-		if err != nil {
-			return err
-		}
-		defer in.CleanUp()
-		in.SetSnapLen(65535)
-		in.SetPromisc(true)
-		in.SetImmediateMode(true)
-		in.SetTimeout(50 * time.Millisecond)
-		handle, err = in.Activate()
-		return err
-	})
+	// The packet socket is opened in the host's namespace and stays there.
+	live, err := capture.OpenLive(Iface, capture.LiveOptions{Promisc: true, Filter: filter, Netns: h.NS})
 	if err != nil {
-		return nil, fmt.Errorf("capture on %s in %s: %w", Iface, h.NS, err)
-	}
-	if filter != "" {
-		if err := handle.SetBPFFilter(filter); err != nil {
-			handle.Close()
-			return nil, fmt.Errorf("capture filter %q: %w", filter, err)
-		}
+		return nil, err
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		handle.Close()
+		live.Close()
 		return nil, fmt.Errorf("capture file: %w", err)
 	}
-	w := pcapgo.NewWriterNanos(f)
-	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
-		handle.Close()
+	w, err := capture.NewWriter(f, live.LinkType(), 0)
+	if err != nil {
+		live.Close()
 		f.Close()
 		return nil, fmt.Errorf("capture file %s: %w", path, err)
 	}
-	c := &Capture{Path: path, handle: handle, file: f, stop: make(chan struct{}), done: make(chan struct{})}
+	c := &Capture{Path: path, live: live, file: f, done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
 		for {
-			select {
-			case <-c.stop:
-				return
-			default:
+			data, ci, err := live.Next()
+			if errors.Is(err, io.EOF) {
+				break
 			}
-			data, ci, err := handle.ReadPacketData()
-			if err == pcap.NextErrorTimeoutExpired {
-				continue
+			if err == nil {
+				err = w.WritePacket(ci, data)
 			}
 			if err != nil {
 				c.err = err
-				return
+				live.Close()
+				break
 			}
-			if err := w.WritePacket(ci, data); err != nil {
-				c.err = err
-				return
-			}
+		}
+		if err := w.Flush(); err != nil && c.err == nil {
+			c.err = err
 		}
 	}()
 	return c, nil
 }
 
-// Stop ends the capture, flushes the file and returns libpcap's counters.
-func (c *Capture) Stop() (*pcap.Stats, error) {
-	select {
-	case <-c.stop:
-		return c.stats, c.err
-	default:
-	}
-	close(c.stop)
-	<-c.done
-	c.stats, _ = c.handle.Stats()
-	c.handle.Close()
-	if err := c.file.Close(); err != nil && c.err == nil {
-		c.err = err
-	}
-	return c.stats, c.err
+// Stop ends the capture and closes the file with every frame written.
+func (c *Capture) Stop() error {
+	c.once.Do(func() {
+		c.live.Close()
+		<-c.done
+		if err := c.file.Close(); err != nil && c.err == nil {
+			c.err = err
+		}
+	})
+	return c.err
 }
 
 // NeighEvent is one change of a host's neighbour entry for an address.
@@ -179,7 +155,7 @@ func (w *Watch) poll(client *Host, routers []*Host, vip netip.Addr) {
 	if neighs, err := client.nl.NeighList(0, netlink.FAMILY_V4); err == nil {
 		for _, n := range neighs {
 			if addrFromIP(n.IP) == vip {
-				ev.State = neighState(n.State)
+				ev.State = strings.ToUpper(analyze.NeighbourState(n.State))
 				if len(n.HardwareAddr) > 0 {
 					ev.MAC = n.HardwareAddr.String()
 				}
@@ -246,28 +222,4 @@ func (w *Watch) Stop() {
 		close(w.done)
 	}
 	w.wg.Wait()
-}
-
-func neighState(s int) string {
-	switch s {
-	case netlink.NUD_INCOMPLETE:
-		return "INCOMPLETE"
-	case netlink.NUD_REACHABLE:
-		return "REACHABLE"
-	case netlink.NUD_STALE:
-		return "STALE"
-	case netlink.NUD_DELAY:
-		return "DELAY"
-	case netlink.NUD_PROBE:
-		return "PROBE"
-	case netlink.NUD_FAILED:
-		return "FAILED"
-	case netlink.NUD_NOARP:
-		return "NOARP"
-	case netlink.NUD_PERMANENT:
-		return "PERMANENT"
-	case netlink.NUD_NONE:
-		return "NONE"
-	}
-	return fmt.Sprintf("state-%#x", s)
 }

@@ -1,17 +1,17 @@
 package lab
 
 import (
-	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
-	"os"
 	"time"
 
-	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/vrrpctl/vrrpctl/capture"
+	"github.com/vrrpctl/vrrpctl/decode"
 )
 
 // advert is one VRRP advertisement for the lab's VRID seen by the client.
@@ -36,60 +36,50 @@ type wire struct {
 	echoes  []frameAt
 }
 
-// readWire extracts adverts, GARPs for vip and client's echo requests to vip.
+// readWire reads the capture at path through the project's reader and
+// decoder: VRRP advertisements for the lab's VRID (well-formed ones: a bad
+// checksum or another message type is not an advert a router would hear),
+// gratuitous ARPs for vip as decode classifies them (the sender's address
+// is the MAC), and client's echo requests to vip.
 func readWire(path string, vip netip.Addr, client net.HardwareAddr) (*wire, error) {
-	f, err := os.Open(path)
+	src, err := capture.OpenFile(path, "")
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
+	defer src.Close()
+	dec, err := decode.NewDecoder(src.LinkType())
 	if err != nil {
-		return nil, fmt.Errorf("read capture %s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	var (
-		eth  layers.Ethernet
-		ip4  layers.IPv4
-		icmp layers.ICMPv4
-		pay  gopacket.Payload
-	)
-	parser := gopacket.NewDecodingLayerParser(layers.LayerTypeEthernet, &eth, &ip4, &icmp, &pay)
-	parser.IgnoreUnsupported = true
-	var found []gopacket.LayerType
 	w := &wire{}
-	v := vip.AsSlice()
-	for {
-		data, ci, err := r.ReadPacketData()
-		if err == io.EOF {
-			break
+	var f decode.Frame
+	for n := uint64(1); ; n++ {
+		data, ci, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			return w, nil
 		}
 		if err != nil {
-			return w, fmt.Errorf("read capture %s: %w", path, err)
+			return w, err
 		}
-		// Decoding errors past the layers of interest do not matter.
-		parser.DecodeLayers(data, &found)
-		for _, lt := range found {
-			switch lt {
-			case layers.LayerTypeEthernet:
-				// ARP is read by hand: the project's decoder registers its
-				// own layer for the ARP EtherType.
-				p := eth.Payload
-				if eth.EthernetType == layers.EthernetTypeARP && len(p) >= 28 &&
-					bytes.Equal(p[14:18], v) && bytes.Equal(p[24:28], v) {
-					w.garps = append(w.garps, frameAt{ci.Timestamp, net.HardwareAddr(p[8:14]).String()})
-				}
-			case layers.LayerTypeIPv4:
-				p := ip4.Payload
-				if ip4.Protocol == 112 && len(p) >= 3 && p[1] == VRID {
-					w.adverts = append(w.adverts, advert{ci.Timestamp, eth.SrcMAC.String(), int(p[2])})
-				}
-			case layers.LayerTypeICMPv4:
-				if icmp.TypeCode.Type() == layers.ICMPv4TypeEchoRequest && bytes.Equal(ip4.DstIP, v) &&
-					bytes.Equal(eth.SrcMAC, client) {
-					w.echoes = append(w.echoes, frameAt{ci.Timestamp, eth.DstMAC.String()})
-				}
+		// A malformed VRRP or ARP message is no advert or GARP.
+		if dec.Decode(data, ci, n, &f) != nil {
+			continue
+		}
+		switch f.Kind {
+		case decode.KindVRRP:
+			v := f.VRRP
+			if v.Type == decode.VRRPAdvertisement && v.VRID == VRID && f.VRRPChecksum != decode.ChecksumBad {
+				w.adverts = append(w.adverts, advert{f.Time, f.SrcMAC.String(), int(v.Priority)})
+			}
+		case decode.KindARP:
+			if a := f.ARP; a.IsGratuitous() && a.SenderIP == vip {
+				w.garps = append(w.garps, frameAt{f.Time, a.SenderMAC.String()})
+			}
+		case decode.KindIP:
+			if f.L4.Protocol == uint8(layers.IPProtocolICMPv4) && f.L4.ICMPType == layers.ICMPv4TypeEchoRequest && f.IP.Dst == vip &&
+				f.HasDstMAC && f.SrcMAC.String() == client.String() {
+				w.echoes = append(w.echoes, frameAt{f.Time, f.DstMAC.String()})
 			}
 		}
 	}
-	return w, nil
 }

@@ -13,9 +13,12 @@ func ColorWanted(f *os.File) bool {
 	if f == nil {
 		return false
 	}
-	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
-		return false
-	}
 	fd := f.Fd()
-	return isatty.IsTerminal(fd) || isatty.IsCygwinTerminal(fd)
+	return colorOnTerminal(isatty.IsTerminal(fd) || isatty.IsCygwinTerminal(fd))
+}
+
+// colorOnTerminal applies NO_COLOR and TERM to output that is, or is not, a
+// terminal.
+func colorOnTerminal(terminal bool) bool {
+	return terminal && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
 }

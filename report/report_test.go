@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/vrrpctl/vrrpctl/analyze"
+	"github.com/vrrpctl/vrrpctl/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -498,22 +499,27 @@ func TestColorWanted(t *testing.T) {
 	if ColorWanted(nil) {
 		t.Errorf("colour wanted for nil")
 	}
-	tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0)
-	if err != nil {
-		t.Skip("no terminal to test with")
-	}
-	defer tty.Close()
-	if !ColorWanted(tty) {
+	// The rules for a terminal, with the terminal taken as given (CI runs
+	// without one), then ColorWanted on a pseudo-terminal.
+	if !colorOnTerminal(true) {
 		t.Errorf("colour not wanted on a terminal")
 	}
+	tty := testenv.Terminal(t)
+	if !ColorWanted(tty) {
+		t.Errorf("colour not wanted on a pseudo-terminal")
+	}
 	t.Setenv("NO_COLOR", "1")
-	if ColorWanted(tty) {
+	if colorOnTerminal(true) || ColorWanted(tty) {
 		t.Errorf("colour wanted despite NO_COLOR")
 	}
 	t.Setenv("NO_COLOR", "")
 	t.Setenv("TERM", "dumb")
-	if ColorWanted(tty) {
+	if colorOnTerminal(true) || ColorWanted(tty) {
 		t.Errorf("colour wanted on a dumb terminal")
+	}
+	t.Setenv("TERM", "xterm-256color")
+	if colorOnTerminal(false) {
+		t.Errorf("colour wanted off a terminal")
 	}
 }
 

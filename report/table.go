@@ -31,9 +31,28 @@ func (t *table) add(cells ...cell) { t.rows = append(t.rows, cells) }
 
 // lines renders the table indented by indent, fitting width.
 func (t *table) lines(st styles, indent, width int) []string {
+	nat, minw := t.widths()
+	ws, ok := t.fit(nat, minw, indent, width)
+	if !ok {
+		return t.stacked(st, indent, width)
+	}
+	pad := strings.Repeat(" ", indent)
+	head := make([]cell, len(t.cols))
+	for i, c := range t.cols {
+		head[i] = cell{c.head, st.head}
+	}
+	out := t.rowLines(head, true, ws, pad)
+	for _, row := range t.rows {
+		out = append(out, t.rowLines(row, false, ws, pad)...)
+	}
+	return out
+}
+
+// widths returns each column's natural width (its widest cell or header
+// line) and its least width (its widest word where it may wrap).
+func (t *table) widths() (nat, minw []int) {
 	n := len(t.cols)
-	nat := make([]int, n)
-	minw := make([]int, n)
+	nat, minw = make([]int, n), make([]int, n)
 	for i, c := range t.cols {
 		for _, l := range strings.Split(c.head, "\n") {
 			nat[i] = max(nat[i], textWidth(l))
@@ -53,16 +72,22 @@ func (t *table) lines(st styles, indent, width int) []string {
 			}
 		}
 	}
-	ws := append([]int(nil), nat...)
+	return nat, minw
+}
+
+// fit narrows wrappable columns from their natural widths until the table
+// fits width, one column at a time, choosing the step that adds the fewest
+// lines to the table and, among those, frees the most room. ok is false
+// when no column can give more and the table still does not fit.
+func (t *table) fit(nat, minw []int, indent, width int) (ws []int, ok bool) {
+	ws = append([]int(nil), nat...)
 	total := func() int {
-		s := indent + colGap*(n-1)
+		s := indent + colGap*(len(ws)-1)
 		for _, w := range ws {
 			s += w
 		}
 		return s
 	}
-	// Narrow one wrappable column at a time, choosing the step that adds the
-	// fewest lines to the table and, among those, frees the most room.
 	for total() > width {
 		best, bestW, bestCost, bestGain := -1, 0, 0, 0
 		for i := range ws {
@@ -75,62 +100,61 @@ func (t *table) lines(st styles, indent, width int) []string {
 			}
 		}
 		if best < 0 {
-			return t.stacked(st, indent, width)
+			return nil, false
 		}
 		ws[best] = bestW
 	}
+	return ws, true
+}
 
-	pad := strings.Repeat(" ", indent)
-	var out []string
-	head := make([]cell, n)
-	for i, c := range t.cols {
-		head[i] = cell{c.head, st.head}
+// rowLines renders one row (the header when head is set: its text splits
+// at newlines) in the column widths ws, wrapping the cells that may wrap.
+func (t *table) rowLines(row []cell, head bool, ws []int, pad string) []string {
+	n := len(t.cols)
+	cols := make([][]string, n)
+	height := 1
+	for i := 0; i < n; i++ {
+		text := ""
+		if i < len(row) {
+			text = row[i].text
+		}
+		switch {
+		case head:
+			cols[i] = strings.Split(text, "\n")
+		case t.cols[i].wrap && textWidth(text) > ws[i]:
+			cols[i] = wrap(text, ws[i])
+		default:
+			cols[i] = []string{strings.ReplaceAll(text, nbsp, " ")}
+		}
+		height = max(height, len(cols[i]))
 	}
-	for ri, row := range append([][]cell{head}, t.rows...) {
-		cols := make([][]string, n)
-		height := 1
+	out := make([]string, 0, height)
+	for l := 0; l < height; l++ {
+		var b strings.Builder
+		b.WriteString(pad)
 		for i := 0; i < n; i++ {
 			text := ""
-			if i < len(row) {
-				text = row[i].text
+			if l < len(cols[i]) {
+				text = cols[i][l]
 			}
-			if ri == 0 {
-				cols[i] = strings.Split(text, "\n")
-			} else if t.cols[i].wrap && textWidth(text) > ws[i] {
-				cols[i] = wrap(text, ws[i])
-			} else {
-				cols[i] = []string{strings.ReplaceAll(text, nbsp, " ")}
+			p := noPaint
+			if i < len(row) && row[i].paint != nil {
+				p = row[i].paint
 			}
-			height = max(height, len(cols[i]))
+			gap := max(ws[i]-textWidth(text), 0)
+			if i > 0 {
+				b.WriteString(strings.Repeat(" ", colGap))
+			}
+			switch {
+			case t.cols[i].right:
+				b.WriteString(strings.Repeat(" ", gap) + p(text))
+			case i < n-1:
+				b.WriteString(p(text) + strings.Repeat(" ", gap))
+			default:
+				b.WriteString(p(text))
+			}
 		}
-		for l := 0; l < height; l++ {
-			var b strings.Builder
-			b.WriteString(pad)
-			for i := 0; i < n; i++ {
-				text := ""
-				if l < len(cols[i]) {
-					text = cols[i][l]
-				}
-				p := noPaint
-				if i < len(row) && row[i].paint != nil {
-					p = row[i].paint
-				}
-				gap := ws[i] - textWidth(text)
-				if i > 0 {
-					b.WriteString(strings.Repeat(" ", colGap))
-				}
-				if t.cols[i].right {
-					b.WriteString(strings.Repeat(" ", max(gap, 0)))
-					b.WriteString(p(text))
-				} else {
-					b.WriteString(p(text))
-					if i < n-1 {
-						b.WriteString(strings.Repeat(" ", max(gap, 0)))
-					}
-				}
-			}
-			out = append(out, strings.TrimRight(b.String(), " "))
-		}
+		out = append(out, strings.TrimRight(b.String(), " "))
 	}
 	return out
 }

@@ -23,6 +23,9 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/vrrpctl/vrrpctl/internal/nsenter"
+	"github.com/vrrpctl/vrrpctl/internal/testenv"
 	"github.com/vrrpctl/vrrpctl/lab"
 )
 
@@ -66,7 +69,7 @@ type speakerProc struct {
 func (l *testLab) startBinary(node string, args ...string) *speakerProc {
 	l.t.Helper()
 	if vrrpctlBin == "" {
-		l.t.Skip("needs root (vrrpctl is built by TestMain only then)")
+		testenv.Skip(l.t, "needs root (vrrpctl is built by TestMain only then)")
 	}
 	argv := append([]string{vrrpctlBin}, args...)
 	proc, out := l.start(node, "vrrpctl", argv...)
@@ -103,7 +106,7 @@ func httpGetIn(t testing.TB, nsPath, url string) string {
 	t.Helper()
 	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 		var c net.Conn
-		err := InNetNS(nsPath, func() error {
+		err := nsenter.RunPath(nsPath, func() error {
 			var err error
 			c, err = (&net.Dialer{}).DialContext(ctx, network, addr)
 			return err

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
+
+	"github.com/vrrpctl/vrrpctl/kaconf"
 )
 
 // GARPConfig is the gratuitous ARP (IPv4) / unsolicited neighbour
@@ -36,14 +38,21 @@ type GARPConfig struct {
 	LowerPrioRepeat int
 }
 
-// DefaultGARP returns keepalived's defaults.
-func DefaultGARP() GARPConfig {
+// DefaultGARP returns keepalived's defaults, as package kaconf holds them.
+func DefaultGARP() GARPConfig { return garpConfig(kaconf.DefaultGARP()) }
+
+// garpConfig is the schedule of keepalived's GARP settings, for IPv4; an
+// IPv6 router paces its neighbour advertisements by NAInterval instead
+// when that is set.
+func garpConfig(g kaconf.GARP) GARPConfig {
 	return GARPConfig{
-		MasterDelay:         5 * time.Second,
-		MasterRepeat:        5,
-		MasterRefreshRepeat: 1,
-		LowerPrioDelay:      5 * time.Second,
-		LowerPrioRepeat:     5,
+		MasterDelay:         g.MasterDelay,
+		MasterRepeat:        g.MasterRepeat,
+		MasterRefresh:       g.MasterRefresh,
+		MasterRefreshRepeat: g.MasterRefreshRepeat,
+		Interval:            g.Interval,
+		LowerPrioDelay:      g.LowerPrioDelay,
+		LowerPrioRepeat:     g.LowerPrioRepeat,
 	}
 }
 

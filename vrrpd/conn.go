@@ -11,6 +11,8 @@ import (
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
+
+	"github.com/vrrpctl/vrrpctl/internal/nsenter"
 )
 
 // The VRRP multicast groups (RFC 5798 section 5.1).
@@ -49,6 +51,16 @@ func permissionHint(err error, what string) error {
 		return fmt.Errorf("%s: %w: the speaker needs CAP_NET_RAW and CAP_NET_ADMIN (run it as root)", what, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// nsHint adds permissionHint to a failure to enter the speaker's
+// namespace, and returns other errors as they are.
+func nsHint(err error) error {
+	var e *nsenter.Error
+	if errors.As(err, &e) && e.Op == "entering" {
+		return permissionHint(e.Err, "entering network namespace "+e.Path)
+	}
+	return err
 }
 
 // bindControl binds a socket to ifname and, for IPv4, turns IP_MULTICAST_ALL

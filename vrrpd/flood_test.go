@@ -11,6 +11,8 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"golang.org/x/sys/unix"
+
+	"github.com/vrrpctl/vrrpctl/internal/nsenter"
 )
 
 // floodKind is one kind of bad advert and the discard reason it must be
@@ -67,7 +69,7 @@ func floodFrames(t testing.TB, rc RouterConfig, srcMAC net.HardwareAddr, src net
 func (l *testLab) flood(node string, kinds []floodKind, rate int, d time.Duration) (sent []uint64, cpu time.Duration) {
 	l.t.Helper()
 	sent = make([]uint64, len(kinds))
-	err := InNetNS(l.nsPath(node), func() error {
+	err := nsenter.RunPath(l.nsPath(node), func() error {
 		ifi, err := net.InterfaceByName("eth1")
 		if err != nil {
 			return err

@@ -38,15 +38,7 @@ func FromKeepalived(c *kaconf.Config) ([]RouterConfig, error) {
 			NotifyMaster:     in.Notify.Master,
 			NotifyBackup:     in.Notify.Backup,
 			NotifyFault:      in.Notify.Fault,
-			GARP: GARPConfig{
-				MasterDelay:         in.GARP.MasterDelay,
-				MasterRepeat:        in.GARP.MasterRepeat,
-				MasterRefresh:       in.GARP.MasterRefresh,
-				MasterRefreshRepeat: in.GARP.MasterRefreshRepeat,
-				Interval:            in.GARP.Interval,
-				LowerPrioDelay:      in.GARP.LowerPrioDelay,
-				LowerPrioRepeat:     in.GARP.LowerPrioRepeat,
-			},
+			GARP:             garpConfig(in.GARP),
 		}
 		if in.Family() == "ipv6" && in.GARP.NAInterval > 0 {
 			rc.GARP.Interval = in.GARP.NAInterval

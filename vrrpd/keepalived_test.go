@@ -136,3 +136,11 @@ func TestFromKeepalivedRefuses(t *testing.T) {
 		})
 	}
 }
+
+func TestDefaultGARP(t *testing.T) {
+	want := GARPConfig{MasterDelay: 5 * time.Second, MasterRepeat: 5, MasterRefreshRepeat: 1,
+		LowerPrioDelay: 5 * time.Second, LowerPrioRepeat: 5}
+	if got := DefaultGARP(); got != want {
+		t.Errorf("DefaultGARP() = %+v; want %+v", got, want)
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"github.com/vrrpctl/vrrpctl/analyze"
 	"github.com/vrrpctl/vrrpctl/capture"
 	"github.com/vrrpctl/vrrpctl/decode"
+	"github.com/vrrpctl/vrrpctl/internal/testenv"
 	"github.com/vrrpctl/vrrpctl/lab"
 )
 
@@ -44,14 +44,8 @@ type testLab struct {
 }
 
 func newLab(t testing.TB, nodes ...string) *testLab {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root (network namespaces)")
-	}
-	for _, tool := range []string{"ip", "tcpdump"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s not installed: %v", tool, err)
-		}
-	}
+	testenv.NeedRoot(t) // network namespaces
+	testenv.NeedTool(t, "ip", "tcpdump", "ping")
 	dir := t.TempDir()
 	seg, err := lab.NewSegment(lab.SegmentOptions{Prefix: labPrefix, Dir: dir})
 	if err != nil {
@@ -174,9 +168,7 @@ func (l *testLab) speaker(node string, rc RouterConfig) (*Speaker, func()) {
 // keepalived runs keepalived in node's namespace with conf.
 func (l *testLab) keepalived(node, conf string) (*lab.Process, *procLog) {
 	l.t.Helper()
-	if _, err := exec.LookPath("keepalived"); err != nil {
-		l.t.Fatalf("keepalived not installed: %v", err)
-	}
+	testenv.NeedTool(l.t, "keepalived")
 	d := filepath.Join(l.dir, node)
 	os.MkdirAll(d, 0o755)
 	cf := filepath.Join(d, "keepalived.conf")

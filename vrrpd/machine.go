@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"github.com/vrrpctl/vrrpctl/vrrp"
 )
 
 // State is a virtual router's protocol state.
@@ -230,20 +232,16 @@ func (r *Router) Master() netip.Addr { return r.master }
 // MasterAdverInterval is Master_Adver_Interval.
 func (r *Router) MasterAdverInterval() time.Duration { return r.masterAdverInt }
 
-// SkewTime is Skew_Time: (256-Priority)/256 s in VRRPv2, and
-// ((256-Priority)*Master_Adver_Interval)/256 in whole centiseconds in VRRPv3.
+// SkewTime is Skew_Time for this router's priority and the
+// Master_Adver_Interval it has learnt, as package vrrp computes it.
 func (r *Router) SkewTime() time.Duration {
-	p := time.Duration(256 - int(r.cfg.Priority))
-	if r.cfg.Version == 2 {
-		return p * time.Second / 256
-	}
-	cs := r.masterAdverInt / (10 * time.Millisecond)
-	return (p * cs / 256) * 10 * time.Millisecond
+	return vrrp.SkewTime(r.cfg.Version, int(r.cfg.Priority), r.masterAdverInt)
 }
 
-// MasterDownInterval is 3 * Master_Adver_Interval + Skew_Time.
+// MasterDownInterval is 3 * Master_Adver_Interval + Skew_Time, as package
+// vrrp computes it.
 func (r *Router) MasterDownInterval() time.Duration {
-	return 3*r.masterAdverInt + r.SkewTime()
+	return vrrp.MasterDownInterval(r.cfg.Version, int(r.cfg.Priority), r.masterAdverInt)
 }
 
 // NextDeadline returns when Tick must next run; ok is false when no timer

@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vrrpctl/vrrpctl/decode"
+	"github.com/vrrpctl/vrrpctl/internal/nsenter"
 )
 
 // Options configure a Speaker.
@@ -148,39 +148,6 @@ func CheckPrivileges() error {
 	return nil
 }
 
-// InNetNS runs fn on a thread in the namespace at path (the caller's when
-// path is empty). Sockets opened by fn stay in that namespace.
-func InNetNS(path string, fn func() error) error {
-	if path == "" {
-		return fn()
-	}
-	runtime.LockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("getting the current network namespace: %w", err)
-	}
-	defer orig.Close()
-	target, err := netns.GetFromPath(path)
-	if err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("opening network namespace %s: %w", path, err)
-	}
-	defer target.Close()
-	if err := netns.Set(target); err != nil {
-		runtime.UnlockOSThread()
-		return permissionHint(err, "entering network namespace "+path)
-	}
-	ferr := fn()
-	if err := netns.Set(orig); err != nil {
-		// The thread is in the wrong namespace: keep it locked so that it
-		// ends with this goroutine instead of serving others.
-		return fmt.Errorf("returning from network namespace %s: %w", path, err)
-	}
-	runtime.UnlockOSThread()
-	return ferr
-}
-
 type rxMsg struct {
 	ifc  *iface
 	vmac *vrouter // set when read from this router's macvlan
@@ -196,26 +163,19 @@ func (s *Speaker) Run(ctx context.Context) (err error) {
 	if err := CheckPrivileges(); err != nil {
 		return err
 	}
-	var nl *netlink.Handle
-	var nsh netns.NsHandle = -1
-	if s.opts.NetNS != "" {
-		if nsh, err = netns.GetFromPath(s.opts.NetNS); err != nil {
-			return fmt.Errorf("opening network namespace %s: %w", s.opts.NetNS, err)
-		}
-		defer nsh.Close()
-		nl, err = netlink.NewHandleAt(nsh)
-	} else {
-		nl, err = netlink.NewHandle()
-	}
+	nl, nsh, err := s.openNetlink()
 	if err != nil {
-		return permissionHint(err, "opening netlink")
+		return err
+	}
+	if nsh.IsOpen() {
+		defer nsh.Close()
 	}
 	defer nl.Close()
 
 	h := &runState{s: s, nl: nl, sysctlOld: map[string]string{}}
 	defer h.close()
-	if err := InNetNS(s.opts.NetNS, h.open); err != nil {
-		return err
+	if err := nsenter.RunPath(s.opts.NetNS, h.open); err != nil {
+		return nsHint(err)
 	}
 	defer h.removeAddresses()
 
@@ -223,7 +183,7 @@ func (s *Speaker) Run(ctx context.Context) (err error) {
 	linkDone := make(chan struct{})
 	defer close(linkDone)
 	lopts := netlink.LinkSubscribeOptions{ErrorCallback: func(error) {}}
-	if s.opts.NetNS != "" {
+	if nsh.IsOpen() {
 		lopts.Namespace = &nsh
 	}
 	if err := netlink.LinkSubscribeWithOptions(linkCh, linkDone, lopts); err != nil {
@@ -234,6 +194,44 @@ func (s *Speaker) Run(ctx context.Context) (err error) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer h.closeConns()
+	h.startReaders(ctx, rx, &wg)
+
+	s.start(h)
+	defer func() {
+		s.mu.Lock()
+		s.running = false
+		s.mu.Unlock()
+	}()
+	s.loop(ctx, h, rx, linkCh)
+	return nil
+}
+
+// openNetlink opens a netlink handle in the speaker's namespace, and that
+// namespace's handle (closed, netns.None(), for the caller's own).
+func (s *Speaker) openNetlink() (*netlink.Handle, netns.NsHandle, error) {
+	if s.opts.NetNS == "" {
+		nl, err := netlink.NewHandle()
+		if err != nil {
+			return nil, netns.None(), permissionHint(err, "opening netlink")
+		}
+		return nl, netns.None(), nil
+	}
+	nsh, err := netns.GetFromPath(s.opts.NetNS)
+	if err != nil {
+		return nil, netns.None(), fmt.Errorf("opening network namespace %s: %w", s.opts.NetNS, err)
+	}
+	nl, err := netlink.NewHandleAt(nsh)
+	if err != nil {
+		nsh.Close()
+		return nil, netns.None(), permissionHint(err, "opening netlink")
+	}
+	return nl, nsh, nil
+}
+
+// startReaders reads adverts from every socket of the speaker (each
+// interface's IPv4 and IPv6 sockets, and the macvlan of a router that
+// receives there) into rx, until the socket is closed or ctx is done.
+func (h *runState) startReaders(ctx context.Context, rx chan<- rxMsg, wg *sync.WaitGroup) {
 	type reader struct {
 		ifc  *iface
 		vmac *vrouter
@@ -250,32 +248,34 @@ func (s *Speaker) Run(ctx context.Context) (err error) {
 		}
 	}
 	for _, rd := range readers {
-		{
-			if rd.conn == nil {
-				continue
-			}
-			wg.Add(1)
-			go func(ifc *iface, vm *vrouter, conn advertConn, v6 bool) {
-				defer wg.Done()
-				buf := make([]byte, 1500)
-				for {
-					n, info, err := conn.ReadAdvert(buf)
-					if err != nil {
-						if errors.Is(err, net.ErrClosed) {
-							return
-						}
-						continue
-					}
-					select {
-					case rx <- rxMsg{ifc: ifc, vmac: vm, v6: v6, msg: append([]byte(nil), buf[:n]...), info: info}:
-					case <-ctx.Done():
+		if rd.conn == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 1500)
+			for {
+				n, info, err := rd.conn.ReadAdvert(buf)
+				if err != nil {
+					if errors.Is(err, net.ErrClosed) {
 						return
 					}
+					continue
 				}
-			}(rd.ifc, rd.vmac, rd.conn, rd.v6)
-		}
+				select {
+				case rx <- rxMsg{ifc: rd.ifc, vmac: rd.vmac, v6: rd.v6, msg: append([]byte(nil), buf[:n]...), info: info}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
 	}
+}
 
+// start publishes the routers, gives each its start-up event (and a link
+// down event when its interface is down) and tells Ready.
+func (s *Speaker) start(h *runState) {
 	s.mu.Lock()
 	s.routers, s.ifaces, s.running, s.started = h.routers, h.ifaces, true, time.Now()
 	now := time.Now()
@@ -289,18 +289,16 @@ func (s *Speaker) Run(ctx context.Context) (err error) {
 	h.flushGARPs(now)
 	s.mu.Unlock()
 	close(s.ready)
-	defer func() {
-		s.mu.Lock()
-		s.running = false
-		s.mu.Unlock()
-	}()
+}
 
+// loop runs the routers' timers, the adverts received and the link
+// changes until ctx is done, then shuts every router down.
+func (s *Speaker) loop(ctx context.Context, h *runState, rx <-chan rxMsg, linkCh <-chan netlink.LinkUpdate) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		s.mu.Lock()
-		now := time.Now()
-		h.tick(now)
+		h.tick(time.Now())
 		wait, ok := h.nextDeadline()
 		s.mu.Unlock()
 		if ok {
@@ -316,7 +314,7 @@ func (s *Speaker) Run(ctx context.Context) (err error) {
 				h.apply(vr, vr.r.Handle(now, Event{Kind: EventShutdown}), now)
 			}
 			s.mu.Unlock()
-			return nil
+			return
 		case <-timer.C:
 		case m := <-rx:
 			s.mu.Lock()

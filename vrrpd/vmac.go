@@ -9,6 +9,9 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/vrrpctl/vrrpctl/internal/nsenter"
+	"github.com/vrrpctl/vrrpctl/vrrp"
 )
 
 // vmac is a router's macvlan carrying the VRRP virtual MAC (use_vmac), as
@@ -32,16 +35,6 @@ type vmac struct {
 // adverts are addressed to the parent's MAC and arrive on the parent.
 func (vr *vrouter) rxOnVMAC() bool {
 	return vr.vmac != nil && vr.vmac.conn != nil && len(vr.cfg.UnicastPeers) == 0
-}
-
-// VirtualMAC is the VRRP virtual router MAC address of vrid (RFC 5798
-// section 7.3): 00:00:5e:00:01:VRID for IPv4, 00:00:5e:00:02:VRID for IPv6.
-func VirtualMAC(vrid uint8, v6 bool) net.HardwareAddr {
-	fam := byte(1)
-	if v6 {
-		fam = 2
-	}
-	return net.HardwareAddr{0, 0, 0x5e, 0, fam, vrid}
 }
 
 // vmacName is keepalived's default name for the macvlan of vrid.
@@ -70,7 +63,8 @@ func sysctlSet(path, value string) (string, error) {
 // it with closeVMAC whatever happens afterwards.
 func (h *runState) openVMAC(vr *vrouter) error {
 	ifc, v6 := vr.ifc, vr.cfg.IPv6()
-	name, mac := vmacName(vr.cfg.VRID, v6), VirtualMAC(vr.cfg.VRID, v6)
+	vaddr := vrrp.VirtualMAC(vr.cfg.VRID, v6)
+	name, mac := vmacName(vr.cfg.VRID, v6), net.HardwareAddr(vaddr[:])
 	where := fmt.Sprintf("virtual router %s: use_vmac: %s", vr.cfg.Name, name)
 	if old, err := h.nl.LinkByName(name); err == nil {
 		// A macvlan left by a speaker that was killed: the same parent and
@@ -174,7 +168,7 @@ func (h *runState) closeVMACs() {
 	if len(h.sysctlOld) == 0 {
 		return
 	}
-	err := InNetNS(h.s.opts.NetNS, func() error {
+	err := nsenter.RunPath(h.s.opts.NetNS, func() error {
 		for path, old := range h.sysctlOld {
 			if _, err := sysctlSet(path, old); err != nil {
 				return err

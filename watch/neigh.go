@@ -3,13 +3,14 @@ package watch
 import (
 	"fmt"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
-	"github.com/vrrpctl/vrrpctl/decode"
 	"golang.org/x/sys/unix"
+
+	"github.com/vrrpctl/vrrpctl/analyze"
+	"github.com/vrrpctl/vrrpctl/decode"
 )
 
 // neighbourEntry is one change of this host's neighbour table (the ARP cache
@@ -86,33 +87,11 @@ func entryOf(u netlink.NeighUpdate, index int) (neighbourEntry, bool) {
 	if !ok {
 		return neighbourEntry{}, false
 	}
-	e := neighbourEntry{IP: ip.Unmap(), State: nudState(u.State), Time: time.Now()}
+	e := neighbourEntry{IP: ip.Unmap(), State: analyze.NeighbourState(u.State), Time: time.Now()}
 	if u.Type == unix.RTM_DELNEIGH {
 		e.State = "deleted"
 	} else if len(u.HardwareAddr) == 6 && u.State&(netlink.NUD_INCOMPLETE|netlink.NUD_FAILED) == 0 {
 		copy(e.MAC[:], u.HardwareAddr)
 	}
 	return e, true
-}
-
-// nudState names a neighbour state as `ip neigh` does, in lower case.
-func nudState(s int) string {
-	names := []struct {
-		bit  int
-		name string
-	}{
-		{netlink.NUD_INCOMPLETE, "incomplete"}, {netlink.NUD_REACHABLE, "reachable"},
-		{netlink.NUD_STALE, "stale"}, {netlink.NUD_DELAY, "delay"}, {netlink.NUD_PROBE, "probe"},
-		{netlink.NUD_FAILED, "failed"}, {netlink.NUD_NOARP, "noarp"}, {netlink.NUD_PERMANENT, "permanent"},
-	}
-	var out []string
-	for _, n := range names {
-		if s&n.bit != 0 {
-			out = append(out, n.name)
-		}
-	}
-	if len(out) == 0 {
-		return "none"
-	}
-	return strings.Join(out, ",")
 }

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/vrrpctl/vrrpctl/internal/testenv"
 	"github.com/vrrpctl/vrrpctl/lab"
 )
 
@@ -39,14 +39,8 @@ type testLab struct {
 
 func needRoot(t testing.TB) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root (network namespaces, live capture)")
-	}
-	for _, bin := range []string{"keepalived", "nft", "bash"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Skipf("%s not installed", bin)
-		}
-	}
+	testenv.NeedRoot(t) // network namespaces, live capture
+	testenv.NeedTool(t, "keepalived", "nft", "bash")
 }
 
 func newTestLab(t testing.TB) *testLab {

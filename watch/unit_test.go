@@ -10,6 +10,8 @@ import (
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcap"
+	"github.com/vishvananda/netlink"
+
 	"github.com/vrrpctl/vrrpctl/analyze"
 )
 
@@ -78,6 +80,24 @@ func TestMetrics(t *testing.T) {
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %s\n%s", want, body)
+		}
+	}
+}
+
+// TestNeighbourStateNames pins the analyzer's names of the kernel's
+// neighbour states against netlink's constants for them.
+func TestNeighbourStateNames(t *testing.T) {
+	for _, c := range []struct {
+		nud  int
+		want string
+	}{
+		{netlink.NUD_NONE, "none"}, {netlink.NUD_INCOMPLETE, "incomplete"}, {netlink.NUD_REACHABLE, "reachable"},
+		{netlink.NUD_STALE, "stale"}, {netlink.NUD_DELAY, "delay"}, {netlink.NUD_PROBE, "probe"},
+		{netlink.NUD_FAILED, "failed"}, {netlink.NUD_NOARP, "noarp"}, {netlink.NUD_PERMANENT, "permanent"},
+		{netlink.NUD_STALE | netlink.NUD_PERMANENT, "stale,permanent"},
+	} {
+		if got := analyze.NeighbourState(c.nud); got != c.want {
+			t.Errorf("NeighbourState(%#x) = %q; want %q", c.nud, got, c.want)
 		}
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/x/term"
@@ -403,25 +402,6 @@ func (w *watcher) finish(stopReader func()) (*Result, error) {
 		return &Result{Analysis: a, ReadError: w.readErr}, err
 	}
 	return &Result{Analysis: a, ReadError: w.readErr}, nil
-}
-
-// ExitStatus is the status to exit with, as for analyze: 0, 1 warnings, 2
-// critical findings; a capture that failed while running is at least a warning.
-func (r *Result) ExitStatus() int {
-	s := r.Analysis.ExitStatus()
-	if r.ReadError != nil && s < 1 {
-		s = 1
-	}
-	return s
-}
-
-func containsAny(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
 }
 
 // neighbour passes a change of this host's neighbour table for a VIP to the

@@ -81,7 +81,6 @@ type host struct {
 
 type flow struct {
 	a, b         *host
-	dstMAC       *[6]byte // for VIP flows: nil (the current owner's MAC is used)
 	aPort, bPort uint16
 	tcp          bool
 	vip          bool

@@ -16,6 +16,8 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/vrrpctl/vrrpctl/internal/testenv"
 )
 
 const (
@@ -262,9 +264,7 @@ func TestTcpdump(t *testing.T) {
 // TestTshark checks that Wireshark's dissectors find nothing malformed and
 // no bad checksum in the generated traffic.
 func TestTshark(t *testing.T) {
-	if _, err := exec.LookPath("tshark"); err != nil {
-		t.Skip("tshark not installed")
-	}
+	testenv.NeedTool(t, "tshark")
 	out := writeTemp(t, "out.pcapng", generate(t, testConfig(FormatPcapng)))
 	bad := tool(t, "tshark", "-r", out, "-n",
 		"-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",

@@ -107,14 +107,7 @@ could not be read or the usage was wrong.`,
 			if err != nil {
 				return withStatus(exitUnusable, err)
 			}
-			status := a.ExitStatus()
-			if readErr != nil && status < exitWarning {
-				status = exitWarning
-			}
-			if status != exitOK {
-				return withStatus(status, nil)
-			}
-			return nil
+			return analysisStatus(a, readErr)
 		},
 	}
 	out.register(c)

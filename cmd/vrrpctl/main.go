@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/vrrpctl/vrrpctl/analyze"
 )
 
 // Exit statuses, monitoring-plugin style.
@@ -40,6 +42,21 @@ func (e *exitError) Unwrap() error { return e.Err }
 
 // withStatus wraps err so that vrrpctl exits with code.
 func withStatus(code int, err error) error { return &exitError{Code: code, Err: err} }
+
+// analysisStatus is the status of an analysis printed by analyze or watch:
+// its findings' (0 nothing above info, 1 warnings, 2 critical), and at least
+// a warning when the capture failed part of the way (readErr), since the
+// report then covers only the frames before.
+func analysisStatus(a *analyze.Analysis, readErr error) error {
+	status := a.ExitStatus()
+	if readErr != nil && status < exitWarning {
+		status = exitWarning
+	}
+	if status == exitOK {
+		return nil
+	}
+	return withStatus(status, nil)
+}
 
 var rootCmd = &cobra.Command{
 	Use:           "vrrpctl",

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vrrpctl/vrrpctl/internal/nsenter"
 	"github.com/vrrpctl/vrrpctl/kaconf"
 	"github.com/vrrpctl/vrrpctl/vrrpd"
 )
@@ -146,7 +147,7 @@ func listenIn(nsPath, addr string) (net.Listener, error) {
 		return net.Listen("tcp", addr)
 	}
 	var ln net.Listener
-	err := vrrpd.InNetNS(nsPath, func() error {
+	err := nsenter.RunPath(nsPath, func() error {
 		var err error
 		ln, err = net.Listen("tcp", addr)
 		return err

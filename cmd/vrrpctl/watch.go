@@ -82,10 +82,7 @@ capturing needs CAP_NET_RAW - or a bad filter) or the usage was wrong.`,
 			if res.ReadError != nil {
 				fmt.Fprintf(os.Stderr, "vrrpctl: warning: %v: the summary covers the frames before\n", res.ReadError)
 			}
-			if status := res.ExitStatus(); status != exitOK {
-				return withStatus(status, nil)
-			}
-			return nil
+			return analysisStatus(res.Analysis, res.ReadError)
 		},
 	}
 	out.register(c)
