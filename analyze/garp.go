@@ -2,16 +2,11 @@ package analyze
 
 import (
 	"fmt"
+	"github.com/vrrpctl/vrrpctl/kaconf"
 	"net/netip"
 	"sort"
 	"strings"
 	"time"
-)
-
-// keepalived's defaults for the GARPs a new master sends (keepalived.conf(5)).
-const (
-	defaultGARPRepeat = 5
-	defaultGARPDelay  = 5 * time.Second
 )
 
 // garpTrain is the gratuitous ARP a speaker sent for one VIP during one
@@ -66,7 +61,7 @@ func (e *Engine) garpPlan(g *group) garpPlan {
 	if p, ok := e.expect.garp(g); ok {
 		return p
 	}
-	return garpPlan{repeat: defaultGARPRepeat, delay: defaultGARPDelay}
+	return garpPlan{repeat: kaconf.DefaultGARPRepeat, delay: kaconf.DefaultGARPDelay}
 }
 
 // startTrains opens a GARP train per VIP for a speaker that starts to

@@ -1,6 +1,7 @@
 package pcapgen
 
 import (
+	"github.com/vrrpctl/vrrpctl/kaconf"
 	"net"
 	"net/netip"
 	"time"
@@ -154,7 +155,7 @@ func (r *Router) interval() time.Duration { return r.advert(0).interval() }
 func (r *Router) garpRepeat() int {
 	switch {
 	case r.GARPRepeat == 0:
-		return 5
+		return kaconf.DefaultGARPRepeat
 	case r.GARPRepeat < 0:
 		return 0
 	}
@@ -164,7 +165,7 @@ func (r *Router) garpRepeat() int {
 func (r *Router) garpDelay() time.Duration {
 	switch {
 	case r.GARPDelay == 0:
-		return 5 * time.Second
+		return kaconf.DefaultGARPDelay
 	case r.GARPDelay < 0:
 		return 0
 	}
