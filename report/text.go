@@ -260,7 +260,7 @@ func (t *textReport) groups() {
 			if s.VirtualMAC {
 				// Every router of the VRID sends from the virtual MAC: its own
 				// MAC is what tells it apart, when the capture shows it.
-				who = clean(s.IP) + " " + clean(s.OwnMAC) + " vmac"
+				who = strings.Join(strings.Fields(clean(s.IP)+" "+clean(s.OwnMAC)+" vmac"), " ")
 			}
 			prio := strconv.Itoa(s.Priority)
 			if s.MaxPriority > s.Priority {
