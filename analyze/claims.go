@@ -175,7 +175,7 @@ func (e *Engine) applyClaim(g *group, pc pendingClaim, s *speaker, weakHost bool
 	switch {
 	case weakHost:
 		e.emit(g.event(pc.frame, pc.t, "arp",
-			fmt.Sprintf("%s answered ARP for %s with its own MAC %s, not the virtual MAC: not a claim of mastership", s.ip, pc.vip, pc.mac)))
+			fmt.Sprintf("%s answered ARP for %s with its own MAC %s, not the virtual MAC: not a claim of mastership", s.ip, pc.vip, pc.mac)).between(s.ip, nil))
 		return
 	case s == nil:
 		if pc.kind == claimAnnounce {
@@ -183,7 +183,7 @@ func (e *Engine) applyClaim(g *group, pc pendingClaim, s *speaker, weakHost bool
 			if pc.mac == g.vmac || pc.src == g.vmac {
 				who = fmt.Sprintf("the virtual MAC %s, from no router in particular", g.vmac)
 			}
-			e.emit(g.event(pc.frame, pc.t, "garp", fmt.Sprintf("%s for %s from %s", announcement(pc.vip, 1), pc.vip, who)))
+			e.emit(g.event(pc.frame, pc.t, "garp", fmt.Sprintf("%s for %s from %s", announcement(pc.vip, 1), pc.vip, who)).between(pc.mac, broadcast))
 		}
 		return
 	}
@@ -281,7 +281,7 @@ func (e *Engine) resolved(g *group, f *decode.Frame, clientMAC decode.MAC, clien
 	if len(c.resolutions) < 32 {
 		c.resolutions = append(c.resolutions, fmt.Sprintf("frame %d: %s is-at %s", f.Number, vip, vipMAC))
 	}
-	e.emit(g.event(f.Number, f.Time, "arp", fmt.Sprintf("client %s resolved %s to %s", clientIP, vip, vipMAC)))
+	e.emit(g.event(f.Number, f.Time, "arp", fmt.Sprintf("client %s resolved %s to %s", clientIP, vip, vipMAC)).between(vip, clientIP))
 }
 
 // onND follows IPv6 neighbour discovery as onARP follows ARP: an

@@ -136,6 +136,9 @@ func (e *Engine) recordFollow(fl *follow, st *followState) {
 	if st.answered {
 		cs.AnswerMS = msPtr(st.answerAt.Sub(fl.t0))
 	}
+	if st.stale > 0 {
+		cs.StaleFrom, cs.StaleTo = st.firstStale, st.lastStale
+	}
 	for i := range fo.Clients {
 		if fo.Clients[i].MAC == cs.MAC {
 			fo.Clients[i] = cs

@@ -107,7 +107,7 @@ func (e *Engine) announce(g *group, s *speaker, pc pendingClaim) {
 		}
 	}
 	if tr == nil {
-		e.emit(g.event(pc.frame, pc.t, "garp", fmt.Sprintf("%s for %s from %s (%s), which is not master", announcement(pc.vip, 1), pc.vip, s.ip, pc.mac)))
+		e.emit(g.event(pc.frame, pc.t, "garp", fmt.Sprintf("%s for %s from %s (%s), which is not master", announcement(pc.vip, 1), pc.vip, s.ip, pc.mac)).between(s.ip, broadcast))
 		return
 	}
 	plan := e.garpPlan(g)
@@ -162,7 +162,9 @@ func (e *Engine) closeBurst(g *group, tr *garpTrain) {
 	if tr.burstCount > 1 {
 		s = fmt.Sprintf("%s sent %d %s for %s over %.2f s", tr.s.ip, tr.burstCount, announcement(tr.vip, 2), tr.vip, tr.last.Sub(start).Seconds())
 	}
-	e.emit(Event{Frame: tr.burstFirst, Time: start, Kind: "garp", VRID: int(g.key.vrid), VLAN: int(g.key.vlan), Summary: s, Count: tr.burstCount})
+	ev := g.event(tr.burstFirst, start, "garp", s).between(tr.s.ip, broadcast)
+	ev.Count = tr.burstCount
+	e.emit(ev)
 	tr.burstCount = 0
 }
 

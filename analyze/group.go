@@ -106,7 +106,7 @@ func (g *group) flushRun(e *Engine) {
 		*r = advertRun{}
 		return
 	}
-	ev := g.event(r.firstNum, r.firstTime, "adverts", "")
+	ev := g.event(r.firstNum, r.firstTime, "adverts", "").between(r.s.ip, g.vrrpGroup())
 	ev.Count = r.count
 	if r.count > 1 {
 		ev.LastFrame = r.lastNum
@@ -121,6 +121,32 @@ func (g *group) flushRun(e *Engine) {
 
 func (g *group) event(frame uint64, t time.Time, kind, summary string) Event {
 	return Event{Frame: frame, Time: t, Kind: kind, VRID: int(g.key.vrid), VLAN: int(g.key.vlan), Summary: summary}
+}
+
+// between sets who acted and whom it addressed.
+func (ev Event) between(source, target fmt.Stringer) Event {
+	if source != nil {
+		ev.Source = source.String()
+	}
+	if target != nil {
+		ev.Target = target.String()
+	}
+	return ev
+}
+
+// broadcast is the target of a GARP or unsolicited NA.
+type broadcastTarget struct{}
+
+func (broadcastTarget) String() string { return "broadcast" }
+
+var broadcast fmt.Stringer = broadcastTarget{}
+
+// vrrpGroup is the multicast group the group's adverts go to.
+func (g *group) vrrpGroup() fmt.Stringer {
+	if g.key.v6 {
+		return vrrpGroup6
+	}
+	return vrrpGroup4
 }
 
 func (g *group) finding(code string, frames []uint64, t time.Time, summary string) Finding {

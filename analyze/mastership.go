@@ -113,7 +113,7 @@ func (e *Engine) onAdvert(f *decode.Frame) {
 		if old, changed := s.heard(int(v.Priority), f.Time, f.Number); changed {
 			g.flushRun(e)
 			e.emit(g.event(f.Number, f.Time, "priority",
-				fmt.Sprintf("%s's priority changed from %d to %d", s.ip, old, s.priority)))
+				fmt.Sprintf("%s's priority changed from %d to %d", s.ip, old, s.priority)).between(s.ip, nil))
 		}
 		s.lastLive, s.lastLiveFrame = f.Time, f.Number
 		g.onLiveAdvert(e, s, f, prevLive, prevLiveFrame)
@@ -162,7 +162,7 @@ func (g *group) startContest(e *Engine, m, s *speaker, t time.Time, frame uint64
 	e.startTrains(g, s, t, frame)
 	e.followClients(g, -1, m.mac, s.mac, t)
 	e.emit(g.event(frame, t, "contend",
-		fmt.Sprintf("%s advertises (priority %d) while %s (priority %d) is master", s.ip, s.priority, m.ip, m.priority)))
+		fmt.Sprintf("%s advertises (priority %d) while %s (priority %d) is master", s.ip, s.priority, m.ip, m.priority)).between(s.ip, m.ip))
 }
 
 // noteClaim records a claim to the VIP by s; in a contest it may show
@@ -195,7 +195,7 @@ func (g *group) noteClaim(e *Engine, s *speaker, t time.Time, frame uint64) {
 // since its last claim.
 func (g *group) resign(e *Engine, s *speaker, f *decode.Frame) {
 	g.flushRun(e)
-	e.emit(g.event(f.Number, f.Time, "resign", fmt.Sprintf("%s sent a priority-0 advert: it is giving up mastership", s.ip)))
+	e.emit(g.event(f.Number, f.Time, "resign", fmt.Sprintf("%s sent a priority-0 advert: it is giving up mastership", s.ip)).between(s.ip, g.vrrpGroup()))
 	if ct := g.contest; ct != nil && (s == ct.holder || s == ct.challenger) {
 		other, before := ct.holder, s.lastClaim
 		if other == s {
@@ -248,7 +248,7 @@ func (g *group) advance(e *Engine, now time.Time) {
 		return
 	}
 	if now.Sub(m.lastLive) > vrrp.MasterDownInterval(m.version, 1, m.interval) {
-		e.emit(g.event(m.lastLiveFrame, m.lastLive, "silent", fmt.Sprintf("master %s went silent (last advert at frame %d)", m.ip, m.lastLiveFrame)))
+		e.emit(g.event(m.lastLiveFrame, m.lastLive, "silent", fmt.Sprintf("master %s went silent (last advert at frame %d)", m.ip, m.lastLiveFrame)).between(m.ip, nil))
 		g.endMastership(e, m.lastLive, m.lastLiveFrame, false)
 	}
 }
@@ -305,7 +305,7 @@ func (g *group) finishContest(e *Engine, end time.Time) {
 		g.reportSplit(e, nil, end, 0)
 		g.endContest()
 		g.endMastership(e, h.lastLive, h.lastLiveFrame, false)
-		e.emit(g.event(max(h.lastClaimFrame, c.lastClaimFrame), end, "split-brain", "the capture ends with both routers still master"))
+		e.emit(g.event(max(h.lastClaimFrame, c.lastClaimFrame), end, "split-brain", "the capture ends with both routers still master").between(h.ip, c.ip))
 	case !ct.holderOn && (c.outranks(h) || hQuiet):
 		// The master made no claim after a higher priority spoke: it
 		// stopped at once, as the RFCs say it must.
@@ -324,7 +324,7 @@ func (g *group) contenderGaveUp(e *Engine) {
 	g.endContest()
 	c := ct.challenger
 	e.emit(g.event(c.lastClaimFrame, c.lastClaim, "contend",
-		fmt.Sprintf("%s stopped after %d advert(s); %s stays master", c.ip, ct.challengerAds, ct.holder.ip)))
+		fmt.Sprintf("%s stopped after %d advert(s); %s stays master", c.ip, ct.challengerAds, ct.holder.ip)).between(c.ip, ct.holder.ip))
 	e.endTrains(g, c, c.lastClaim)
 	if f := g.follow; f != nil && f.failover < 0 {
 		g.follow = nil // the provisional follow-up of the contender's takeover
@@ -382,15 +382,15 @@ func (g *group) takeover(e *Engine, s *speaker, t time.Time, frame uint64, cause
 	switch {
 	case prev == s:
 		e.emit(g.event(frame, t, "master",
-			fmt.Sprintf("%s advertises again after %.2f s of silence; no other router took over", s.ip, t.Sub(g.prevLast).Seconds())))
+			fmt.Sprintf("%s advertises again after %.2f s of silence; no other router took over", s.ip, t.Sub(g.prevLast).Seconds())).between(s.ip, nil))
 		return
 	case fromNone:
 		e.emit(g.event(frame, t, "master",
-			fmt.Sprintf("%s is master (priority %d, every %s, VRRPv%d, VIP %s)", s.ip, s.priority, fmtDur(s.interval), s.version, s.vipList())))
+			fmt.Sprintf("%s is master (priority %d, every %s, VRRPv%d, VIP %s)", s.ip, s.priority, fmtDur(s.interval), s.version, s.vipList())).between(s.ip, nil))
 		return
 	case election:
 		e.emit(g.event(frame, t, "election",
-			fmt.Sprintf("start-up election: %s (priority %d) advertised first, %s (priority %d) won %.0f ms later", prev.ip, prev.priority, s.ip, s.priority, ms(t.Sub(g.masterships[len(g.masterships)-2].From)))))
+			fmt.Sprintf("start-up election: %s (priority %d) advertised first, %s (priority %d) won %.0f ms later", prev.ip, prev.priority, s.ip, s.priority, ms(t.Sub(g.masterships[len(g.masterships)-2].From)))).between(prev.ip, s.ip))
 		return
 	}
 	fo := g.failover(e, prev, s, t, frame, cause)
@@ -400,7 +400,7 @@ func (g *group) takeover(e *Engine, s *speaker, t time.Time, frame uint64, cause
 	if fo.Reason != "" {
 		summary += ": " + fo.Reason
 	}
-	e.emit(g.event(frame, t, "failover", summary))
+	e.emit(g.event(frame, t, "failover", summary).between(prev.ip, s.ip))
 	if fo.ExpectedMS > 0 && fo.DetectMS > fo.ExpectedMS*1.25+100 {
 		e.find(g.finding(CodeSlowFailover, []uint64{g.prevLastNum, frame}, t,
 			fmt.Sprintf("%s took over from %s after %.0f ms; the RFC time for %s is %.0f ms", s.ip, prev.ip, fo.DetectMS, fo.Cause, fo.ExpectedMS)))
@@ -558,7 +558,7 @@ func (g *group) startSplit(e *Engine, t time.Time, frame uint64) {
 	ct.splitFinding = len(e.a.Findings)
 	e.find(g.finding(CodeSplitBrain, []uint64{ct.startFrame, frame}, ct.start,
 		fmt.Sprintf("%s and %s both hold the VIP since frame %d. %s", h.ip, c.ip, ct.startFrame, g.splitCause(h, c))))
-	e.emit(g.event(frame, t, "split-brain", fmt.Sprintf("two masters: %s and %s both hold the VIP", h.ip, c.ip)))
+	e.emit(g.event(frame, t, "split-brain", fmt.Sprintf("two masters: %s and %s both hold the VIP", h.ip, c.ip)).between(h.ip, c.ip))
 }
 
 // endSplit closes a split brain given up by loser at end (its last claim):
@@ -625,7 +625,7 @@ func (g *group) reportSplit(e *Engine, loser *speaker, end time.Time, endFrame u
 			}
 		}
 	}
-	e.emit(g.event(sb.EndFrame, end, "split-brain", fmt.Sprintf("split brain over after %s", fmtSpan(end.Sub(ct.start)))))
+	e.emit(g.event(sb.EndFrame, end, "split-brain", fmt.Sprintf("split brain over after %s", fmtSpan(end.Sub(ct.start)))).between(h.ip, c.ip))
 }
 
 func containsFrame(list []uint64, n uint64) bool {

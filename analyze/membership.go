@@ -124,7 +124,7 @@ func (e *Engine) membership(f *decode.Frame, grp netip.Addr, meaning decode.Memb
 	if len(e.igmpLast) > 4096 { // bound memory on a capture full of multicast
 		e.igmpLast = nil
 	}
-	e.emit(Event{Frame: f.Number, Time: f.Time, Kind: kind, VLAN: int(f.VLAN),
+	e.emit(Event{Frame: f.Number, Time: f.Time, Kind: kind, VLAN: int(f.VLAN), Source: f.IP.Src.String(), Target: grp.String(),
 		Summary: fmt.Sprintf("%s %s %s (%s = %s)", f.IP.Src, verb, grp, how, kind)})
 }
 

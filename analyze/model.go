@@ -148,6 +148,9 @@ type ClientSwitch struct {
 	// StaleFrames counts frames for the VIP sent to the old master's MAC
 	// after the new master's first advert.
 	StaleFrames int `json:"stale_frames"`
+	// StaleFrom and StaleTo are the first and last of those frames.
+	StaleFrom time.Time `json:"stale_from,omitzero"`
+	StaleTo   time.Time `json:"stale_to,omitzero"`
 	// Unanswered counts the client's requests to the VIP (ICMP echo, TCP
 	// SYN) at the new master's MAC after its first advert that came before
 	// the first answer; AnswerMS runs from the new master's first advert to
@@ -246,6 +249,12 @@ type Event struct {
 	VLAN    int       `json:"vlan"`
 	Summary string    `json:"summary"`
 	Count   int       `json:"count,omitempty"`
+	// Source is who acted (a router's or host's address, or a MAC when no
+	// address is known; the VIP for an answer from whoever held it), and
+	// Target whom it addressed: another router or host, a multicast group
+	// (224.0.0.18, ff02::12), or "broadcast".
+	Source string `json:"source,omitempty"`
+	Target string `json:"target,omitempty"`
 	// LastFrame is the last frame of a folded run.
 	LastFrame uint64 `json:"last_frame,omitempty"`
 }

@@ -132,6 +132,10 @@ func TestRealClientIgnoresGARP(t *testing.T) {
 	if cl.StaleFrames != 26 {
 		t.Errorf("stale_frames = %d, want 26 (frames 79-117)", cl.StaleFrames)
 	}
+	times := frameTimes(t, "../testdata/client-ignores-garp.pcap")
+	if !cl.StaleFrom.Equal(times[79]) || !cl.StaleTo.Equal(times[117]) {
+		t.Errorf("stale period %v .. %v, want frames 79 .. 117 (%v .. %v)", cl.StaleFrom, cl.StaleTo, times[79], times[117])
+	}
 	// First frame to nat2's MAC: 15.404 (frame 120), 5444 ms after frame 71.
 	if cl.SwitchMS == nil || !near(*cl.SwitchMS, 5444, 50) {
 		t.Errorf("switch_ms = %v, want ~5444 (frame 120)", cl.SwitchMS)
