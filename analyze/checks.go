@@ -37,7 +37,9 @@ func (e *Engine) checkHeader(g *group, s *speaker, f *decode.Frame) {
 // frame, and adds each later bad frame to that finding's evidence.
 func (e *Engine) perSpeaker(g *group, s *speaker, kind string, f *decode.Frame, build func() Finding) {
 	if idx, ok := s.findings[kind]; ok {
-		e.a.Findings[idx].Frames = addEvidence(e.a.Findings[idx].Frames, f.Number)
+		if idx >= 0 {
+			e.a.Findings[idx].Frames = addEvidence(e.a.Findings[idx].Frames, f.Number)
+		}
 		return
 	}
 	if s.findings == nil {
@@ -45,8 +47,7 @@ func (e *Engine) perSpeaker(g *group, s *speaker, kind string, f *decode.Frame, 
 	}
 	fd := build()
 	fd.Frames = []uint64{f.Number}
-	s.findings[kind] = len(e.a.Findings)
-	e.find(fd)
+	s.findings[kind] = e.find(fd) // -1 when findings are full: counted, not kept
 }
 
 // checkMismatch compares a speaker's parameters with the other speakers of its

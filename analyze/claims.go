@@ -94,7 +94,7 @@ func (e *Engine) claimVIP(g *group, kind claimKind, vip netip.Addr, mac decode.M
 		e.flushPending(g, time.Time{}, true)
 	}
 	if len(g.pending) == 0 {
-		e.pendingGroups++
+		e.pendingGroups = append(e.pendingGroups, g)
 	}
 	g.pending = append(g.pending, pc)
 }
@@ -137,7 +137,17 @@ func (e *Engine) flushPending(g *group, upto time.Time, final bool) {
 	clear(g.pending[len(kept):])
 	g.pending = kept
 	if len(kept) == 0 {
-		e.pendingGroups--
+		e.unpend(g)
+	}
+}
+
+// unpend drops g from the groups with pending claims.
+func (e *Engine) unpend(g *group) {
+	for i, p := range e.pendingGroups {
+		if p == g {
+			e.pendingGroups = append(e.pendingGroups[:i], e.pendingGroups[i+1:]...)
+			return
+		}
 	}
 }
 
@@ -281,7 +291,29 @@ func (e *Engine) resolved(g *group, f *decode.Frame, clientMAC decode.MAC, clien
 	if len(c.resolutions) < 32 {
 		c.resolutions = append(c.resolutions, fmt.Sprintf("frame %d: %s is-at %s", f.Number, vip, vipMAC))
 	}
+	// Resolutions that follow each other within a second, to the same MAC,
+	// fold into one event: an ARP storm is one line, not thousands.
+	if r := &g.resolving; r.idx == len(e.a.Timeline)-1 && r.idx >= 0 && r.vip == vip && r.mac == vipMAC && f.Time.Sub(r.first) < time.Second {
+		ev := &e.a.Timeline[r.idx]
+		if ev.Count < 2 {
+			ev.Count = 1
+			ev.Summary = fmt.Sprintf("clients resolved %s to %s, the first %s", vip, vipMAC, ev.Target)
+			ev.Target = ""
+		}
+		ev.Count++
+		ev.LastFrame = f.Number
+		return
+	}
 	e.emit(g.event(f.Number, f.Time, "arp", fmt.Sprintf("client %s resolved %s to %s", clientIP, vip, vipMAC)).between(vip, clientIP))
+	g.resolving = resolutionRun{idx: len(e.a.Timeline) - 1, vip: vip, mac: vipMAC, first: f.Time}
+}
+
+// resolutionRun is the timeline event of a group's latest resolutions.
+type resolutionRun struct {
+	idx   int
+	vip   netip.Addr
+	mac   decode.MAC
+	first time.Time
 }
 
 // onND follows IPv6 neighbour discovery as onARP follows ARP: an

@@ -16,6 +16,7 @@ type clientKey struct {
 	mac         decode.MAC
 }
 
+// client is little state: what a host that is not stale needs.
 type client struct {
 	key         clientKey
 	ip          netip.Addr
@@ -35,10 +36,9 @@ func (c *client) model() Client {
 
 func (e *Engine) client(f *decode.Frame, mac decode.MAC, ip netip.Addr) *client {
 	k := clientKey{vlan: f.VLAN, outer: f.OuterVLAN, mac: mac}
-	c := e.clients[k]
-	if c == nil {
-		c = &client{key: k, ip: ip, first: f.Number}
-		e.clients[k] = c
+	c, _, evicted := e.clients.touch(k, func(c *client) { *c = client{key: k, ip: ip, first: f.Number} })
+	if evicted > 0 {
+		e.evicted("clients", uint64(evicted))
 	}
 	if ip.IsValid() {
 		c.ip = ip
@@ -46,10 +46,15 @@ func (e *Engine) client(f *decode.Frame, mac decode.MAC, ip netip.Addr) *client 
 	return c
 }
 
-func (e *Engine) sortedClients() []*client {
-	out := make([]*client, 0, len(e.clients))
-	for _, c := range e.clients {
-		out = append(out, c)
+// listedClients are the clients of the report: the MaxListedClients that
+// sent the most frames, in the order they appeared.
+func (e *Engine) listedClients() []*client {
+	out := make([]*client, 0, e.clients.len())
+	e.clients.each(func(_ clientKey, c *client) { out = append(out, c) })
+	if len(out) > MaxListedClients {
+		sort.Slice(out, func(i, j int) bool { return out[i].frames > out[j].frames })
+		e.evicted("listed clients", uint64(len(out)-MaxListedClients))
+		out = out[:MaxListedClients]
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].first < out[j].first })
 	return out
@@ -65,7 +70,7 @@ type follow struct {
 	oldMAC, newMAC decode.MAC
 	t0             time.Time
 	garpAt         time.Time
-	clients        map[clientKey]*followState
+	clients        *lru[clientKey, followState]
 }
 
 type followState struct {
@@ -78,14 +83,16 @@ type followState struct {
 	staleReported         bool
 
 	// Requests to the new master's MAC before the first answer.
-	requests           int
-	firstReq, lastReq  time.Time
-	reqFrames          []uint64
-	answered           bool
-	answerAt           time.Time
-	answeredBefore     bool // answers to this client were on the wire before t0
-	outageReported     bool
-	outageFindingIndex int
+	requests          int
+	firstReq, lastReq time.Time
+	reqFrames         []uint64
+	answered          bool
+	answerAt          time.Time
+	answeredBefore    bool // answers to this client were on the wire before t0
+	outageReported    bool
+	// listed is the index of its entry in the failover's client list, -1
+	// while it has none.
+	listed int
 }
 
 // followClients starts following clients for a change of master at t0. A
@@ -94,15 +101,18 @@ type followState struct {
 func (e *Engine) followClients(g *group, failover int, oldMAC, newMAC decode.MAC, t0 time.Time) {
 	if fl := g.follow; fl != nil && fl.failover < 0 && fl.newMAC == newMAC && fl.oldMAC == oldMAC && fl.t0.Equal(t0) && failover >= 0 {
 		fl.failover = failover
-		for _, st := range fl.clients {
-			e.recordFollow(fl, st)
-		}
+		fl.clients.each(func(_ clientKey, st *followState) { e.recordFollow(fl, st) })
 		return
 	}
 	if g.follow != nil {
 		e.closeFollow(g)
 	}
-	fl := &follow{failover: failover, oldMAC: oldMAC, newMAC: newMAC, t0: t0, clients: make(map[clientKey]*followState)}
+	fl := &follow{failover: failover, oldMAC: oldMAC, newMAC: newMAC, t0: t0, clients: newLRU[clientKey, followState](MaxFollowed)}
+	// A client forgotten is judged on what was seen of it.
+	fl.clients.forget = func(_ clientKey, st *followState) {
+		e.reportStale(g, fl, st)
+		e.reportOutage(g, fl, st, e.last)
+	}
 	g.follow = fl
 	if failover >= 0 {
 		for _, tr := range g.openTrains(g.master) {
@@ -114,11 +124,12 @@ func (e *Engine) followClients(g *group, failover int, oldMAC, newMAC decode.MAC
 	}
 }
 
-func (fl *follow) state(c *client) *followState {
-	st := fl.clients[c.key]
-	if st == nil {
-		st = &followState{c: c, answeredBefore: c.answers > 0, outageFindingIndex: -1}
-		fl.clients[c.key] = st
+func (e *Engine) followState(fl *follow, c *client) *followState {
+	st, _, evicted := fl.clients.touch(c.key, func(st *followState) {
+		*st = followState{c: c, answeredBefore: c.answers > 0, listed: -1}
+	})
+	if evicted > 0 {
+		e.evicted("followed clients", uint64(evicted))
 	}
 	return st
 }
@@ -139,13 +150,16 @@ func (e *Engine) recordFollow(fl *follow, st *followState) {
 	if st.stale > 0 {
 		cs.StaleFrom, cs.StaleTo = st.firstStale, st.lastStale
 	}
-	for i := range fo.Clients {
-		if fo.Clients[i].MAC == cs.MAC {
-			fo.Clients[i] = cs
-			return
-		}
+	switch {
+	case st.listed >= 0:
+		fo.Clients[st.listed] = cs
+	case len(fo.Clients) < MaxListedClients:
+		st.listed = len(fo.Clients)
+		fo.Clients = append(fo.Clients, cs)
+	default:
+		st.listed = -2 // counted once
+		e.evicted("listed clients", 1)
 	}
-	fo.Clients = append(fo.Clients, cs)
 }
 
 // staleEnough says whether a client's frames to the old MAC amount to a stale
@@ -229,17 +243,15 @@ func (e *Engine) closeFollow(g *group) {
 	if fl == nil {
 		return
 	}
-	for _, st := range fl.clients {
+	fl.clients.each(func(_ clientKey, st *followState) {
 		e.reportStale(g, fl, st)
 		e.reportOutage(g, fl, st, e.last)
-	}
+	})
 	g.follow = nil
 }
 
 func (e *Engine) finishClients() {
-	for _, g := range e.groups {
-		e.closeFollow(g)
-	}
+	e.eachGroup(e.closeFollow)
 }
 
 // unanswered counts requests to the VIP that got no answer while the master
@@ -275,7 +287,7 @@ func (e *Engine) toVIP(g *group, f *decode.Frame) {
 		return
 	}
 	if fl := g.follow; fl != nil && !f.Time.Before(fl.t0) {
-		if st := fl.clients[c.key]; st != nil && !st.answered {
+		if st := fl.clients.get(c.key); st != nil && !st.answered {
 			return // waiting for its first answer since the failover: client-outage's to judge
 		}
 	}
@@ -300,7 +312,7 @@ func (e *Engine) toVIP(g *group, f *decode.Frame) {
 
 // followFrame updates how client c follows the change of master.
 func (e *Engine) followFrame(g *group, fl *follow, c *client, f *decode.Frame) {
-	st := fl.state(c)
+	st := e.followState(fl, c)
 	toNew := !f.HasDstMAC || f.DstMAC == fl.newMAC
 	switch {
 	case fl.oldMAC == fl.newMAC:
@@ -337,7 +349,7 @@ func (e *Engine) fromVIP(g *group, f *decode.Frame) {
 	}
 	var c *client
 	if f.HasDstMAC {
-		c = e.clients[clientKey{vlan: f.VLAN, outer: f.OuterVLAN, mac: f.DstMAC}]
+		c = e.clients.get(clientKey{vlan: f.VLAN, outer: f.OuterVLAN, mac: f.DstMAC})
 	}
 	if c == nil {
 		return
@@ -347,7 +359,7 @@ func (e *Engine) fromVIP(g *group, f *decode.Frame) {
 	if fl == nil || f.Time.Before(fl.t0) {
 		return
 	}
-	st := fl.state(c)
+	st := e.followState(fl, c)
 	if st.answered {
 		return
 	}

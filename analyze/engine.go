@@ -34,31 +34,31 @@ type Options struct {
 	OnFailover func(Failover)
 }
 
-// maxTimeline and maxErrors bound what a long capture can accumulate.
-const (
-	maxTimeline = 20000
-	maxErrors   = 1000
-	// checkEvery is how often (in capture time) silence timers are checked.
-	checkEvery = 20 * time.Millisecond
-)
+// checkEvery is how often (in capture time) silence timers are checked.
+const checkEvery = 20 * time.Millisecond
 
 // Engine consumes frames in capture order.
 type Engine struct {
 	opt Options
 	a   Analysis
 
-	groups    []*group
-	byKey     map[groupKey]*group
+	groups    *lru[groupKey, *group]
+	groupSeq  uint64 // groups created so far: their order in the report
 	byVIP     map[vipKey]*group
-	clients   map[clientKey]*client
-	members   map[memberKey]*member    // hosts that joined 224.0.0.18 or ff02::12
+	byAddr    map[netip.Addr]*group // the latest group of each VIP, on any VLAN
+	clients   *lru[clientKey, client]
+	members   *lru[memberKey, member]  // hosts that joined 224.0.0.18 or ff02::12
 	speakerOf map[decode.MAC]bool      // MACs that advertise: never clients
 	routers   map[memberKey][]*speaker // the speakers of each router address
-	// pendingGroups counts groups holding claims from the virtual MAC not
+	// pendingGroups are the groups holding claims from the virtual MAC not
 	// yet attributed.
-	pendingGroups int
-	igmpLast      map[string]*igmpSeen
+	pendingGroups []*group
+	igmpLast      map[reportKey]*igmpSeen
 	local         map[netip.Addr]*localEntry // this host's neighbour entries (live)
+
+	evictions map[string]uint64 // what each bounded table forgot
+	perCode   map[string]int    // findings made per code
+	notes     map[string]bool
 
 	expect *expectations
 
@@ -72,13 +72,15 @@ type Engine struct {
 func NewEngine(opt Options) *Engine {
 	e := &Engine{
 		opt:       opt,
-		byKey:     make(map[groupKey]*group),
+		groups:    newLRU[groupKey, *group](MaxGroups),
 		byVIP:     make(map[vipKey]*group),
-		clients:   make(map[clientKey]*client),
-		members:   make(map[memberKey]*member),
+		byAddr:    make(map[netip.Addr]*group),
+		clients:   newLRU[clientKey, client](MaxClients),
+		members:   newLRU[memberKey, member](MaxMembers),
 		speakerOf: make(map[decode.MAC]bool),
 		routers:   make(map[memberKey][]*speaker),
 	}
+	e.groups.forget = func(_ groupKey, g **group) { e.forgetGroup(*g) }
 	e.a.Schema = Schema
 	e.a.Source.File = opt.File
 	e.a.Source.HasDstMAC = true
@@ -121,10 +123,8 @@ func (e *Engine) Feed(f *decode.Frame) {
 		e.a.Source.HasDstMAC = false
 		e.note("The capture has no destination MAC addresses (Linux cooked capture, as on interface \"any\"): which MAC a client sent to is unknown, so stale ARP entries and client switch times cannot be concluded.")
 	}
-	if e.pendingGroups > 0 {
-		for _, g := range e.groups {
-			e.flushPending(g, f.Time.Add(-sameInstant), false)
-		}
+	for i := len(e.pendingGroups) - 1; i >= 0; i-- {
+		e.flushPending(e.pendingGroups[i], f.Time.Add(-sameInstant), false)
 	}
 	if !f.Time.Before(e.nextCheck) {
 		e.advance(f.Time)
@@ -184,17 +184,29 @@ func (e *Engine) Advance(now time.Time) {
 }
 
 func (e *Engine) advance(now time.Time) {
-	for _, g := range e.groups {
-		g.advance(e, now)
-	}
+	e.eachGroup(func(g *group) { g.advance(e, now) })
 	e.judgeLocals(now)
+}
+
+// eachGroup calls f for every virtual router, most recently heard first.
+func (e *Engine) eachGroup(f func(*group)) {
+	e.groups.each(func(_ groupKey, g **group) { f(*g) })
+}
+
+// sortedGroups returns the virtual routers in the order they appeared.
+func (e *Engine) sortedGroups() []*group {
+	out := make([]*group, 0, e.groups.len())
+	e.eachGroup(func(g *group) { out = append(out, g) })
+	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
+	return out
 }
 
 // Groups returns a snapshot of the virtual routers as they stand, for a live
 // status line.
 func (e *Engine) Groups() []Group {
-	out := make([]Group, 0, len(e.groups))
-	for _, g := range e.groups {
+	gs := e.sortedGroups()
+	out := make([]Group, 0, len(gs))
+	for _, g := range gs {
 		out = append(out, g.model())
 	}
 	return out
@@ -205,7 +217,8 @@ func (e *Engine) Groups() []Group {
 func (e *Engine) Finish() *Analysis {
 	end := e.last
 	e.advance(end)
-	for _, g := range e.groups {
+	groups := e.sortedGroups()
+	for _, g := range groups {
 		g.finish(e, end)
 	}
 	e.finishClients()
@@ -213,12 +226,13 @@ func (e *Engine) Finish() *Analysis {
 	if e.started {
 		e.a.Source.SpanMS = ms(e.a.Source.End.Sub(e.a.Source.Start))
 	}
-	for _, g := range e.groups {
+	for _, g := range groups {
 		e.a.Groups = append(e.a.Groups, g.model())
 	}
-	for _, c := range e.sortedClients() {
+	for _, c := range e.listedClients() {
 		e.a.Clients = append(e.a.Clients, c.model())
 	}
+	e.reportEvictions()
 	sort.SliceStable(e.a.Timeline, func(i, j int) bool {
 		ti, tj := e.a.Timeline[i], e.a.Timeline[j]
 		if !ti.Time.Equal(tj.Time) {
@@ -283,39 +297,79 @@ func (e *Engine) emit(ev Event) {
 	}
 }
 
-func (e *Engine) find(f Finding) {
+// find makes a finding and returns its index, or -1 when its code (or the
+// whole list) is full: then it is counted, not kept.
+func (e *Engine) find(f Finding) int {
+	if e.perCode == nil {
+		e.perCode = make(map[string]int)
+	}
+	if e.perCode[f.Code] >= MaxFindingsPerCode || len(e.a.Findings) >= MaxFindings {
+		e.evicted("findings", 1)
+		return -1
+	}
+	e.perCode[f.Code]++
 	e.a.Findings = append(e.a.Findings, f)
 	if e.opt.OnFinding != nil {
 		e.opt.OnFinding(f)
 	}
+	return len(e.a.Findings) - 1
 }
 
 func (e *Engine) note(s string) {
-	for _, n := range e.a.Notes {
-		if n == s {
-			return
-		}
+	if e.notes[s] {
+		return
 	}
+	if e.notes == nil {
+		e.notes = make(map[string]bool)
+	}
+	e.notes[s] = true
 	e.a.Notes = append(e.a.Notes, s)
 }
 
 // group returns the virtual router for a frame's VRRP header, creating it.
 func (e *Engine) group(f *decode.Frame) *group {
 	k := groupKey{vlan: f.VLAN, outer: f.OuterVLAN, vrid: f.VRRP.VRID, v6: f.IP.Version == 6}
-	g := e.byKey[k]
-	if g == nil {
-		g = newGroup(k)
-		e.byKey[k] = g
-		e.groups = append(e.groups, g)
+	gp, created, evicted := e.groups.touch(k, nil)
+	if created {
+		e.groupSeq++
+		*gp = newGroup(k)
+		(*gp).seq = e.groupSeq
 	}
-	return g
+	if evicted > 0 {
+		e.evicted("groups", uint64(evicted))
+	}
+	return *gp
+}
+
+// forgetGroup drops what refers to an evicted virtual router.
+func (e *Engine) forgetGroup(g *group) {
+	for _, v := range g.vips {
+		k := vipKey{vlan: g.key.vlan, outer: g.key.outer, addr: v}
+		if e.byVIP[k] == g {
+			delete(e.byVIP, k)
+		}
+		if e.byAddr[v] == g {
+			delete(e.byAddr, v)
+		}
+	}
+	for _, s := range g.speakers {
+		e.forgetSpeaker(g, s)
+	}
+	if len(g.pending) > 0 {
+		e.unpend(g)
+	}
 }
 
 func (e *Engine) learnVIPs(g *group, addrs []netip.Addr) {
 	for _, a := range addrs {
 		k := vipKey{vlan: g.key.vlan, outer: g.key.outer, addr: a}
 		if e.byVIP[k] == nil {
+			if len(g.vips) >= MaxVIPs {
+				e.evicted("vips", 1)
+				continue
+			}
 			e.byVIP[k] = g
+			e.byAddr[a] = g
 			g.vips = append(g.vips, a)
 			sortAddrs(g.vips)
 		}

@@ -51,7 +51,7 @@ func (x *expectations) compare(e *Engine) {
 	}
 	for _, in := range x.instances {
 		var g *group
-		for _, cand := range e.groups {
+		for _, cand := range e.sortedGroups() {
 			if int(cand.key.vrid) == in.VRID && cand.family() == in.Family() {
 				g = cand
 				break

@@ -327,7 +327,7 @@ func fmtOffsets(ts []time.Time, base time.Time) string {
 // joinedBefore reports whether the speaker's IGMP join of 224.0.0.18 is in the
 // capture: then its first mastership began in the capture too.
 func (e *Engine) joinedBefore(g *group, s *speaker, t time.Time) bool {
-	m := e.members[memberKey{vlan: g.key.vlan, outer: g.key.outer, ip: s.ip}]
+	m := e.members.get(memberKey{vlan: g.key.vlan, outer: g.key.outer, ip: s.ip})
 	return m != nil && !m.joined.IsZero() && m.joined.Before(t)
 }
 

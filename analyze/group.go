@@ -14,6 +14,7 @@ import (
 // mastership is in mastership.go, claims to its VIPs in claims.go.
 type group struct {
 	key      groupKey
+	seq      uint64     // its order of appearance
 	vmac     decode.MAC // the VRID's virtual router MAC
 	vmacSeen bool       // a frame came from it
 	speakers []*speaker
@@ -39,10 +40,11 @@ type group struct {
 	flapped  time.Time
 	mismatch map[string]bool // mismatch codes already reported
 
-	follow  *follow      // clients following the latest change of master
-	trains  []*garpTrain // the GARP train of each mastership, per VIP
-	unans   map[netip.Addr]*unanswered
-	pending []pendingClaim // claims from the virtual MAC not yet attributed
+	follow    *follow      // clients following the latest change of master
+	trains    []*garpTrain // the GARP train of each mastership, per VIP
+	unans     map[netip.Addr]*unanswered
+	pending   []pendingClaim // claims from the virtual MAC not yet attributed
+	resolving resolutionRun  // the latest run of clients resolving a VIP
 }
 
 // advertRun folds a master's periodic adverts into one timeline event.
@@ -55,7 +57,7 @@ type advertRun struct {
 }
 
 func newGroup(k groupKey) *group {
-	return &group{key: k, vmac: decode.MAC(vrrp.VirtualMAC(k.vrid, k.v6))}
+	return &group{key: k, vmac: decode.MAC(vrrp.VirtualMAC(k.vrid, k.v6)), resolving: resolutionRun{idx: -1}}
 }
 
 // speaker returns the router advertising from ip, creating it.
@@ -65,14 +67,76 @@ func (g *group) speaker(e *Engine, ip netip.Addr) *speaker {
 			return s
 		}
 	}
+	if len(g.speakers) >= MaxSpeakers && !g.forgetOldestSpeaker(e) {
+		return nil
+	}
 	s := &speaker{ip: ip}
 	k := memberKey{vlan: g.key.vlan, outer: g.key.outer, ip: ip}
-	if mb := e.members[k]; mb != nil {
+	if mb := e.members.get(k); mb != nil {
 		s.own = mb.mac
 	}
 	g.speakers = append(g.speakers, s)
 	e.routers[k] = append(e.routers[k], s)
 	return s
+}
+
+// forgetOldestSpeaker makes room for a router by forgetting the one that
+// advertised least recently, unless it is master or in a contest.
+func (g *group) forgetOldestSpeaker(e *Engine) bool {
+	oldest := -1
+	for i, s := range g.speakers {
+		if s == g.master || g.contest != nil && (s == g.contest.holder || s == g.contest.challenger) || s == g.prev {
+			continue
+		}
+		if oldest < 0 || s.lastTime.Before(g.speakers[oldest].lastTime) {
+			oldest = i
+		}
+	}
+	if oldest < 0 {
+		return false
+	}
+	s := g.speakers[oldest]
+	g.speakers = append(g.speakers[:oldest], g.speakers[oldest+1:]...)
+	e.forgetSpeaker(g, s)
+	e.evicted("speakers", 1)
+	return true
+}
+
+// forgetSpeaker drops the engine's references to a router no longer
+// followed.
+func (e *Engine) forgetSpeaker(g *group, s *speaker) {
+	k := memberKey{vlan: g.key.vlan, outer: g.key.outer, ip: s.ip}
+	rs := e.routers[k][:0]
+	for _, r := range e.routers[k] {
+		if r != s {
+			rs = append(rs, r)
+		}
+	}
+	if len(rs) == 0 {
+		delete(e.routers, k)
+	} else {
+		e.routers[k] = rs
+	}
+	if !s.virtual {
+		delete(e.speakerOf, s.mac)
+	}
+	for i, tr := range g.trains {
+		if tr.s == s {
+			g.trains[i] = nil
+		}
+	}
+	g.trains = compactTrains(g.trains)
+}
+
+func compactTrains(ts []*garpTrain) []*garpTrain {
+	kept := ts[:0]
+	for _, t := range ts {
+		if t != nil {
+			kept = append(kept, t)
+		}
+	}
+	clear(ts[len(kept):])
+	return kept
 }
 
 // isVIP reports whether a is one of the group's virtual addresses.

@@ -80,6 +80,9 @@ func (e *Engine) onAdvert(f *decode.Frame) {
 	}
 	g := e.group(f)
 	s := g.speaker(e, f.IP.Src)
+	if s == nil {
+		return // a flood of routers: the ones followed are masters or contend
+	}
 	s.mac, s.virtual = f.SrcMAC, f.SrcMAC == g.vmac
 	if s.virtual {
 		g.vmacSeen = true
@@ -555,8 +558,7 @@ func (g *group) startSplit(e *Engine, t time.Time, frame uint64) {
 	ct := g.contest
 	ct.split = true
 	h, c := ct.holder, ct.challenger
-	ct.splitFinding = len(e.a.Findings)
-	e.find(g.finding(CodeSplitBrain, []uint64{ct.startFrame, frame}, ct.start,
+	ct.splitFinding = e.find(g.finding(CodeSplitBrain, []uint64{ct.startFrame, frame}, ct.start,
 		fmt.Sprintf("%s and %s both hold the VIP since frame %d. %s", h.ip, c.ip, ct.startFrame, g.splitCause(h, c))))
 	e.emit(g.event(frame, t, "split-brain", fmt.Sprintf("two masters: %s and %s both hold the VIP", h.ip, c.ip)).between(h.ip, c.ip))
 }

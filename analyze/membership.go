@@ -16,6 +16,12 @@ var (
 	vrrpGroup6 = netip.MustParseAddr("ff02::12")
 )
 
+// reportKey is a host's membership of one multicast group.
+type reportKey struct {
+	vlan, outer uint16
+	host, group netip.Addr
+}
+
 type igmpSeen struct {
 	meaning decode.Membership
 	at      time.Time
@@ -80,10 +86,9 @@ func (e *Engine) membership(f *decode.Frame, grp netip.Addr, meaning decode.Memb
 	}
 	if (grp == vrrpGroup4 || grp == vrrpGroup6) && !f.IP.Src.IsUnspecified() {
 		k := memberKey{vlan: f.VLAN, outer: f.OuterVLAN, ip: f.IP.Src}
-		mb := e.members[k]
-		if mb == nil {
-			mb = &member{}
-			e.members[k] = mb
+		mb, _, evicted := e.members.touch(k, nil)
+		if evicted > 0 {
+			e.evicted("members", uint64(evicted))
 		}
 		if meaning == decode.MembershipJoin && !mb.in {
 			mb.in, mb.joined, mb.frame = true, f.Time, f.Number
@@ -97,9 +102,9 @@ func (e *Engine) membership(f *decode.Frame, grp netip.Addr, meaning decode.Memb
 		}
 	}
 	// Hosts repeat their reports (robustness variable): fold repeats.
-	key := fmt.Sprintf("%d/%d/%s/%s", f.VLAN, f.OuterVLAN, f.IP.Src, grp)
+	key := reportKey{vlan: f.VLAN, outer: f.OuterVLAN, host: f.IP.Src, group: grp}
 	if e.igmpLast == nil {
-		e.igmpLast = make(map[string]*igmpSeen)
+		e.igmpLast = make(map[reportKey]*igmpSeen)
 	}
 	if s := e.igmpLast[key]; s != nil && s.meaning == meaning && f.Time.Sub(s.at) < 5*time.Second {
 		if s.event >= 0 && s.event < len(e.a.Timeline) {
@@ -142,17 +147,16 @@ func (e *Engine) seenBefore(g *group, s *speaker, t time.Time) bool {
 	if s.firstTime.Before(t) {
 		return true
 	}
-	mb := e.members[memberKey{vlan: g.key.vlan, outer: g.key.outer, ip: s.ip}]
+	mb := e.members.get(memberKey{vlan: g.key.vlan, outer: g.key.outer, ip: s.ip})
 	return mb != nil && !mb.joined.IsZero() && mb.joined.Before(t)
 }
 
 // hasOtherMember reports whether a host other than the group's only speaker
 // joined 224.0.0.18 on its VLAN: a silent backup.
 func (e *Engine) hasOtherMember(g *group) bool {
-	for k := range e.members {
-		if k.vlan == g.key.vlan && k.outer == g.key.outer && k.ip != g.speakers[0].ip {
-			return true
-		}
-	}
-	return false
+	found := false
+	e.members.each(func(k memberKey, _ *member) {
+		found = found || k.vlan == g.key.vlan && k.outer == g.key.outer && k.ip != g.speakers[0].ip
+	})
+	return found
 }

@@ -20,6 +20,8 @@ type Analysis struct {
 	Clients     []Client     `json:"clients"`
 	Errors      []FrameError `json:"decode_errors"`
 	Notes       []string     `json:"notes"`
+	// Evictions lists the bounded tables that forgot entries (limits.go).
+	Evictions []Eviction `json:"evictions"`
 }
 
 // Source describes what was read.

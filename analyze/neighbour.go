@@ -35,6 +35,9 @@ func (e *Engine) NeighbourEntry(ip netip.Addr, mac decode.MAC, state string, t t
 	}
 	le := e.local[ip]
 	if le == nil {
+		if len(e.local) >= maxLocal {
+			return // this host's table is followed for VIPs: a handful
+		}
 		le = &localEntry{vip: ip, finding: -1}
 		e.local[ip] = le
 	}
@@ -85,16 +88,9 @@ func NeighbourState(nud int) string {
 	return strings.Join(out, ",")
 }
 
-func (e *Engine) vipGroup(ip netip.Addr) *group {
-	for _, g := range e.groups {
-		for _, v := range g.vips {
-			if v == ip {
-				return g
-			}
-		}
-	}
-	return nil
-}
+// vipGroup is the virtual router of a VIP on any VLAN (this host's
+// neighbour table does not say which).
+func (e *Engine) vipGroup(ip netip.Addr) *group { return e.byAddr[ip] }
 
 // judgeLocal compares an entry with the VIP's current master at t.
 func (e *Engine) judgeLocal(le *localEntry, t time.Time) {
@@ -109,11 +105,13 @@ func (e *Engine) judgeLocal(le *localEntry, t time.Time) {
 	case wrong && le.wrong.IsZero():
 		le.wrong, le.wrongMAC, le.finding = t, le.mac, -1
 	case wrong:
-		if le.finding < 0 && t.Sub(le.wrong) >= localStaleAfter {
-			le.finding = len(e.a.Findings)
-			e.find(g.finding(CodeLocalStaleARP, nil, le.wrong,
+		if le.finding == -1 && t.Sub(le.wrong) >= localStaleAfter {
+			le.finding = e.find(g.finding(CodeLocalStaleARP, nil, le.wrong,
 				fmt.Sprintf("this host's ARP entry for %s points to %s, not to master %s's MAC %s (wrong since +%.2f s)",
 					le.vip, le.mac, m.ip, m.mac, le.wrong.Sub(e.a.Source.Start).Seconds())))
+			if le.finding < 0 {
+				le.finding = -2 // findings full: counted, not kept
+			}
 		}
 	case !le.wrong.IsZero():
 		d := t.Sub(le.wrong)

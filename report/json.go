@@ -73,6 +73,7 @@ func normalizeAnalysis(a *analyze.Analysis) *analyze.Analysis {
 	})
 	c.Errors = orEmpty(c.Errors)
 	c.Notes = orEmpty(c.Notes)
+	c.Evictions = orEmpty(c.Evictions)
 	return &c
 }
 

@@ -71,6 +71,7 @@ func fixture() *analyze.Analysis {
 				DetectMS: 770.2, GarpMS: f64(1.25),
 				Clients: []analyze.ClientSwitch{{IP: "192.168.33.2", MAC: "00:16:3e:cc:00:02", StaleFrames: 15}}},
 		},
+		Evictions: []analyze.Eviction{},
 		SplitBrains: []analyze.SplitBrain{
 			{VRID: 51, Family: "ipv4", Start: at(15.2), StartFrame: 150, End: at(16.4), EndFrame: 152, DurationMS: 1200,
 				Routers: []analyze.SplitSide{
