@@ -149,7 +149,7 @@ func TestFloodOfGroups(t *testing.T) {
 					Addrs: []netip.Addr{netip.AddrFrom4([4]byte{10, byte(vlan), byte(vrid), 1})}}
 				f := decode.Frame{Number: n, Time: t0.Add(time.Duration(round)*time.Second + time.Duration(n%51000)*time.Microsecond),
 					LinkType: 1, VLAN: vlan, SrcMAC: floodMAC(int(vlan)<<8 | vrid), HasDstMAC: true, Kind: decode.KindVRRP, VRRP: &v,
-					IP: decode.IPHeader{Version: 4, Src: netip.AddrFrom4([4]byte{10, byte(vlan), byte(vrid), 2}), Dst: netip.MustParseAddr("224.0.0.18"), TTL: 255, Protocol: 112},
+					IP:           decode.IPHeader{Version: 4, Src: netip.AddrFrom4([4]byte{10, byte(vlan), byte(vrid), 2}), Dst: netip.MustParseAddr("224.0.0.18"), TTL: 255, Protocol: 112},
 					VRRPChecksum: decode.ChecksumOK}
 				e.Feed(&f)
 			}
