@@ -377,7 +377,7 @@ func (g *group) takeover(e *Engine, s *speaker, t time.Time, frame uint64, cause
 	g.flushRun(e)
 	prev := g.prev
 	fromNone := prev == nil || prev == s || g.prevLast.IsZero()
-	election := g.isElection(prev, t)
+	election := cause == CausePreempt && g.isElection(prev, t)
 	g.master = s
 	g.msBase = s.adverts - adverts
 	g.masterships = append(g.masterships, Mastership{Endpoint: s.endpoint(), FromFrame: frame, From: t})
