@@ -167,13 +167,6 @@ func (l *lru[K, V]) evictOne() bool {
 	return false
 }
 
-// delete forgets k without counting it as an eviction.
-func (l *lru[K, V]) delete(k K) {
-	if n := l.m[k]; n != nil {
-		l.remove(n)
-	}
-}
-
 // each calls f for every entry, most recently touched first.
 func (l *lru[K, V]) each(f func(K, *V)) {
 	for n := l.head; n != nil; {
