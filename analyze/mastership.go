@@ -394,6 +394,8 @@ func (g *group) takeover(e *Engine, s *speaker, t time.Time, frame uint64, cause
 	case election:
 		e.emit(g.event(frame, t, "election",
 			fmt.Sprintf("start-up election: %s (priority %d) advertised first, %s (priority %d) won %.0f ms later", prev.ip, prev.priority, s.ip, s.priority, ms(t.Sub(g.masterships[len(g.masterships)-2].From)))).between(prev.ip, s.ip))
+		e.emit(g.event(frame, t, "master",
+			fmt.Sprintf("%s is master (priority %d, every %s, VRRPv%d, VIP %s)", s.ip, s.priority, fmtDur(s.interval), s.version, s.vipList())).between(s.ip, nil))
 		return
 	}
 	fo := g.failover(e, prev, s, t, frame, cause)
