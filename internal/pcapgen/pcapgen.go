@@ -36,7 +36,6 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/vrrpctl/vrrpctl/decode"
 )
@@ -187,6 +186,7 @@ type Writer struct {
 	seq    int
 	hosts  []*Host
 	owners []owner
+	drops  []func(*Frame, *Host) bool
 	err    error
 }
 
@@ -282,33 +282,18 @@ func (w *Writer) Bytes() ([]byte, error) {
 		return nil, w.err
 	}
 	var buf bytes.Buffer
-	frames := w.Frames()
-	switch w.format {
-	case PCAPNG:
-		ng, err := pcapgo.NewNgWriter(&buf, w.link.gopacket())
-		if err != nil {
+	write, flush, err := w.packetWriter(&buf)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range w.Frames() {
+		ci := gopacket.CaptureInfo{Timestamp: w.Time(f.At), CaptureLength: len(f.Data), Length: len(f.Data)}
+		if err := write(ci, f.Data); err != nil {
 			return nil, err
 		}
-		for _, f := range frames {
-			ci := gopacket.CaptureInfo{Timestamp: w.Time(f.At), CaptureLength: len(f.Data), Length: len(f.Data)}
-			if err := ng.WritePacket(ci, f.Data); err != nil {
-				return nil, err
-			}
-		}
-		if err := ng.Flush(); err != nil {
-			return nil, err
-		}
-	default:
-		pw := pcapgo.NewWriter(&buf)
-		if err := pw.WriteFileHeader(262144, w.link.gopacket()); err != nil {
-			return nil, err
-		}
-		for _, f := range frames {
-			ci := gopacket.CaptureInfo{Timestamp: w.Time(f.At), CaptureLength: len(f.Data), Length: len(f.Data)}
-			if err := pw.WritePacket(ci, f.Data); err != nil {
-				return nil, err
-			}
-		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
 	}
 	return buf.Bytes(), nil
 }
