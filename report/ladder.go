@@ -809,7 +809,7 @@ func (l *ladder) failoverItems() {
 				}
 				it.label = fmt.Sprintf("stale ×%d", c.StaleFrames)
 				it.text = fmt.Sprintf("client %s kept sending to the old master's MAC %s: %s over %s",
-					clean(key), clean(fo.From.MAC), plural(c.StaleFrames, "frame", "frames"), fmtMS(ms(it.t1.Sub(it.t0))))
+					clean(key), clean(fo.From.MAC), plural(c.StaleFrames, "frame", "frames"), fmtLapse(it.t1.Sub(it.t0)))
 				if c.SwitchMS == nil {
 					it.text += ", and never switched"
 				}
@@ -880,6 +880,14 @@ func (l *ladder) takeoverSpan(fo analyze.Failover) (start, end time.Time) {
 		}
 	}
 	return fo.Time.Add(-det), fo.Time
+}
+
+// fmtLapse formats a lapse of time for people: "89.0 ms", "5.11 s".
+func fmtLapse(d time.Duration) string {
+	if d < time.Second {
+		return fmt.Sprintf("%.1f ms", ms(d))
+	}
+	return fmt.Sprintf("%.2f s", d.Seconds())
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
