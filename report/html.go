@@ -126,6 +126,7 @@ func (p *page) write(doc []byte) {
 	}
 	p.f("<meta name=\"generator\" content=\"%s\">\n", esc(gen))
 	p.f("<title>%s</title>\n<style>\n%s</style>\n</head>\n<body>\n", esc(title), htmlCSS)
+	p.svgDefs()
 	p.header(title)
 	p.glance()
 	p.failoverCards()

@@ -439,7 +439,6 @@ func (p *page) ladderSVG(v view) {
 
 	p.f("<svg class=\"ladder\" width=\"%s\" height=\"%s\" viewBox=\"0 0 %s %s\" data-scale=\"%s\" data-start=\"0\" role=\"img\" aria-label=\"%s\">\n",
 		px(g.width), px(height), px(g.width), px(height), sc.json(l.start), esc("ladder diagram: "+v.title))
-	p.svgDefs()
 	p.axis(sc, g, v, height)
 	p.laneHeads(g, top, height)
 
@@ -576,11 +575,13 @@ func placeEntries(in []entry) (placed []entry, folds []fold) {
 	return placed, folds
 }
 
+// svgDefs writes the patterns every SVG of the page uses, once, in an SVG
+// that is always rendered (a pattern inside a hidden view would not be).
 func (p *page) svgDefs() {
-	p.raw(`<defs>
+	p.raw(`<svg class="defs" width="0" height="0" aria-hidden="true"><defs>
 <pattern id="hatch-stale" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" class="hatch-bg-stale"/><line x1="0" y1="0" x2="0" y2="6" class="hatch-stale"/></pattern>
 <pattern id="hatch-split" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(-45)"><line x1="0" y1="0" x2="0" y2="8" class="hatch-split"/></pattern>
-</defs>
+</defs></svg>
 `)
 }
 

@@ -452,7 +452,7 @@ func (l *ladder) textRows(items []*item, lo, hi, ref time.Time, fo, sb int) []te
 			case it.ev == "failover" && takeover != nil && it.f0 == takeover.f0:
 				r.note = "took " + fmtMS(l.a.Failovers[fo].DetectMS)
 			case it.kind == itSwitch:
-				r.note = fmtMS(ms(it.t0.Sub(l.a.Failovers[it.fo].Time))) + " after the takeover"
+				r.note = "after " + fmtMS(ms(it.t0.Sub(l.a.Failovers[it.fo].Time)))
 			case it.kind == itMark || it.kind == itNote:
 				r.labelled, r.note = false, it.label
 			}
