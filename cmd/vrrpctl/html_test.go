@@ -342,6 +342,15 @@ func checkInBrowser(t *testing.T, browser context.Context, page, doc, shot strin
 		}); err != nil {
 			t.Fatal(err)
 		}
+		// A viewport as tall as the page, so that the findings (as tall as
+		// the window) show whole.
+		h, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`document.documentElement.scrollHeight`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(1600, h)); err != nil {
+			t.Fatal(err)
+		}
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatal(err)
