@@ -242,7 +242,7 @@ func TestHTMLOptions(t *testing.T) {
 // events, hundreds of clients and sixty failovers (a flapping hour) make a
 // page whose diagram stays a fraction of the embedded document. (The
 // 1-million-frame capture of bench/gen, 161 clients and two failovers,
-// makes a report of 225 KB.)
+// makes a report of 219 KB.)
 func TestHTMLSize(t *testing.T) {
 	a := fixture()
 	a.Timeline = nil
