@@ -13,7 +13,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 RACE_PKGS := ./decode ./capture ./kaconf ./analyze ./report ./vrrp ./internal/testcheck
 RACE_VRRPD := ^(TestConformance|TestFromKeepalived|TestFromKeepalivedRefuses|TestDefaultGARP|TestDefaultNames|FuzzReceive)$$
 
-.PHONY: all build deps test lint race fuzz demo bench clean
+.PHONY: all build deps test lint race fuzz demo bench screenshots clean
 
 all: build
 
@@ -70,6 +70,13 @@ demo: deps build
 
 bench: deps
 	bench/run
+
+# screenshots renders the README's pictures of the HTML report (docs/):
+# the browser test, in headless Chromium, on the reference failover and on
+# the client that ignores GARPs, saving each report in the light and the
+# dark scheme and the close-up of its first failover.
+screenshots: deps
+	VRRPCTL_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run 'TestHTMLInBrowser/^(failover|client-ignores-garp)$$' ./cmd/vrrpctl
 
 clean:
 	rm -f $(BIN)

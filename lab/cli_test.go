@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -132,7 +133,8 @@ func TestMixedJSON(t *testing.T) {
 	testenv.NeedTool(t, "keepalived")
 	before := leftoverSet()
 	pcap := t.TempDir() + "/mixed.pcap"
-	cmd := exec.Command(vrrpctlBin, "run-test-failover", "--impl", "mixed", "--json", "--quiet", "-w", pcap)
+	page := t.TempDir() + "/mixed.html"
+	cmd := exec.Command(vrrpctlBin, "run-test-failover", "--impl", "mixed", "--json", "--quiet", "-w", pcap, "--html", page)
 	out, err := cmd.Output()
 	if code := exitCode(err); code != 0 {
 		t.Fatalf("exit %d: %s", code, out)
@@ -157,7 +159,26 @@ func TestMixedJSON(t *testing.T) {
 	if len(res.ARP) < 2 {
 		t.Errorf("client ARP history %+v: want the entry to change", res.ARP)
 	}
+	// The HTML report: the analyzer's ladder of the client's capture, the
+	// lab's measurements beside the analyzer's, its action across the ladder.
+	body, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatalf("--html: %v", err)
+	}
+	for _, want := range []string{`id="vrrpctl-analysis"`, "Measured by the lab, beside the analyzer", `class="takeover failover-marker"`, "lab: " + g0(res).Action, "[PASS]"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the HTML report lacks %q", want)
+		}
+	}
 	if after := leftoverSet(); len(after) != len(before) {
 		t.Errorf("labs before %v, after %v", before, after)
 	}
+}
+
+// g0 is a result's first failover, or none.
+func g0(res *Result) FailoverGrade {
+	if len(res.Failovers) == 0 {
+		return FailoverGrade{}
+	}
+	return res.Failovers[0]
 }

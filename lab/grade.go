@@ -47,6 +47,12 @@ type Result struct {
 	ExpectSeen bool     `json:"expect_seen"`
 	Pass       bool     `json:"pass"`
 	Reasons    []string `json:"reasons"`
+
+	// start is when the scenario's first action came (at_ms counts from
+	// it); analysis is the analyzer's view of the client's capture, for
+	// the HTML report.
+	start    time.Time
+	analysis *analyze.Analysis
 }
 
 // RouterInfo describes one router of the lab.
@@ -131,6 +137,7 @@ func (s *stage) grade(pcap string) (*Result, error) {
 		res.Routers = append(res.Routers, RouterInfo{Host: h.Name, Impl: r.Spec.Impl, Addr: h.Addr.Addr().String(), MAC: h.MAC.String(), Priority: cfg.Priority[i]})
 	}
 	t0 := s.actions[0].Time
+	res.start = t0
 	rel := func(t time.Time) float64 { return msOf(t.Sub(t0)) }
 	for _, n := range s.watch.Neigh() {
 		res.ARP = append(res.ARP, ARPChange{AtMS: rel(n.Time), State: n.State, MAC: n.MAC, Owner: l.hostByMACString(n.MAC)})
@@ -322,6 +329,7 @@ func (s *stage) analyze(res *Result, pcap string) {
 		res.AnalyzeError = err.Error()
 		return
 	}
+	res.analysis = a
 	res.Findings = append(res.Findings, a.Findings...)
 	if res.Expect != "" {
 		res.ExpectSeen = a.HasFinding(res.Expect)

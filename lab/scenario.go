@@ -185,11 +185,7 @@ func Run(ctx context.Context, cfg Config, scenarios []Scenario) (*Report, error)
 	}
 	rep := &Report{Schema: ReportSchema, Impl: cfg.Impl, Version: cfg.Version, Pass: true}
 	for _, sc := range scenarios {
-		pcap := cfg.Pcap
-		if pcap != "" && len(scenarios) > 1 {
-			ext := filepath.Ext(pcap)
-			pcap = strings.TrimSuffix(pcap, ext) + "-" + string(sc) + ext
-		}
+		pcap := ScenarioPath(cfg.Pcap, sc, len(scenarios))
 		res, err := runScenario(ctx, cfg.forScenario(sc), sc, pcap)
 		if err != nil {
 			return rep, fmt.Errorf("scenario %s: %w", sc, err)
@@ -198,6 +194,17 @@ func Run(ctx context.Context, cfg Config, scenarios []Scenario) (*Report, error)
 		rep.Pass = rep.Pass && res.Pass
 	}
 	return rep, nil
+}
+
+// ScenarioPath is the file of one scenario's output (its capture, its
+// report) among n: path itself for one, the scenario's name added before
+// the extension for several; "" stays "".
+func ScenarioPath(path string, sc Scenario, n int) string {
+	if path == "" || n <= 1 {
+		return path
+	}
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + "-" + string(sc) + ext
 }
 
 // stage is one scenario in progress.

@@ -3,6 +3,7 @@ package watch
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,6 +68,7 @@ func TestWatchLive(t *testing.T) {
 
 	rec := &lineRecorder{}
 	pcapPath := filepath.Join(t.TempDir(), "watch.pcap")
+	htmlPath := filepath.Join(t.TempDir(), "watch.html")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	type runResult struct {
@@ -75,7 +77,7 @@ func TestWatchLive(t *testing.T) {
 	}
 	done := make(chan runResult, 1)
 	go func() {
-		res, err := Run(ctx, Config{Interface: "eth1", Netns: cl, JSON: true, WriteFile: pcapPath, Neighbours: true, Out: rec, Err: &lineRecorder{}})
+		res, err := Run(ctx, Config{Interface: "eth1", Netns: cl, JSON: true, WriteFile: pcapPath, HTML: htmlPath, Neighbours: true, Out: rec, Err: &lineRecorder{}})
 		done <- runResult{res, err}
 	}()
 	// Let the capture start before anything happens on the wire.
@@ -138,6 +140,14 @@ func TestWatchLive(t *testing.T) {
 		if *sum.Source.Dropped != 0 {
 			t.Errorf("libpcap dropped %d frames", *sum.Source.Dropped)
 		}
+	}
+	// The HTML report, written when the watch stopped: every failover and
+	// the split brain drawn.
+	if page, err := os.ReadFile(htmlPath); err != nil {
+		t.Errorf("--html: %v", err)
+	} else if n := strings.Count(string(page), `class="takeover failover-marker"`); n < len(r.res.Analysis.Failovers) || !strings.Contains(string(page), "SPLIT BRAIN") {
+		t.Errorf("the HTML report draws %d failover markers for %d failovers, split brain %v",
+			n, len(r.res.Analysis.Failovers), strings.Contains(string(page), "SPLIT BRAIN"))
 	}
 	if got := r.res.Analysis.ExitStatus(); got != 2 {
 		t.Errorf("exit status %d, want 2 (a split brain is critical)", got)

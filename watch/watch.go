@@ -50,8 +50,12 @@ type Config struct {
 	Duration   time.Duration // stop after this long; 0: no limit
 	// WriteFile, when set, receives every captured frame as a pcap file.
 	WriteFile string
-	JSON      bool
-	Report    report.Options
+	// HTML, when set, receives the HTML report of the whole watch when it
+	// stops, written with HTMLOptions.
+	HTML        string
+	HTMLOptions report.HTMLOptions
+	JSON        bool
+	Report      report.Options
 	// Status refreshes a status line in place (terminal output only).
 	Status bool
 	// StatusEvery is how often the status line is redrawn (default 1 s).
@@ -133,6 +137,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		w.pcap, w.pcapFile = pw, f
 	}
+	if cfg.HTML != "" {
+		// Made now, so that a path that cannot be written to stops the
+		// watch before it begins; written when it stops.
+		f, err := os.Create(cfg.HTML)
+		if err != nil {
+			return nil, &StartError{"--html " + cfg.HTML, err}
+		}
+		defer f.Close()
+		w.htmlFile = f
+	}
 	if cfg.MetricsAddr != "" {
 		m, err := startMetrics(cfg.MetricsAddr)
 		if err != nil {
@@ -175,6 +189,7 @@ type watcher struct {
 
 	pcap     *capture.Writer
 	pcapFile *os.File
+	htmlFile *os.File
 	metrics  *metrics
 	neigh    *neighbours
 
@@ -397,6 +412,15 @@ func (w *watcher) finish(stopReader func()) (*Result, error) {
 	}
 	if err == nil {
 		err = w.outErr
+	}
+	if w.htmlFile != nil {
+		herr := report.HTML(w.htmlFile, a, w.cfg.HTMLOptions)
+		if herr == nil {
+			herr = w.htmlFile.Close()
+		}
+		if herr != nil && err == nil {
+			err = fmt.Errorf("--html %s: %w", w.cfg.HTML, herr)
+		}
 	}
 	if err != nil {
 		return &Result{Analysis: a, ReadError: w.readErr}, err

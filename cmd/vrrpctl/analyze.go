@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/vrrpctl/vrrpctl/analyze"
@@ -43,7 +45,9 @@ func (o *outputFlags) options() (report.Options, error) {
 func init() {
 	var out outputFlags
 	var confs []string
-	var read string
+	var read, htmlFile string
+	var ladder bool
+	var window time.Duration
 	c := &cobra.Command{
 		Use:   "analyze FILE [BPF expression] | analyze -r FILE [BPF expression]",
 		Short: "Analyze a pcap/pcapng capture: failover timeline and findings",
@@ -56,6 +60,8 @@ Exit status: 0 nothing above info, 1 warnings, 2 critical findings, 3 the input
 could not be read or the usage was wrong.`,
 		Example: `  vrrpctl analyze failover.pcap
   vrrpctl analyze --json capture.pcapng.gz > analysis.json
+  vrrpctl analyze --html incident.html failover.pcap   # one file to attach to a ticket
+  vrrpctl analyze --ladder --width 120 failover.pcap
   tcpdump -i eth1 -w - 'vrrp or arp or igmp' | vrrpctl analyze -
   vrrpctl analyze trunk.pcap vlan 10
   vrrpctl analyze -r trunk.pcap vlan 10      # as with tcpdump -r
@@ -99,9 +105,21 @@ could not be read or the usage was wrong.`,
 			if readErr != nil {
 				fmt.Fprintf(os.Stderr, "vrrpctl: warning: %v: the report covers the frames before\n", readErr)
 			}
-			if out.json {
+			if htmlFile != "" {
+				err := writeFile(htmlFile, func(w io.Writer) error {
+					return report.HTML(w, a, report.HTMLOptions{Generator: generator()})
+				})
+				if err != nil {
+					return withStatus(exitUnusable, fmt.Errorf("--html: %w", err))
+				}
+			}
+			switch {
+			case htmlFile == "-":
+			case out.json:
 				err = report.JSON(os.Stdout, a)
-			} else {
+			case ladder:
+				err = report.Ladder(os.Stdout, a, ropt, window)
+			default:
 				err = report.Text(os.Stdout, a, ropt)
 			}
 			if err != nil {
@@ -113,5 +131,30 @@ could not be read or the usage was wrong.`,
 	out.register(c)
 	c.Flags().StringVarP(&read, "read", "r", "", "the capture file, as tcpdump's -r (then every argument is the filter)")
 	c.Flags().StringArrayVar(&confs, "keepalived-conf", nil, "keepalived.conf of one router, to compare with what happened (repeatable)")
+	c.Flags().StringVar(&htmlFile, "html", "", "also write a self-contained HTML report (ladder diagram, mastership strips, findings, the JSON) to this file; - writes it to stdout instead of the report")
+	c.Flags().BoolVar(&ladder, "ladder", false, "print the ladder diagram around each failover and split brain instead of the report")
+	c.Flags().DurationVar(&window, "ladder-window", report.DefaultLadderWindow, "how much of the capture --ladder shows around each failover")
 	rootCmd.AddCommand(c)
+}
+
+// generator names vrrpctl and its version in the reports it writes.
+func generator() string { return "vrrpctl " + version() }
+
+// writeFile writes a report to path, or to stdout for "-".
+func writeFile(path string, write func(io.Writer) error) error {
+	if path == "-" {
+		return write(os.Stdout)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }

@@ -40,7 +40,14 @@ type result struct {
 
 func run(t *testing.T, stdin []byte, args ...string) result {
 	t.Helper()
+	return runIn(t, "", stdin, args...)
+}
+
+// runIn runs vrrpctl in dir ("": the test's own directory).
+func runIn(t *testing.T, dir string, stdin []byte, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")

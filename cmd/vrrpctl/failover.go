@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -24,6 +25,7 @@ type failoverOpts struct {
 	cleanup   bool
 	json      bool
 	quiet     bool
+	html      string
 }
 
 func newFailoverCmd() *cobra.Command {
@@ -64,6 +66,7 @@ Needs root. Exit status: 0 pass, 1 fail, 3 could not run.`,
 	f.BoolVar(&o.cfg.Keep, "keep", false, "leave each lab up for inspection and print how to enter it")
 	f.BoolVar(&o.cleanup, "cleanup", false, "remove labs left behind by killed or --keep runs, and exit")
 	f.BoolVar(&o.json, "json", false, "print the report as JSON")
+	f.StringVar(&o.html, "html", "", "also write an HTML report of the staged failover (the analyzer's ladder and findings with the lab's measurements) to this file (the scenario's name is added with several)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress lines on stderr")
 	return c
 }
@@ -133,6 +136,14 @@ func runFailover(c *cobra.Command, o *failoverOpts) error {
 			err = fmt.Errorf("interrupted after %v; the lab was removed", time.Since(start).Round(time.Second))
 		}
 		return withStatus(exitUnusable, err)
+	}
+	if o.html != "" {
+		for _, res := range rep.Results {
+			path := lab.ScenarioPath(o.html, res.Scenario, len(rep.Results))
+			if err := writeFile(path, func(w io.Writer) error { return res.WriteHTML(w, generator()) }); err != nil {
+				return withStatus(exitUnusable, fmt.Errorf("--html: %w", err))
+			}
+		}
 	}
 	if o.json {
 		enc := json.NewEncoder(c.OutOrStdout())

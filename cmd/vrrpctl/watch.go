@@ -40,6 +40,7 @@ capturing needs CAP_NET_RAW - or a bad filter) or the usage was wrong.`,
 		Example: `  vrrpctl watch -i eth1
   vrrpctl watch -i eth1 --json > events.ndjson
   vrrpctl watch -i eth1 -w incident.pcap --metrics-addr 127.0.0.1:9468
+  vrrpctl watch -i eth1 --duration 10m --html incident.html
   vrrpctl watch -i eth1 --netns client1 --duration 10m
   vrrpctl watch -i eth1 not host 192.168.33.7`,
 		Args: cobra.ArbitraryArgs,
@@ -69,6 +70,7 @@ capturing needs CAP_NET_RAW - or a bad filter) or the usage was wrong.`,
 			cfg.Count = uint64(count)
 			cfg.JSON = out.json
 			cfg.Report = ropt
+			cfg.HTMLOptions.Generator = generator()
 			cfg.Status = !out.json && ropt.Color // a terminal that takes escape codes
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -90,6 +92,7 @@ capturing needs CAP_NET_RAW - or a bad filter) or the usage was wrong.`,
 	f := c.Flags()
 	f.StringVarP(&cfg.Interface, "interface", "i", "", "interface to capture on (required)")
 	f.StringVarP(&cfg.WriteFile, "write", "w", "", "also write the captured frames to this pcap file")
+	f.StringVar(&cfg.HTML, "html", "", "write an HTML report (ladder diagram, findings, the analysis as JSON) to this file when the watch stops")
 	f.Int64VarP(&count, "count", "c", 0, "stop after this many frames (0: no limit)")
 	f.DurationVar(&cfg.Duration, "duration", 0, "stop after this long, e.g. 90s or 10m (0: no limit)")
 	f.IntVarP(&cfg.Snaplen, "snaplen", "s", watch.DefaultSnaplen, "bytes kept of each frame (262144: whole frames; the default keeps every header and advert, and keeps libpcap's ring from overflowing under load)")
