@@ -297,6 +297,9 @@ func (e *Engine) resolved(g *group, f *decode.Frame, clientMAC decode.MAC, clien
 		ev := &e.a.Timeline[r.idx]
 		if ev.Count < 2 {
 			ev.Count = 1
+		}
+		if ev.Target != "" && ev.Target != clientIP.String() {
+			// Several clients: the event names the first, addresses none.
 			ev.Summary = fmt.Sprintf("clients resolved %s to %s, the first %s", vip, vipMAC, ev.Target)
 			ev.Target = ""
 		}
