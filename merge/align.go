@@ -93,7 +93,7 @@ type alignment struct {
 	matched int
 	errNS   float64 // 95th percentile of the matched frames' absolute residuals
 	common  int     // distinct frames the two captures share (in their samples)
-	reason  string  // why not, when not ok
+	reason  string  // why not, when not ok; {ref} stands for the other capture's name
 }
 
 // align estimates the model that maps x's clock onto r's from the frames
@@ -103,7 +103,7 @@ func align(x, r *scan, maxOffset time.Duration) alignment {
 	runs, votes := commonRuns(x, r)
 	out := alignment{common: len(runs)}
 	if len(runs) == 0 {
-		out.reason = "shares no frame"
+		out.reason = "shares no frame with {ref}: another segment, or another time"
 		return out
 	}
 	span := max(x.last-x.first, r.last-r.first)
@@ -111,11 +111,11 @@ func align(x, r *scan, maxOffset time.Duration) alignment {
 	slices.SortFunc(votes, func(a, b pair) int { return cmpInt(a.d(), b.d()) })
 	lo, hi, best, second := densest(votes, width)
 	if best < minMatched-0.5 {
-		out.reason = fmt.Sprintf("has %d frame(s) in common, too few agreeing on one clock offset", len(runs))
+		out.reason = fmt.Sprintf("has %d frame(s) in common with {ref}, too few agreeing on one clock offset", len(runs))
 		return out
 	}
 	if second >= best/2 {
-		out.reason = fmt.Sprintf("has %d frame(s) in common that agree on several clock offsets (%s or %s)",
+		out.reason = fmt.Sprintf("has %d frame(s) in common with {ref} that agree on several clock offsets (%s or %s)",
 			len(runs), fmtOffset(votes[lo].d()), fmtOffset(secondAt(votes, lo, hi, width)))
 		return out
 	}
@@ -133,22 +133,22 @@ func align(x, r *scan, maxOffset time.Duration) alignment {
 	lim := max(3*sigma, float64(minTolerance))
 	inliers := within(ps, m, lim)
 	if len(inliers) < minMatched {
-		out.reason = fmt.Sprintf("has %d frame(s) in common, too few agreeing on one clock offset", len(runs))
+		out.reason = fmt.Sprintf("has %d frame(s) in common with {ref}, too few agreeing on one clock offset", len(runs))
 		return out
 	}
 	if fx, fr := linedUp(runs, m, int64(lim), x, r); fx < minLinedUp && fr < minLinedUp {
-		out.reason = fmt.Sprintf("has %d frame(s) in common, but only %.0f%% of its broadcasts and multicasts "+
-			"have their copy where those would put its clock (%s off): the same frames on another day or in another incident",
+		out.reason = fmt.Sprintf("has %d frame(s) in common with {ref}, but only %.0f%% of its broadcasts and multicasts "+
+			"have their copy where those frames would put its clock (%s off): the same frames on another day, or in another incident",
 			len(runs), 100*max(fx, fr), fmtDuration(math.Abs(m.offset)))
 		return out
 	}
 	if math.Abs(m.drift) > maxFitDriftPPM*1e-6 {
-		out.reason = fmt.Sprintf("has %d frame(s) in common, but they would make its clock run %.0f ppm off: they are not the same frames",
+		out.reason = fmt.Sprintf("has %d frame(s) in common with {ref}, but they would make its clock run %.0f ppm off: they are not the same frames",
 			len(runs), math.Abs(m.drift)*1e6)
 		return out
 	}
 	if math.Abs(m.offset) > float64(maxOffset) {
-		out.reason = fmt.Sprintf("has %d frame(s) in common, but they would put its clock %s off: "+
+		out.reason = fmt.Sprintf("has %d frame(s) in common with {ref}, but they would put its clock %s off: "+
 			"the same frames on another day (a clock that far off needs a larger --max-offset)", len(runs), fmtDuration(math.Abs(m.offset)))
 		return out
 	}

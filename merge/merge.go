@@ -67,6 +67,10 @@ const (
 	DefaultCandidates = 1 << 15
 	// DefaultMaxOffset: clocks a day off are still aligned.
 	DefaultMaxOffset = 24 * time.Hour
+	// maxSameKey bounds the pending copies of one frame searched for one
+	// a capture has not seen yet: a storm of identical frames is then not
+	// folded, but costs no more than that a frame.
+	maxSameKey = 64
 	// MaxInputs is the most captures merged at once.
 	MaxInputs = 64
 )
@@ -362,7 +366,8 @@ func (m *Merged) sight(r *reader) {
 	fr := parse(r.lt, r.data)
 	k, _ := fr.key(r.lt, r.data)
 	s := analyze.Sighting{Vantage: r.v, Frame: r.frame, Time: time.Unix(0, r.t)}
-	for ev := m.byKey[k]; ev != nil; ev = ev.next {
+	walked := 0
+	for ev := m.byKey[k]; ev != nil && walked < maxSameKey; ev, walked = ev.next, walked+1 {
 		if ev.mask&r.bit != 0 || abs(ev.t-r.t) > m.window || !ev.same(&fr, r.data) {
 			continue
 		}

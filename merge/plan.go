@@ -2,6 +2,7 @@ package merge
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -91,10 +92,7 @@ func makePlan(scans []*scan, names []string, maxOffset time.Duration) plan {
 			continue
 		}
 		e := edge[v][p.ref]
-		p.reasons[v] = fmt.Sprintf("%s with %s", e.reason, names[p.ref])
-		if e.common == 0 {
-			p.reasons[v] = fmt.Sprintf("shares no frame with %s: another segment, or another time", names[p.ref])
-		}
+		p.reasons[v] = strings.ReplaceAll(e.reason, "{ref}", names[p.ref])
 		for j := range n {
 			if j != v && edge[v][j].ok {
 				p.reasons[v] += fmt.Sprintf("; it aligns with %s, which does not align with %s either", names[j], names[p.ref])
