@@ -22,6 +22,11 @@ type Analysis struct {
 	Notes       []string     `json:"notes"`
 	// Evictions lists the bounded tables that forgot entries (limits.go).
 	Evictions []Eviction `json:"evictions"`
+	// Sources are the captures of a merged analysis of several (merge.go).
+	Sources []Vantage `json:"sources,omitempty"`
+	// Unaligned are the analyses of the captures that could not be aligned
+	// with the others, each on its own.
+	Unaligned []Analysis `json:"unaligned,omitempty"`
 }
 
 // Source describes what was read.

@@ -10,8 +10,9 @@
 //
 // The data returned by Next belongs to the source and is only valid until the
 // next call; reading allocates nothing per frame. A File also says the link
-// type of each frame (FrameLinkType: a pcapng file's interfaces may differ)
-// and what it made of records that bend the format (Notes).
+// type of each frame (FrameLinkType: a pcapng file's interfaces may differ),
+// the name and description of its pcapng interface (FrameInterface), and
+// what it made of records that bend the format (Notes).
 package capture
 
 import (

@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math/bits"
@@ -19,6 +20,8 @@ const (
 	ngEnhancedPacket  = 0x00000006
 	ngByteOrderMagic  = 0x1a2b3c4d
 	ngOptEnd          = 0
+	ngOptIfName       = 2
+	ngOptIfDesc       = 3
 	ngOptTsresol      = 9
 	ngOptTsoffset     = 14
 	ngBlockHeaderLen  = 8  // type, total length
@@ -41,6 +44,8 @@ type ngInterface struct {
 	unitNano uint64 // nanoseconds per unit, for decimal resolutions up to 1 ns
 	divNano  uint64 // units per nanosecond, for decimal resolutions finer than 1 ns
 	offset   int64  // if_tsoffset, seconds
+	name     string // if_name, as the capturing host called the interface
+	desc     string // if_description
 }
 
 // time converts a timestamp in the interface's units.
@@ -253,6 +258,10 @@ func (f *File) readInterface(body []byte) error {
 		}
 		v := opts[4 : 4+n]
 		switch {
+		case code == ngOptIfName:
+			in.name = optString(v)
+		case code == ngOptIfDesc:
+			in.desc = optString(v)
 		case code == ngOptTsresol && n == 1:
 			if err := in.setResolution(v[0]); err != nil {
 				return err
@@ -269,6 +278,40 @@ func (f *File) readInterface(body []byte) error {
 	in.filter = f.filterFor(in.linkType)
 	f.ifaces = append(f.ifaces, in)
 	return nil
+}
+
+// maxOptString bounds the interface names and descriptions kept: they are
+// for people to read.
+const maxOptString = 256
+
+// optString is a UTF-8 option value as written (without the NUL padding some
+// writers add), cut to maxOptString bytes.
+func optString(v []byte) string {
+	if i := bytes.IndexByte(v, 0); i >= 0 {
+		v = v[:i]
+	}
+	if len(v) > maxOptString {
+		v = v[:maxOptString]
+	}
+	return strings.ToValidUTF8(string(v), "\uFFFD")
+}
+
+// Interface is what a pcapng interface description block says of the
+// interface a frame was captured on.
+type Interface struct {
+	LinkType    layers.LinkType
+	Name        string // if_name ("eth1"), empty if not recorded
+	Description string // if_description, empty if not recorded
+}
+
+// FrameInterface describes the interface of the frame Next returned last;
+// ok is false for a pcap file.
+func (f *File) FrameInterface() (in Interface, ok bool) {
+	if !f.ng || f.ci.InterfaceIndex >= len(f.ifaces) {
+		return Interface{}, false
+	}
+	n := &f.ifaces[f.ci.InterfaceIndex]
+	return Interface{LinkType: n.linkType, Name: n.name, Description: n.desc}, true
 }
 
 func (n *ngInterface) setResolution(r uint8) error {

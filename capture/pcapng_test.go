@@ -295,3 +295,61 @@ func TestCaptureLongerThanOriginal(t *testing.T) {
 		f.Close()
 	}
 }
+
+// ifaceNamed appends an interface description with if_name and, when not
+// empty, if_description.
+func (n *ngFile) ifaceNamed(lt layers.LinkType, name, desc string) *ngFile {
+	body := n.order.AppendUint16(nil, uint16(lt))
+	body = n.order.AppendUint16(body, 0)
+	body = n.order.AppendUint32(body, 0)
+	for _, o := range []struct {
+		code uint16
+		v    string
+	}{{ngOptIfName, name}, {ngOptIfDesc, desc}} {
+		if o.v == "" {
+			continue
+		}
+		body = n.order.AppendUint16(body, o.code)
+		body = n.order.AppendUint16(body, uint16(len(o.v)))
+		body = pad4(append(body, o.v...))
+	}
+	body = append(body, 0, 0, 0, 0)
+	return n.block(ngInterfaceDesc, body)
+}
+
+// Each frame tells the name and description its interface was given, as
+// tshark reads them; a pcap file has none.
+func TestFrameInterface(t *testing.T) {
+	n := newNg(binary.LittleEndian).ifaceNamed(layers.LinkTypeEthernet, "eth1", "nat1 towards the clients").
+		ifaceNamed(layers.LinkTypeLinuxSLL2, "any", "").iface(layers.LinkTypeEthernet, -1, 0)
+	n.epb(0, ngSec*1e6, benchVRRP).epb(1, ngSec*1e6+1000, sll2VRRP).epb(2, ngSec*1e6+2000, benchARP)
+	path := writeTemp(t, "named.pcapng", n.Bytes())
+	want := tsharkFields(t, path, "", "frame.interface_name", "frame.interface_description")
+	f, err := OpenFile(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for i := range 3 {
+		if _, _, err := f.Next(); err != nil {
+			t.Fatal(err)
+		}
+		in, ok := f.FrameInterface()
+		got := []string{in.Name, in.Description}
+		w := append(want[i], "", "")[:2]
+		if !ok || !slices.Equal(got, w) || in.LinkType != f.FrameLinkType() {
+			t.Errorf("frame %d: interface %+v (%v), want name and description %q (tshark), link type %v", i+1, in, ok, w, f.FrameLinkType())
+		}
+	}
+	p, err := OpenFile(refPath("failover.pcap"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, _, err := p.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if in, ok := p.FrameInterface(); ok {
+		t.Errorf("a pcap file's frame has interface %+v", in)
+	}
+}

@@ -74,6 +74,7 @@ func normalizeAnalysis(a *analyze.Analysis) *analyze.Analysis {
 	c.Errors = orEmpty(c.Errors)
 	c.Notes = orEmpty(c.Notes)
 	c.Evictions = orEmpty(c.Evictions)
+	c.Unaligned = normalized(c.Unaligned, func(u analyze.Analysis) analyze.Analysis { return *normalizeAnalysis(&u) })
 	return &c
 }
 

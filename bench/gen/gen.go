@@ -36,6 +36,10 @@ type Config struct {
 	VIP      netip.Addr // virtual address that a share of the background goes to
 	VIPShare float64    // share of background frames addressed to VIP, 0..1
 	Repeat   int        // how many times the base story is played
+	// Shift moves every timestamp, as if the capturing host's clock were
+	// off by it: several files of one base with different seeds and
+	// shifts are captures of one incident taken at different places.
+	Shift time.Duration
 }
 
 // Stats summarizes what Generate wrote.
@@ -119,6 +123,9 @@ func Generate(w io.Writer, cfg Config) (Stats, error) {
 	// period (its span plus a gap, rounded up to a whole second so that
 	// microsecond timestamps stay exact); background frames evenly spread
 	// over the whole timeline with a random offset inside each slot.
+	for i := range base {
+		base[i].ts += int64(cfg.Shift)
+	}
 	t0 := base[0].ts
 	span := base[len(base)-1].ts - t0
 	period := (span + int64(repeatGap) + int64(time.Second) - 1) / int64(time.Second) * int64(time.Second)

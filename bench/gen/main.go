@@ -6,7 +6,7 @@
 //
 //	go run ./bench/gen -base testdata/failover.pcap -frames 1000000 \
 //	    -format pcap -o bench/out/1m.pcap [-seed 1] [-vip 192.168.33.100] \
-//	    [-vip-share 0.05] [-repeat 1]
+//	    [-vip-share 0.05] [-repeat 1] [-shift 0s]
 //
 // The same flags always produce the same bytes.
 package main
@@ -36,10 +36,11 @@ func main() {
 	flag.StringVar(&vip, "vip", "192.168.33.100", "virtual IPv4 address that a share of the background traffic goes to")
 	flag.Float64Var(&cfg.VIPShare, "vip-share", 0.05, "share of background frames sent to the virtual address (0..1)")
 	flag.IntVar(&cfg.Repeat, "repeat", 1, "how many times the base capture's story is played (shifted in time)")
+	flag.DurationVar(&cfg.Shift, "shift", 0, "move every timestamp by this much, as a capture host's clock off by it (e.g. 2.5s, -1h)")
 	flag.Parse()
 
 	if out == "" || flag.NArg() != 0 {
-		fmt.Fprintln(os.Stderr, "usage: gen -base FILE -frames N -format pcap|pcapng -o OUT [-seed N] [-vip ADDR] [-vip-share F] [-repeat N]")
+		fmt.Fprintln(os.Stderr, "usage: gen -base FILE -frames N -format pcap|pcapng -o OUT [-seed N] [-vip ADDR] [-vip-share F] [-repeat N] [-shift D]")
 		os.Exit(2)
 	}
 	if format == "" {
