@@ -38,7 +38,9 @@ import (
 //     on every interface (arp_ignore 0), so a backup with the VIP on its
 //     inactive macvlan answers too. It is reported, not counted.
 //   - An ARP reply for the VIP sent to a multicast or broadcast MAC (Cisco
-//     sends them to 01:00:0c:cd:cd:cd) announces the VIP like a GARP.
+//     sends them to 01:00:0c:cd:cd:cd) announces the VIP like a GARP; a
+//     gratuitous ARP sent to one MAC (keepalived answers another router's
+//     GARPs so) answers, it does not announce.
 type claimKind uint8
 
 const (
@@ -72,11 +74,15 @@ type pendingClaim struct {
 	// until waitUntil for one, and is was's (the master then) otherwise.
 	waitUntil time.Time
 	was       *speaker
+	mask      uint64 // the captures that saw it (merged analyses)
 }
 
 // claimVIP takes a claim to vip, one of g's addresses.
 func (e *Engine) claimVIP(g *group, kind claimKind, vip netip.Addr, mac decode.MAC, f *decode.Frame) {
 	pc := pendingClaim{kind: kind, vip: vip, mac: mac, src: f.SrcMAC, t: f.Time, frame: f.Number}
+	if e.vant != nil {
+		pc.mask = e.vant.mask
+	}
 	if pc.mac != g.vmac && pc.src != g.vmac {
 		e.applyClaim(g, pc, nil, false)
 		return
@@ -259,6 +265,13 @@ func (e *Engine) onARP(f *decode.Frame) {
 	}
 	switch a.Kind() {
 	case decode.ARPAnnouncement, decode.ARPGratuitousReply:
+		if f.HasDstMAC && !f.DstMAC.IsMulticast() {
+			// Sent to one host: an answer (keepalived answers another
+			// router's GARP so, virtual MAC to virtual MAC), not an
+			// announcement.
+			e.claimVIP(g, claimReply, a.SenderIP, a.SenderMAC, f)
+			return
+		}
 		e.claimVIP(g, claimAnnounce, a.SenderIP, a.SenderMAC, f)
 	case decode.ARPReply:
 		if a.TargetMAC.IsMulticast() || f.HasDstMAC && f.DstMAC.IsMulticast() {

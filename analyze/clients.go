@@ -24,6 +24,7 @@ type client struct {
 	answers     int // frames from a VIP to it: answers are on the wire
 	resolutions []string
 	first       uint64
+	seenAll     uint64 // the captures that saw every frame it sent to a VIP
 }
 
 func (c *client) model() Client {
@@ -67,10 +68,20 @@ func (e *Engine) listedClients() []*client {
 // MAC on the new master's port: its requests go unanswered (client-outage).
 type follow struct {
 	failover       int // index into Analysis.Failovers; -1 while provisional
+	from, to       *speaker
 	oldMAC, newMAC decode.MAC
 	t0             time.Time
 	garpAt         time.Time
 	clients        *lru[clientKey, followState]
+
+	// With several captures (vantages.go): where the new master's GARPs
+	// were seen first, where they went missing, and which captures'
+	// garp-lost findings are made.
+	garpSeenAt   []time.Time
+	garpMiss     []garpMiss
+	garpMask     uint64
+	garps        []uint64
+	lostReported uint64
 }
 
 type followState struct {
@@ -98,7 +109,8 @@ type followState struct {
 // followClients starts following clients for a change of master at t0. A
 // provisional follow (started when a contender appeared) is adopted by the
 // failover it turned out to be.
-func (e *Engine) followClients(g *group, failover int, oldMAC, newMAC decode.MAC, t0 time.Time) {
+func (e *Engine) followClients(g *group, failover int, from, to *speaker, t0 time.Time) {
+	oldMAC, newMAC := from.mac, to.mac
 	if fl := g.follow; fl != nil && fl.failover < 0 && fl.newMAC == newMAC && fl.oldMAC == oldMAC && fl.t0.Equal(t0) && failover >= 0 {
 		fl.failover = failover
 		fl.clients.each(func(_ clientKey, st *followState) { e.recordFollow(fl, st) })
@@ -107,10 +119,10 @@ func (e *Engine) followClients(g *group, failover int, oldMAC, newMAC decode.MAC
 	if g.follow != nil {
 		e.closeFollow(g)
 	}
-	fl := &follow{failover: failover, oldMAC: oldMAC, newMAC: newMAC, t0: t0, clients: newLRU[clientKey, followState](MaxFollowed)}
+	fl := &follow{failover: failover, from: from, to: to, oldMAC: oldMAC, newMAC: newMAC, t0: t0, clients: newLRU[clientKey, followState](MaxFollowed)}
 	// A client forgotten is judged on what was seen of it.
 	fl.clients.forget = func(_ clientKey, st *followState) {
-		e.reportStale(g, fl, st)
+		e.reportStale(g, fl, st, true)
 		e.reportOutage(g, fl, st, e.last)
 	}
 	g.follow = fl
@@ -168,8 +180,16 @@ func (st *followState) staleEnough(t0 time.Time) bool {
 	return st.stale >= 3 || (st.stale > 0 && st.lastStale.Sub(t0) >= 500*time.Millisecond)
 }
 
-func (e *Engine) reportStale(g *group, fl *follow, st *followState) {
-	if st.staleReported || fl.failover < 0 || !st.staleEnough(fl.t0) {
+// reportStale makes the stale-arp finding of a client; with several
+// captures it waits for the end of the change (final), when the captures
+// may tell garp-ignored or garp-lost instead.
+func (e *Engine) reportStale(g *group, fl *follow, st *followState, final bool) {
+	if st.staleReported || fl.failover < 0 || !st.staleEnough(fl.t0) || e.vant != nil && !final {
+		return
+	}
+	code, why, refined := e.staleVerdict(fl, st)
+	if refined && code == CodeGARPLost {
+		st.staleReported = true // judgeFollow's garp-lost says it
 		return
 	}
 	st.staleReported = true
@@ -180,12 +200,18 @@ func (e *Engine) reportStale(g *group, fl *follow, st *followState) {
 	} else {
 		summary += "; it never switched in the capture"
 	}
-	if !fl.garpAt.IsZero() && fl.garpAt.Before(st.lastStale) {
+	switch {
+	case refined:
+		summary += why
+	case !fl.garpAt.IsZero() && fl.garpAt.Before(st.lastStale):
 		summary += fmt.Sprintf(" (the new master's GARP at +%.3f s was ignored)", fl.garpAt.Sub(fl.t0).Seconds())
-	} else {
+	default:
 		summary += " (no GARP from the new master was on the wire before)"
 	}
-	fd := g.finding(CodeStaleARP, st.frames, st.firstStale, summary)
+	if !refined {
+		code = CodeStaleARP
+	}
+	fd := g.finding(code, st.frames, st.firstStale, summary)
 	if !st.switched || dur >= 5*time.Second {
 		fd.Severity = Critical
 	}
@@ -243,8 +269,9 @@ func (e *Engine) closeFollow(g *group) {
 	if fl == nil {
 		return
 	}
+	e.judgeFollow(g, fl)
 	fl.clients.each(func(_ clientKey, st *followState) {
-		e.reportStale(g, fl, st)
+		e.reportStale(g, fl, st, true)
 		e.reportOutage(g, fl, st, e.last)
 	})
 	g.follow = nil
@@ -270,6 +297,9 @@ func (e *Engine) toVIP(g *group, f *decode.Frame) {
 	}
 	c := e.client(f, f.SrcMAC, f.IP.Src)
 	c.frames++
+	if e.vant != nil {
+		e.vant.clientFrame(c)
+	}
 	if ct := g.contest; ct != nil && f.HasDstMAC && f.DstMAC == ct.challenger.mac && ct.challenger.mac != ct.holder.mac {
 		ct.movedClient(c, f.Number)
 	}
@@ -328,7 +358,7 @@ func (e *Engine) followFrame(g *group, fl *follow, c *client, f *decode.Frame) {
 	case f.DstMAC == fl.newMAC:
 		st.switched, st.switchAt = true, f.Time
 		e.recordFollow(fl, st)
-		e.reportStale(g, fl, st)
+		e.reportStale(g, fl, st, false)
 	}
 	if toNew && isRequest(f) && !st.answered {
 		if st.requests == 0 {

@@ -56,6 +56,7 @@ type Engine struct {
 	igmpLast      map[reportKey]*igmpSeen
 	local         map[netip.Addr]*localEntry // this host's neighbour entries (live)
 
+	vant      *vantages         // the captures of a merged analysis, or nil
 	evictions map[string]uint64 // what each bounded table forgot
 	perCode   map[string]int    // findings made per code
 	notes     map[string]bool
@@ -222,6 +223,7 @@ func (e *Engine) Finish() *Analysis {
 		g.finish(e, end)
 	}
 	e.finishClients()
+	e.finishVantages()
 	e.expect.compare(e)
 	if e.started {
 		e.a.Source.SpanMS = ms(e.a.Source.End.Sub(e.a.Source.Start))
@@ -233,6 +235,11 @@ func (e *Engine) Finish() *Analysis {
 		e.a.Clients = append(e.a.Clients, c.model())
 	}
 	e.reportEvictions()
+	if v := e.vant; v != nil {
+		for i := range e.a.Findings {
+			e.a.Findings[i].FramesAt = v.framesAt(e.a.Findings[i].Frames)
+		}
+	}
 	sort.SliceStable(e.a.Timeline, func(i, j int) bool {
 		ti, tj := e.a.Timeline[i], e.a.Timeline[j]
 		if !ti.Time.Equal(tj.Time) {
@@ -286,6 +293,9 @@ func (a *Analysis) HasFinding(code string) bool {
 }
 
 func (e *Engine) emit(ev Event) {
+	if e.vant != nil && ev.Frame != 0 {
+		ev.SeenAt = e.vant.seenAt(ev.Frame)
+	}
 	if len(e.a.Timeline) < maxTimeline {
 		e.a.Timeline = append(e.a.Timeline, ev)
 	} else if len(e.a.Timeline) == maxTimeline {

@@ -22,6 +22,11 @@ const (
 	CodeConfigMismatch   = "config-mismatch"
 	CodeLocalStaleARP    = "local-stale-arp"
 	CodeClientOutage     = "client-outage"
+	// With several captures of one incident:
+	CodeGARPLost    = "garp-lost"
+	CodeGARPIgnored = "garp-ignored"
+	CodeAdvertLost  = "advert-lost"
+	CodeNotSent     = "not-sent"
 )
 
 // codeInfo is the fixed text of a finding code: the explanation that does not
@@ -42,6 +47,18 @@ var Codes = map[string]codeInfo{
 	CodeClientOutage: {Warning,
 		"After the change of master a client's requests to the VIP, sent to the new master's MAC, went unanswered. With a virtual router MAC the client's ARP entry stays right through a failover; what it waits for is the switches learning that MAC on the new master's port, which the new master's first advert (sent from the virtual MAC) should teach them at once. Only clients whose answers are in the capture are judged.",
 		"Check that the new master's adverts and GARPs reach the switches on the clients' path (storm control, port security, a MAC-move limit or a MAC table pinned to the old port), and the new master's firewall for the VIP."},
+	CodeGARPLost: {Warning,
+		"The new master sent its gratuitous ARPs (they are in one capture) but another capture on the segment, which saw that master's adverts before and after them, holds none: something between the two dropped them (an ARP filter, storm control, dynamic ARP inspection, a firewall on the bridge). A client behind it keeps the old MAC until its entry expires.",
+		"Find what drops ARP between the two capture points (ebtables/nftables bridge rules, switch ARP inspection or storm control); meanwhile a virtual MAC (use_vmac) spares the clients the change of MAC."},
+	CodeGARPIgnored: {Warning,
+		"The client's own capture holds the new master's gratuitous ARP, and the client went on sending to the old master's MAC: it received the GARP and ignored it. Linux updates an existing entry from a gratuitous ARP only when net.ipv4.conf.*.arp_accept or the neighbour's locktime allow it; a firewall on the host (nftables arp family) may drop it; many appliances ignore gratuitous ARP.",
+		"On the client: check arp_accept and locktime (ip -s neigh show VIP; sysctl net.ipv4.conf.all.arp_accept), and firewall rules on ARP input; or use a virtual MAC (use_vmac) so the VIP's MAC never changes."},
+	CodeAdvertLost: {Warning,
+		"Adverts of a router were seen in one capture and not in another that was capturing at the time: they were lost on the way (one way). A router that misses its master's adverts becomes master too: a split brain.",
+		"Check what lies between the two capture points for IP protocol 112 to 224.0.0.18 (ff02::12): firewalls, IGMP/MLD snooping without a querier, a multicast filter."},
+	CodeNotSent: {Warning,
+		"The new master's own capture shows that it became master and sent no gratuitous ARP: the speaker did not send it (it was not lost on the way).",
+		"Check the router's GARP settings (vrrp_garp_master_repeat must not be 0), its log, and whether its firewall drops its own ARP output."},
 	CodeNoGARP: {Warning,
 		"A router became master and sent no gratuitous ARP for the VIP. Clients keep the old master's MAC until their ARP entry expires (often 30 s to several minutes).",
 		"Check vrrp_garp_master_repeat (must not be 0), that GARPs are not filtered on the way (ebtables/nftables bridge rules, switch ARP inspection), and the router's log."},

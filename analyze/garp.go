@@ -134,8 +134,13 @@ func (e *Engine) announce(g *group, s *speaker, pc pendingClaim) {
 	tr.count++
 	tr.last = pc.t
 	tr.frames = addEvidence(tr.frames, pc.frame)
-	if fl := g.follow; fl != nil && fl.newMAC == s.mac && fl.garpAt.IsZero() && !pc.t.Before(fl.t0.Add(-sameInstant)) {
-		fl.garpAt = pc.t
+	if fl := g.follow; fl != nil && fl.to == s && !pc.t.Before(fl.t0.Add(-sameInstant)) {
+		if fl.garpAt.IsZero() {
+			fl.garpAt = pc.t
+		}
+		if e.vant != nil {
+			e.vant.garp(fl, s, pc)
+		}
 	}
 	// A storm: ten or more GARPs a second for three seconds running.
 	if pc.t.Sub(tr.secStart) >= time.Second {
@@ -184,6 +189,11 @@ func (e *Engine) checkTrains(g *group, now time.Time) {
 		}
 		tr.checked = true
 		if tr.count > 0 || (g.master != tr.s && tr.end.IsZero()) {
+			continue
+		}
+		if own, ok := e.notSent(tr.s, tr.start); ok {
+			e.find(g.finding(CodeNotSent, []uint64{tr.startFrame}, tr.start,
+				fmt.Sprintf("%s became master at frame %d and, its own capture %s shows, sent no %s for %s within %.1f s", tr.s.ip, tr.startFrame, own, announcement(tr.vip, 1), tr.vip, deadline.Sub(tr.start).Seconds())))
 			continue
 		}
 		fd := g.finding(CodeNoGARP, []uint64{tr.startFrame}, tr.start,

@@ -119,6 +119,9 @@ func (e *Engine) onAdvert(f *decode.Frame) {
 				fmt.Sprintf("%s's priority changed from %d to %d", s.ip, old, s.priority)).between(s.ip, nil))
 		}
 		s.lastLive, s.lastLiveFrame = f.Time, f.Number
+		if e.vant != nil {
+			e.vant.advert(s, f)
+		}
 		g.onLiveAdvert(e, s, f, prevLive, prevLiveFrame)
 	}
 	// Claims from the virtual MAC stamped with this advert's instant belong
@@ -163,7 +166,7 @@ func (g *group) startContest(e *Engine, m, s *speaker, t time.Time, frame uint64
 	g.contest = &contest{holder: m, challenger: s, start: t, startFrame: frame,
 		holderLast: m.lastLive, holderLastNum: m.lastLiveFrame, grace: contestGrace(m, s), challengerAds: 1, splitFinding: -1}
 	e.startTrains(g, s, t, frame)
-	e.followClients(g, -1, m.mac, s.mac, t)
+	e.followClients(g, -1, m, s, t)
 	e.emit(g.event(frame, t, "contend",
 		fmt.Sprintf("%s advertises (priority %d) while %s (priority %d) is master", s.ip, s.priority, m.ip, m.priority)).between(s.ip, m.ip))
 }
@@ -422,7 +425,7 @@ func (g *group) takeover(e *Engine, s *speaker, t time.Time, frame uint64, cause
 			}
 		}
 	}
-	e.followClients(g, idx, prev.mac, s.mac, t)
+	e.followClients(g, idx, prev, s, t)
 	g.changes = append(g.changes, t)
 	g.checkFlapping(e, t, frame)
 	if e.opt.OnFailover != nil {
@@ -602,6 +605,11 @@ func (g *group) reportSplit(e *Engine, loser *speaker, end time.Time, endFrame u
 			{IP: c.ip.String(), MAC: c.mac.String(), Claims: ct.cClaims, Frames: ct.cFrames, GaveUp: loser == c},
 		},
 		Clients: ct.moved}
+	for _, pair := range [][2]*speaker{{h, c}, {c, h}} {
+		if why := e.advertLossCause(pair[0], pair[1]); why != "" {
+			sb.Cause = why + " " + sb.Cause
+		}
+	}
 	if loser == nil {
 		sb.EndFrame = max(h.lastClaimFrame, c.lastClaimFrame)
 	}

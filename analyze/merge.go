@@ -22,8 +22,11 @@ type Sighting struct {
 // Vantage is one capture of a merged analysis: where it was taken and how
 // its clock was brought onto the reference's.
 type Vantage struct {
-	Name      string  `json:"name"`
-	Inferred  string  `json:"inferred"` // how the name was found: "given", or what in the file told (interface name, outgoing frames of ADDR, own frames of ADDR), or "file name"
+	Name     string `json:"name"`
+	Inferred string `json:"inferred"` // how the name was found: "given", or what in the file told (interface name, outgoing frames of ADDR, own frames of ADDR), or "file name"
+	// Host is the address of the host the capture was taken on, when the
+	// file tells (its outgoing frames, or its own conversations).
+	Host      string  `json:"host,omitempty"`
 	File      string  `json:"file"`
 	LinkType  string  `json:"link_type"`
 	Frames    uint64  `json:"frames"`
@@ -34,7 +37,11 @@ type Vantage struct {
 	ErrorMS   float64 `json:"error_ms"` // 95th percentile of the matched frames' absolute residuals after the correction
 	Matched   int     `json:"matched"`  // frames the estimate rests on
 	Damaged   bool    `json:"damaged"`
-	ReadError string  `json:"read_error,omitempty"`
+	// AdvertsSeen counts the adverts this capture saw, AdvertDelayMS how
+	// much later on average than the first capture that saw each: the hop.
+	AdvertsSeen   int     `json:"adverts_seen"`
+	AdvertDelayMS float64 `json:"advert_delay_ms"`
+	ReadError     string  `json:"read_error,omitempty"`
 }
 
 // A MergedSource is what analyze.RunMerged reads:
@@ -52,11 +59,12 @@ type MergedSource interface {
 func RunMerged(src MergedSource, opt Options) (*Analysis, error) {
 	var decs decoders
 	e := NewEngine(opt)
+	e.UseVantages(src.Vantages())
 	var f decode.Frame
 	var n, skipped uint64
 	var readErr error
 	for {
-		data, ci, _, err := src.Next()
+		data, ci, seen, err := src.Next()
 		if err == io.EOF {
 			break
 		}
@@ -74,7 +82,7 @@ func RunMerged(src MergedSource, opt Options) (*Analysis, error) {
 			e.DecodeError(n, ci.Timestamp, err)
 			continue
 		}
-		e.Feed(&f)
+		e.FeedSeen(&f, seen)
 	}
 	if readErr != nil && n == 0 {
 		return nil, fmt.Errorf("%w: %w", ErrNothingRead, readErr)
@@ -86,7 +94,9 @@ func RunMerged(src MergedSource, opt Options) (*Analysis, error) {
 	if names := decs.names(); len(names) > 0 {
 		a.Source.LinkType = strings.Join(names, ", ")
 	}
-	a.Sources = src.Vantages()
+	if a.Sources == nil {
+		a.Sources = src.Vantages()
+	}
 	if ns, ok := src.(noter); ok {
 		a.Notes = append(a.Notes, ns.Notes()...)
 	}

@@ -241,6 +241,9 @@ type Finding struct {
 	Summary  string    `json:"summary"`
 	Detail   string    `json:"detail"`
 	Hint     string    `json:"hint"`
+	// FramesAt gives the evidence in each capture's own frame numbers,
+	// when several captures were analyzed together.
+	FramesAt map[string][]uint64 `json:"frames_at,omitempty"`
 }
 
 // Event is one line of the timeline. Runs of periodic adverts (and GARP
@@ -262,6 +265,9 @@ type Event struct {
 	// (224.0.0.18, ff02::12), or "broadcast".
 	Source string `json:"source,omitempty"`
 	Target string `json:"target,omitempty"`
+	// SeenAt lists the captures that saw the event's frame, when several
+	// were analyzed together.
+	SeenAt []Sighting `json:"seen_at,omitempty"`
 	// LastFrame is the last frame of a folded run.
 	LastFrame uint64 `json:"last_frame,omitempty"`
 }

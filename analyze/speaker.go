@@ -54,6 +54,8 @@ type speaker struct {
 	// finding made for it, whose evidence grows with each bad advert.
 	findings map[string]int
 	ttlSeen  uint8
+	// seenAt is when each capture of a merged analysis last saw its advert.
+	seenAt []time.Time
 }
 
 // priorityRun is a stretch of adverts at one priority.

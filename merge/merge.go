@@ -19,8 +19,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,8 +34,25 @@ import (
 
 // Input is one capture of an incident.
 type Input struct {
-	Name string // the vantage point's name; empty: inferred from the file
+	// Name is the vantage point's name; empty: inferred from the file.
+	// NAME@ADDR names it and says the capture was taken on the host at
+	// ADDR (which conclusions about a router's or a client's own capture
+	// need); a name that is an address says so too.
+	Name string
 	Path string // the capture file (pcap or pcapng, gzip-compressed or not)
+}
+
+// nameAndHost splits NAME@ADDR; a NAME that is an address is its host.
+func (in Input) nameAndHost() (string, netip.Addr) {
+	if name, addr, ok := strings.Cut(in.Name, "@"); ok {
+		if a, err := netip.ParseAddr(addr); err == nil {
+			return name, a
+		}
+	}
+	if a, err := netip.ParseAddr(in.Name); err == nil {
+		return in.Name, a
+	}
+	return in.Name, netip.Addr{}
 }
 
 // Options configure Open.
@@ -193,6 +212,11 @@ func Open(inputs []Input, opt Options) (*Merged, error) {
 			Frames:    s.frames,
 			Reference: i == p.ref,
 			Aligned:   p.aligned[i],
+		}
+		if _, a := in.nameAndHost(); a.IsValid() {
+			v.Host = a.String()
+		} else if a, ok := hostOf(s, own[i]); ok {
+			v.Host = a.String()
 		}
 		if s.err != nil {
 			v.Damaged, v.ReadError = true, s.err.Error()

@@ -18,7 +18,8 @@ type naming struct {
 // name last.
 func candidateNames(in Input, s *scan, own netip.Addr) []naming {
 	if in.Name != "" {
-		return []naming{{in.Name, "given"}}
+		name, _ := in.nameAndHost()
+		return []naming{{name, "given"}}
 	}
 	var out []naming
 	if d := sameIface(s, func(n ifaceNames) string { return n.desc }); d != "" {
@@ -34,6 +35,15 @@ func candidateNames(in Input, s *scan, own netip.Addr) []naming {
 		out = append(out, naming{n, "interface name " + quote(n)})
 	}
 	return append(out, naming{fileStem(in.Path), "file name"})
+}
+
+// hostOf is the host a capture was taken on, when the file tells: its
+// outgoing frames, else its own conversations.
+func hostOf(s *scan, own netip.Addr) (netip.Addr, bool) {
+	if a, ok := outgoingHost(s); ok {
+		return a, true
+	}
+	return own, own.IsValid()
 }
 
 type ifaceNames struct{ name, desc string }

@@ -123,6 +123,9 @@ func (c *clientSim) run() {
 	}
 	var garps []garp
 	for _, f := range w.Frames() {
+		if !w.Sees(tr.Client, f) {
+			continue // lost on the way (Drop): the client never hears it
+		}
 		if f.arp != nil && f.arp.SenderIP == tr.VIP && f.arp.TargetIP == tr.VIP && !bytes.Equal(f.src, tr.Client.MAC) {
 			garps = append(garps, garp{f.At, f.src})
 		}

@@ -260,12 +260,17 @@ type pairOpts struct {
 	must      []string
 	mustNot   []string
 	notQuiet  bool
+	// drop is a rule of the segment, set before anything is sent.
+	drop func(l *lab) func(*Frame, *Host) bool
 }
 
 // healthy is the healthy-v2 story with variations.
 func healthy(o pairOpts) (*Writer, Expect) {
 	l := newLab(o.seed, o.link, o.opts...)
 	w := l.w
+	if o.drop != nil {
+		w.Drop(o.drop(l))
+	}
 	if o.nat2 != nil {
 		o.nat2(l.nat2)
 	}
