@@ -203,6 +203,20 @@ func eventSummary(ev analyze.Event) string {
 	return s
 }
 
+// framesAt lists a finding's evidence per capture: "here 12, 13; nat2 40".
+func framesAt(m map[string][]uint64) string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = clean(n) + " " + fmtFrames(m[n], false)
+	}
+	return strings.Join(parts, "; ")
+}
+
 // groupLabel names a virtual router: "51", "51 vlan 10", "51 ipv6".
 func groupLabel(vrid, vlan int, family string) string {
 	s := strconv.Itoa(vrid)

@@ -570,3 +570,20 @@ func TestTextLongTimeline(t *testing.T) {
 		t.Error("verbose report does not show the whole timeline")
 	}
 }
+
+// A merged analysis lists its captures: name, clock and where each was taken.
+func TestTextCaptures(t *testing.T) {
+	a := fixture()
+	a.Sources = []analyze.Vantage{
+		{Name: "here", File: "a.pcap", Frames: 240, Reference: true, Aligned: true, Inferred: "file name"},
+		{Name: "nat2", File: "b.pcap", Frames: 71, Aligned: true, OffsetMS: -3600000.012, ErrorMS: 0.028, Matched: 56, Host: "192.168.33.102", Inferred: "given", AdvertsSeen: 9, AdvertDelayMS: 0.011},
+		{Name: "old", File: "c.pcap", Frames: 12, Inferred: "file name"},
+	}
+	a.Findings[1].FramesAt = map[string][]uint64{"here": {186, 187}, "nat2": {40}}
+	out := render(t, a, Options{Width: 120, Verbose: true})
+	for _, want := range []string{"CAPTURES", "reference", "-3600000.012 ± 0.028 ms, 56 frames", "192.168.33.102 (given)", "not aligned", "in here 186, 187; nat2 40"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -21,6 +21,7 @@ func Text(w io.Writer, a *analyze.Analysis, opt Options) error {
 	}
 	t := &textReport{a: a, opt: opt, st: newStyles(opt.Color), width: opt.width()}
 	t.header()
+	t.captures()
 	t.groups()
 	t.failovers()
 	t.splitBrains()
@@ -197,6 +198,43 @@ func (t *textReport) verdict() string {
 		parts = append(parts, t.st.good("no findings"))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// captures lists the captures of a merged analysis: where each was taken
+// and how its clock was brought onto the reference's.
+func (t *textReport) captures() {
+	if len(t.a.Sources) == 0 {
+		return
+	}
+	t.section("CAPTURES")
+	tb := &table{cols: []column{{head: "NAME", wrap: true}, {head: "FILE", wrap: true}, {head: "FRAMES", right: true},
+		{head: "CLOCK", wrap: true}, {head: "HOP\nms", right: true}, {head: "TAKEN ON", wrap: true}}}
+	for _, v := range t.a.Sources {
+		clock := "reference"
+		p := noPaint
+		switch {
+		case !v.Aligned:
+			clock, p = "not aligned: analyzed on its own", t.st.warning
+		case !v.Reference:
+			clock = fmt.Sprintf("%+.3f ± %.3f ms, %d frames", v.OffsetMS, v.ErrorMS, v.Matched)
+			if v.DriftPPM != 0 {
+				clock += fmt.Sprintf(", %+.1f ppm", v.DriftPPM)
+			}
+		}
+		hop := "-"
+		if v.AdvertsSeen > 0 {
+			hop = fmtNum(v.AdvertDelayMS)
+		}
+		on := clean(v.Inferred)
+		if v.Host != "" {
+			on = clean(v.Host) + " (" + on + ")"
+		}
+		tb.add(cell{text: clean(v.Name)}, cell{text: clean(v.File)}, cell{text: strconv.FormatUint(v.Frames, 10)},
+			cell{clock, p}, cell{text: hop}, cell{text: on})
+	}
+	for _, l := range tb.lines(t.st, 2, t.width) {
+		t.line(l)
+	}
 }
 
 func (t *textReport) groups() {
@@ -438,6 +476,9 @@ func (t *textReport) findings() {
 		t.parts("  ", 4, head)
 		if f.Summary != "" {
 			t.para("    ", 4, clean(f.Summary), noPaint)
+		}
+		if t.opt.Verbose && len(f.FramesAt) > 0 {
+			t.para("    "+t.st.dim("in")+" ", 7, framesAt(f.FramesAt), noPaint)
 		}
 		if t.opt.Verbose && f.Detail != "" {
 			t.para("    "+t.st.dim("why")+" ", 8, clean(f.Detail), noPaint)
