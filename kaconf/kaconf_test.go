@@ -3,10 +3,10 @@ package kaconf
 import (
 	"errors"
 	"fmt"
-	"os"
-	"slices"
 	"net/netip"
+	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -179,9 +179,9 @@ func TestAllKeywords(t *testing.T) {
 		Notify: Notify{Master: "/etc/keepalived/notify.sh master", Backup: "/etc/keepalived/notify.sh backup",
 			Fault: "/etc/keepalived/fault.sh", Stop: "/etc/keepalived/stop.sh", Any: "/etc/keepalived/any.sh",
 			MasterRxLowerPri: "/etc/keepalived/lower.sh"},
-		TrackInterfaces: []TrackRef{{Name: "eth3", File: f, Line: 84}, {Name: "eth4", File: f, Line: 85, Weight: 10, WeightSet: true}},
-		TrackScripts:    []TrackRef{{Name: "chk", File: f, Line: 88}, {Name: "chk2", File: f, Line: 89, Weight: 5, WeightSet: true}},
-		TrackFiles:      []TrackRef{{Name: "tf", File: f, Line: 92, Weight: -2, WeightSet: true, Reverse: true}},
+		TrackInterfaces:  []TrackRef{{Name: "eth3", File: f, Line: 84}, {Name: "eth4", File: f, Line: 85, Weight: 10, WeightSet: true}},
+		TrackScripts:     []TrackRef{{Name: "chk", File: f, Line: 88}, {Name: "chk2", File: f, Line: 89, Weight: 5, WeightSet: true}},
+		TrackFiles:       []TrackRef{{Name: "tf", File: f, Line: 92, Weight: -2, WeightSet: true, Reverse: true}},
 		DontTrackPrimary: true,
 		Accept:           true,
 	}
