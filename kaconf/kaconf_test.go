@@ -622,3 +622,19 @@ vrrp_sync_group G {
 		t.Errorf("warnings %q", w)
 	}
 }
+
+// TestReadmeKeywordTable: the README's keyword table is the one Keywords
+// renders (`go generate ./kaconf` rewrites it).
+func TestReadmeKeywordTable(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ReplaceTable(string(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want != string(data) {
+		t.Error("the README's keyword table differs from kaconf.Keywords: run `go generate ./kaconf` (or make readme)")
+	}
+}
