@@ -254,9 +254,11 @@ func (p *parser) resolveSyncGroups() {
 	}
 }
 
+// hasInstance reports whether an instance of that name is in the
+// configuration (keepalived would run it).
 func (p *parser) hasInstance(name string) bool {
-	for _, r := range p.raws {
-		if r.in.Name == name {
+	for _, in := range p.cfg.Instances {
+		if in.Name == name {
 			return true
 		}
 	}

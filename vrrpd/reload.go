@@ -63,6 +63,7 @@ func (h *runState) reload(opts Options, now time.Time) error {
 		nc, ok := next[vr.cfg.Name]
 		if ok && !nc.Primary.IsValid() && vr.given.Primary == nc.Primary {
 			nc.Primary = vr.cfg.Primary
+			next[nc.Name] = nc
 		}
 		if ok && Reconfigurable(vr.cfg, nc) {
 			kept = append(kept, vr)
