@@ -2,12 +2,14 @@ package vrrpd
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -126,9 +128,10 @@ func TestRunScript(t *testing.T) {
 	cancel()
 	<-done
 	// Runs never overlap: the loop waits for each (killed or not) before
-	// the next; every run that was not killed wrote its end.
+	// the next; every run that was not killed wrote its end (two were
+	// killed by the timeout, one maybe by the end of the test).
 	data, _ := os.ReadFile(runs)
-	if starts, ends := strings.Count(string(data), "start"), strings.Count(string(data), "end"); starts-ends > 2 || ends == 0 {
+	if starts, ends := strings.Count(string(data), "start"), strings.Count(string(data), "end"); starts-ends > 3 || ends == 0 {
 		t.Errorf("%d runs started, %d ended", starts, ends)
 	}
 	if !strings.Contains(logs.String(), "line=checking") {
@@ -207,5 +210,37 @@ func TestSyncFaultEvents(t *testing.T) {
 	}
 	if st := groupState([]*Router{a, b}, StateFault); st != StateBackup {
 		t.Errorf("group state %v", st)
+	}
+}
+
+// failingConn is a socket whose every read fails.
+type failingConn struct{ reads atomic.Int64 }
+
+func (c *failingConn) ReadAdvert([]byte) (int, rxInfo, error) {
+	c.reads.Add(1)
+	return 0, rxInfo{}, errors.New("ENOBUFS")
+}
+func (c *failingConn) WriteAdvert([]byte, netip.Addr, netip.Addr, int) error { return nil }
+func (c *failingConn) Join(netip.Addr) error                                 { return nil }
+func (c *failingConn) Close() error                                          { return nil }
+
+// TestReaderBacksOff: a socket that keeps failing is read again after 1 ms,
+// 2 ms, 4 ms ... up to a second, not in a busy loop, and the failure is
+// logged once.
+func TestReaderBacksOff(t *testing.T) {
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &runState{s: &Speaker{log: slog.New(slog.NewTextHandler(&logs, nil))}, rctx: ctx, rx: make(chan rxMsg)}
+	c := &failingConn{}
+	h.startReader(&iface{name: "eth1"}, nil, c, false)
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	h.wg.Wait()
+	// 1+2+4+...+256 ms: about 9 reads in 300 ms.
+	if n := c.reads.Load(); n < 5 || n > 12 {
+		t.Errorf("%d reads of a failing socket in 300 ms; want about 9", n)
+	}
+	if n := strings.Count(logs.String(), "reading adverts"); n != 1 {
+		t.Errorf("the failure logged %d times; want once", n)
 	}
 }
