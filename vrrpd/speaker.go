@@ -241,6 +241,7 @@ func (s *Speaker) Run(ctx context.Context) (err error) {
 		rx: make(chan rxMsg, 512), rctx: rctx, links: map[string]bool{}, updates: make(chan trackUpdate, 64)}
 	defer h.close()
 	defer h.wg.Wait()
+	defer stopReaders()
 	defer h.closeConns()
 	if err := nsenter.RunPath(s.opts.NetNS, func() error { return h.addRouters(s.opts.Routers) }); err != nil {
 		return nsHint(err)
@@ -544,6 +545,10 @@ func (h *runState) addRouter(cfg RouterConfig) error {
 	h.notifyLog = append(h.notifyLog, vr.notifier)
 	if cfg.UseVMAC {
 		if err := h.openVMAC(vr); err != nil {
+			// Not half a router: its macvlan, if made, goes now.
+			h.closeVMAC(vr)
+			delete(ifc.routers, routerKey{v6, cfg.VRID})
+			h.routers = h.routers[:len(h.routers)-1]
 			return err
 		}
 		if vr.rxOnVMAC() {
