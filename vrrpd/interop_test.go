@@ -27,7 +27,6 @@ type kaInst struct {
 	advert   string
 	body     string // more keywords
 	vips     []string
-	interval time.Duration // the advert interval, for the test's timing
 }
 
 func (i kaInst) String() string {
