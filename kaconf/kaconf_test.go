@@ -215,6 +215,7 @@ func TestAllKeywords(t *testing.T) {
 	}
 	wantUses := []string{
 		"4 global_defs router_id ignored", "7 global_defs vrrp_strict refused", "20 global_defs nftables ignored",
+		"52 virtual_ipaddress brd ignored", "52 virtual_ipaddress label ignored", "52 virtual_ipaddress scope ignored",
 		"76 vrrp_instance vmac_xmit_base refused", "96 vrrp_instance strict_mode refused",
 		"103 vrrp_instance no_accept refused",
 	}
@@ -591,7 +592,7 @@ vrrp_instance VI_1 {
    smtp_alert
    frobnicate
    virtual_ipaddress {
-      10.0.0.1
+      10.0.0.1/24 dev eth1 label eth1:x no_track
    }
 }
 vrrp_sync_group G {
@@ -613,6 +614,8 @@ vrrp_sync_group G {
 		"t.conf:7: virtual_server: refused: " + noteLVS,
 		"t.conf:15: track_process: refused: " + noteTrackProc,
 		"t.conf:18: smtp_alert: ignored: " + noteMail,
+		"t.conf:21: label: ignored: the speaker adds the address with its prefix length alone, labelled IFNAME:vrrpVRID",
+		"t.conf:21: no_track: ignored: the speaker does not track its virtual addresses (one deleted by hand is no fault)",
 		"t.conf:28: track_bfd: refused: " + noteBFD,
 	}
 	if !reflect.DeepEqual(got, want) {

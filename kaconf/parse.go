@@ -591,6 +591,7 @@ func (p *parser) vip(st statement) (VIP, bool) {
 	for i := 0; i < len(args); i++ {
 		opt := args[i].text
 		if _, flag := vipFlags[opt]; flag {
+			p.vipOption(st, opt)
 			continue
 		}
 		_, valued := vipValued[opt]
@@ -604,6 +605,9 @@ func (p *parser) vip(st statement) (VIP, bool) {
 		}
 		i++
 		val := args[i].text
+		if opt != "dev" {
+			p.vipOption(st, opt)
+		}
 		switch opt {
 		case "dev":
 			v.Dev = val
@@ -620,6 +624,18 @@ func (p *parser) vip(st statement) (VIP, bool) {
 		}
 	}
 	return v, true
+}
+
+// vipOption records an option of a virtual address other than dev: the
+// speaker adds the address with its prefix length alone.
+func (p *parser) vipOption(st statement, opt string) {
+	note := "the speaker adds the address with its prefix length alone, labelled IFNAME:vrrpVRID"
+	switch opt {
+	case "no_track", "track_group":
+		note = "the speaker does not track its virtual addresses (one deleted by hand is no fault)"
+	}
+	p.cfg.Unimplemented = append(p.cfg.Unimplemented, Use{File: st.pos().File, Line: st.pos().Line,
+		Section: "virtual_ipaddress", Keyword: opt, Status: Ignored, Note: note})
 }
 
 // Options of a virtual address keepalived accepts (vrrp_ipaddress.c).
