@@ -20,13 +20,13 @@ import (
 
 // kaInst writes one vrrp_instance block.
 type kaInst struct {
-	name     string
-	vrid     int
-	prio     int
-	version  int // 0 means 2
-	advert   string
-	body     string // more keywords
-	vips     []string
+	name    string
+	vrid    int
+	prio    int
+	version int // 0 means 2
+	advert  string
+	body    string // more keywords
+	vips    []string
 }
 
 func (i kaInst) String() string {
