@@ -263,11 +263,7 @@ func (s *Speaker) Run(ctx context.Context) (err error) {
 	h.buildGroups(s.opts.SyncGroups)
 
 	s.start(h)
-	defer func() {
-		s.mu.Lock()
-		s.running = false
-		s.mu.Unlock()
-	}()
+	defer s.locked(func() { s.running = false })
 	s.loop(ctx, h, linkCh)
 	return nil
 }
@@ -338,17 +334,25 @@ func (h *runState) startReader(ifc *iface, vmac *vrouter, conn advertConn, v6 bo
 	}()
 }
 
+// locked runs f with s.mu held, released even if f panics: the deferred
+// clean-up of Run (addresses, macvlans, ARP settings) takes it too.
+func (s *Speaker) locked(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
+}
+
 // start publishes the routers, gives each its start-up event (and a link
 // down event when its interface is down) and tells Ready.
 func (s *Speaker) start(h *runState) {
-	s.mu.Lock()
-	s.routers, s.ifaces, s.running, s.started = h.routers, h.ifaces, true, time.Now()
-	now := time.Now()
-	for _, vr := range h.routers {
-		h.startRouter(vr, now)
-	}
-	h.flushGARPs(now)
-	s.mu.Unlock()
+	s.locked(func() {
+		s.routers, s.ifaces, s.running, s.started = h.routers, h.ifaces, true, time.Now()
+		now := time.Now()
+		for _, vr := range h.routers {
+			h.startRouter(vr, now)
+		}
+		h.flushGARPs(now)
+	})
 	close(s.ready)
 }
 
@@ -374,10 +378,12 @@ func (s *Speaker) loop(ctx context.Context, h *runState, linkCh <-chan netlink.L
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		s.mu.Lock()
-		h.tick(time.Now())
-		wait, ok := h.nextDeadline()
-		s.mu.Unlock()
+		var wait time.Time
+		var ok bool
+		s.locked(func() {
+			h.tick(time.Now())
+			wait, ok = h.nextDeadline()
+		})
 		if ok {
 			timer.Reset(max(time.Until(wait), 0))
 		} else {
@@ -385,38 +391,39 @@ func (s *Speaker) loop(ctx context.Context, h *runState, linkCh <-chan netlink.L
 		}
 		select {
 		case <-ctx.Done():
-			s.mu.Lock()
-			now := time.Now()
-			for _, vr := range h.routers {
-				h.handle(vr, Event{Kind: EventShutdown}, now)
-			}
-			s.mu.Unlock()
+			s.locked(func() {
+				now := time.Now()
+				for _, vr := range h.routers {
+					h.handle(vr, Event{Kind: EventShutdown}, now)
+				}
+			})
 			h.waitNotifiers()
 			return
 		case <-timer.C:
 		case m := <-h.rx:
-			s.mu.Lock()
-			now := time.Now()
-			h.tick(now)
-			h.receive(m, now)
-			h.flushGARPs(now)
-			s.mu.Unlock()
+			s.locked(func() {
+				now := time.Now()
+				h.tick(now)
+				h.receive(m, now)
+				h.flushGARPs(now)
+			})
 		case u := <-linkCh:
-			s.mu.Lock()
-			h.linkUpdate(u, time.Now())
-			h.flushGARPs(time.Now())
-			s.mu.Unlock()
+			s.locked(func() {
+				h.linkUpdate(u, time.Now())
+				h.flushGARPs(time.Now())
+			})
 		case u := <-h.updates:
-			s.mu.Lock()
-			h.trackUpdate(u, time.Now())
-			h.flushGARPs(time.Now())
-			s.mu.Unlock()
+			s.locked(func() {
+				h.trackUpdate(u, time.Now())
+				h.flushGARPs(time.Now())
+			})
 		case req := <-s.reloads:
-			s.mu.Lock()
-			err := h.reload(req.opts, time.Now())
-			h.flushGARPs(time.Now())
-			s.routers, s.ifaces = h.routers, h.ifaces
-			s.mu.Unlock()
+			var err error
+			s.locked(func() {
+				err = h.reload(req.opts, time.Now())
+				h.flushGARPs(time.Now())
+				s.routers, s.ifaces = h.routers, h.ifaces
+			})
 			req.done <- err
 		}
 	}
