@@ -216,7 +216,7 @@ func TestAllKeywords(t *testing.T) {
 	wantUses := []string{
 		"4 global_defs router_id ignored", "7 global_defs vrrp_strict refused", "20 global_defs nftables ignored",
 		"52 virtual_ipaddress brd ignored", "52 virtual_ipaddress label ignored", "52 virtual_ipaddress scope ignored",
-		"76 vrrp_instance vmac_xmit_base refused", "96 vrrp_instance strict_mode refused",
+		"76 vrrp_instance vmac_xmit_base refused",
 		"103 vrrp_instance no_accept refused",
 	}
 	if !reflect.DeepEqual(uses, wantUses) {

@@ -492,10 +492,13 @@ func (p *parser) instanceKeyword(r *rawInstance, st statement) {
 		p.ignore(st, "vrrp_instance")
 		return
 	}
-	p.used("vrrp_instance", st)
 	in.Keywords[kw] = st.pos()
 	if k.instance(p, r, st) {
 		r.set[kw] = true
+	}
+	if kw != "strict_mode" || in.Strict {
+		// "strict_mode false" asks for what the speaker does.
+		p.used("vrrp_instance", st)
 	}
 	if kw == "virtual_ipaddress" {
 		// The family is that of the first address; later ones must match.
