@@ -1,8 +1,11 @@
 package vrrpd
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -779,5 +782,75 @@ func TestInteropIPv6(t *testing.T) {
 			assertTakeover(t, f, !c.kill, skew, mdi)
 			t.Logf("MEASURE IPv6 %s: first advert of the new master %.1f ms after the action (RFC %v), analyzer (from the last advert) %.1f ms, %d NAs from ours with the Router flag", name, ms64(d), want, f.DetectMS, routerNAs)
 		})
+	}
+}
+
+// TestSpeakerTrackingReload runs the speaker in this process (so that the
+// race detector sees it): two routers in a sync group, one tracking a
+// script; the script failing puts both in FAULT, a reload that changes the
+// script's weight and adds a VIP applies without a transition of the
+// other router.
+func TestSpeakerTrackingReload(t *testing.T) {
+	l := newLab(t, "a")
+	flag := filepath.Join(l.dir, "ok")
+	os.WriteFile(flag, nil, 0o644)
+	r1 := labRouter(3, 150, 100*time.Millisecond, "")
+	r1.Name, r1.Interface, r1.SyncGroup = "R1", "eth1", "G"
+	r1.TrackScripts = []Track{{Name: "chk"}}
+	r2 := labRouter(3, 150, 100*time.Millisecond, "")
+	r2.Name, r2.Interface, r2.VRID, r2.SyncGroup = "R2", "eth1", 52, "G"
+	r2.VIPs = []netip.Prefix{netip.MustParsePrefix("192.168.33.200/24")}
+	opts := Options{Routers: []RouterConfig{r1, r2},
+		Scripts:    []ScriptConfig{{Name: "chk", Command: "/usr/bin/test -e " + flag, Interval: 100 * time.Millisecond, Timeout: time.Second, Rise: 1, Fall: 1}},
+		SyncGroups: []SyncGroupConfig{{Name: "G", Members: []string{"R1", "R2"}}},
+		NetNS:      l.nsPath("a"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	sp, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sp.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	state := func(name string) RouterStatus {
+		for _, r := range sp.Status().Routers {
+			if r.Name == name {
+				return r
+			}
+		}
+		t.Fatalf("no router %s", name)
+		return RouterStatus{}
+	}
+	waitFor(t, 5*time.Second, "both master", func() bool { return state("R1").State == "MASTER" && state("R2").State == "MASTER" })
+	os.Remove(flag)
+	waitFor(t, 5*time.Second, "both in FAULT", func() bool { return state("R1").State == "FAULT" && state("R2").State == "FAULT" })
+	os.WriteFile(flag, nil, 0o644)
+	waitFor(t, 5*time.Second, "both master again", func() bool { return state("R1").State == "MASTER" && state("R2").State == "MASTER" })
+	before := state("R2")
+	r2.VIPs = append(r2.VIPs, netip.MustParsePrefix("192.168.33.201/24"))
+	opts.Routers = []RouterConfig{r1, r2}
+	opts.Scripts[0].Weight = -10
+	opts.Routers[0].TrackScripts = []Track{{Name: "chk"}}
+	if err := sp.Reload(opts); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the new VIP", func() bool { return l.hasVIP("a", netip.MustParseAddr("192.168.33.201")) })
+	if after := state("R2"); after.BecomeMaster != before.BecomeMaster || !after.Since.Equal(before.Since) {
+		t.Errorf("R2 changed state in the reload")
+	}
+	os.Remove(flag)
+	waitFor(t, 5*time.Second, "R1 at priority 140, still master", func() bool {
+		r := state("R1")
+		return r.EffectivePriority == 140 && r.State == "MASTER"
+	})
+	bad := opts
+	bad.Routers = []RouterConfig{r1, r1}
+	if err := sp.Reload(bad); err == nil {
+		t.Error("a reload with two routers of one VRID was accepted")
 	}
 }
