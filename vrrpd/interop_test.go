@@ -811,12 +811,21 @@ func TestSpeakerTrackingReload(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- sp.Run(ctx) }()
+	stopped := false
 	defer func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
+		if !stopped {
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
 		}
 	}()
+	select {
+	case <-sp.Ready():
+	case err := <-done:
+		stopped = true
+		t.Fatalf("Run: %v", err)
+	}
 	state := func(name string) RouterStatus {
 		for _, r := range sp.Status().Routers {
 			if r.Name == name {
