@@ -503,14 +503,18 @@ func TestInteropReload(t *testing.T) {
 
 // TestInteropMcastGroup: vrrp_mcast_group4 is honoured: with keepalived on
 // the same group the two hear each other (one master, adverts to
-// 224.0.0.19) and a stop moves the VIP after Skew_Time; with keepalived on
-// another group they cannot (both master), as two keepalived would.
+// 224.0.0.19, ours from its mcast_src_ip) and a stop moves the VIP after
+// Skew_Time.
 func TestInteropMcastGroup(t *testing.T) {
 	l := newLab(t, "ka", "vd", "c")
 	group := netip.MustParseAddr("224.0.0.19")
 	g := func(id string) string { return globalDefs(id, "vrrp_mcast_group4 224.0.0.19") }
+	// The adverts' source: mcast_src_ip, a second address of eth1.
+	src := netip.MustParseAddr("192.168.33.120")
+	l.run("vd", "ip", "addr", "add", "192.168.33.120/24", "dev", "eth1")
 	stopCap := l.capture("c")
-	o := l.ours("vd", g("vd")+kaInst{name: "VI_1", vrid: 51, prio: 150, version: 3, advert: "0.1", vips: []string{"192.168.33.100/24"}}.String())
+	o := l.ours("vd", g("vd")+kaInst{name: "VI_1", vrid: 51, prio: 150, version: 3, advert: "0.1",
+		body: "mcast_src_ip 192.168.33.120", vips: []string{"192.168.33.100/24"}}.String())
 	_, kaLog := l.keepalived("ka", g("ka")+kaInst{name: "VI_1", vrid: 51, prio: 100, version: 3, advert: "0.1", vips: []string{"192.168.33.100/24"}}.String())
 	waitFor(t, 10*time.Second, "ours master, keepalived backup", func() bool {
 		return l.hasVIP("vd", testVIP) && kaEntered(kaLog, 0, "VI_1", "BACKUP")
@@ -528,6 +532,7 @@ func TestInteropMcastGroup(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	evs := readCapture(t, stopCap())
 	n := 0
+	ourN := 0
 	for _, e := range evs {
 		if !e.garp {
 			n++
@@ -535,7 +540,16 @@ func TestInteropMcastGroup(t *testing.T) {
 				t.Errorf("advert from %s to %s; want %s", e.src, e.dst, group)
 				break
 			}
+			if e.src == src {
+				ourN++
+			} else if e.src != l.addrs["ka"] {
+				t.Errorf("advert from %s; want ours from the mcast_src_ip %s", e.src, src)
+				break
+			}
 		}
+	}
+	if ourN == 0 {
+		t.Errorf("no advert from the mcast_src_ip %s", src)
 	}
 	took, ok := firstAdvert(evs, l.addrs["ka"], 51, t0)
 	if n == 0 || !ok {
