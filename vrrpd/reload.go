@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/vishvananda/netlink"
+
 	"github.com/vrrpctl/vrrpctl/internal/nsenter"
 )
 
@@ -132,9 +134,6 @@ func (h *runState) updateRouter(vr *vrouter, nc RouterConfig, now time.Time) {
 		want[p.Addr()] = true
 	}
 	h.deleteAddrs(vr, func(ip netip.Addr) bool { return !want[ip] })
-	if vr.r.State() != StateMaster {
-		return
-	}
 	had := map[netip.Addr]bool{}
 	for _, p := range append(slices.Clone(old.VIPs), old.ExcludedVIPs...) {
 		had[p.Addr()] = true
@@ -145,9 +144,33 @@ func (h *runState) updateRouter(vr *vrouter, nc RouterConfig, now time.Time) {
 			fresh = append(fresh, ip)
 		}
 	}
+	h.markPresent(vr, fresh)
+	if vr.r.State() != StateMaster {
+		return
+	}
 	h.addVIPs(vr)
 	if len(fresh) > 0 && nc.GARP.MasterRepeat > 0 {
 		slices.SortFunc(fresh, netip.Addr.Compare)
 		vr.ifc.pacer.Push(vr.idx, nc.GARP.MasterRepeat, fresh)
+	}
+}
+
+// markPresent records which of addrs are on the router's interface
+// already (put there by hand): they are never removed, as those found at
+// start.
+func (h *runState) markPresent(vr *vrouter, addrs []netip.Addr) {
+	link := vr.ifc.link
+	if vr.vmac != nil {
+		link = vr.vmac.link
+	}
+	list, err := h.nl.AddrList(link, netlink.FAMILY_ALL)
+	if err != nil {
+		return
+	}
+	for _, a := range list {
+		ip, _ := netip.AddrFromSlice(a.IP)
+		if slices.Contains(addrs, ip.Unmap()) && !vr.added[ip.Unmap()] {
+			vr.had[ip.Unmap()] = true
+		}
 	}
 }
