@@ -57,6 +57,12 @@ type VRRP struct {
 	IPv6  bool
 	Addrs []netip.Addr // reused between decodes
 
+	// ChecksumV2Style makes SerializeTo write a VRRPv3 checksum without the
+	// IP pseudo-header, as VRRPv2's (keepalived's v3_checksum_as_v2, for
+	// peers that compute it so); VerifyChecksum calls such a message
+	// ChecksumV2Style.
+	ChecksumV2Style bool
+
 	// ckSrc and ckDst are the IP addresses of the VRRPv3 checksum's
 	// pseudo-header, set by SetNetworkLayerForChecksum or SetChecksumAddrs.
 	ckSrc, ckDst netip.Addr
@@ -327,7 +333,7 @@ func (v *VRRP) SerializeTo(b gopacket.SerializeBuffer, opts gopacket.SerializeOp
 		return nil
 	}
 	var sum uint32
-	if v.Version == 3 {
+	if v.Version == 3 && !v.ChecksumV2Style {
 		ps, err := vrrpPseudoHeaderSum(v.ckSrc, v.ckDst, len(buf))
 		if err != nil {
 			return err

@@ -23,16 +23,85 @@ type Config struct {
 	Global     Global
 	Instances  []*Instance
 	SyncGroups []SyncGroup
-	// Scripts names the vrrp_script blocks, which are otherwise not read.
-	Scripts  []string
-	Warnings []Warning
+	// Scripts are the vrrp_script blocks, TrackFiles the track_file blocks.
+	Scripts    []*Script
+	TrackFiles []*TrackFile
+	Warnings   []Warning
+	// Unimplemented lists, in the order written, every keyword of the
+	// configuration that the speaker does not implement (see Keywords).
+	Unimplemented []Use
 }
+
+// Use is one keyword written in a configuration, with its section and what
+// the speaker does with it.
+type Use struct {
+	File    string
+	Line    int
+	Section string
+	Keyword string
+	Status  Status
+	Note    string
+}
+
+func (u Use) String() string {
+	s := fmt.Sprintf("%s:%d: %s: %s", u.File, u.Line, u.Keyword, u.Status)
+	if u.Note != "" {
+		s += ": " + u.Note
+	}
+	return s
+}
+
+// Script is a vrrp_script block.
+type Script struct {
+	Name     string
+	File     string
+	Line     int
+	Command  string
+	Interval time.Duration // default 1 s
+	Timeout  time.Duration // default Interval
+	Weight   int           // -254 to 254
+	Reverse  bool
+	Rise     int // successes before a failed script is up again, default 1
+	Fall     int // failures before a script is down, default 1
+	User     string
+	Group    string
+	InitFail bool // the script starts down
+}
+
+// TrackFile is a track_file block: a file holding a number.
+type TrackFile struct {
+	Name          string
+	File          string
+	Line          int
+	Path          string
+	Weight        int // default 1
+	Reverse       bool
+	Init          bool // init_file: create the file when missing
+	InitValue     int
+	InitOverwrite bool // init_file ... overwrite: write it even when present
+}
+
+// TrackRef is one line of a track_interface, track_script or track_file
+// block of an instance or a sync group.
+type TrackRef struct {
+	Name string
+	File string
+	Line int
+	// Weight overrides the tracked object's own when WeightSet.
+	Weight    int
+	WeightSet bool
+	Reverse   bool
+}
+
+// TTLRange is the TTL (hop limit) a unicast peer's adverts may arrive with.
+type TTLRange struct{ Min, Max int }
 
 // Global holds the VRRP settings of global_defs.
 type Global struct {
 	RouterID             string
 	VRRPVersion          int // default protocol version of the instances
 	SkipCheckAdvAddr     bool
+	CheckUnicastSrc      bool
 	Strict               bool
 	GARP                 GARP // the defaults inherited by every instance
 	LowerPrioNoAdvert    bool
@@ -42,6 +111,8 @@ type Global struct {
 	// Firewall is "iptables" or "nftables" when vrrp_iptables or
 	// vrrp_nftables asks keepalived to manage firewall rules for the VIPs.
 	Firewall string
+	// ScriptUser and ScriptGroup run the scripts that name no user.
+	ScriptUser, ScriptGroup string
 }
 
 // GARP holds the gratuitous ARP (and IPv6 unsolicited neighbour
@@ -74,8 +145,19 @@ type Instance struct {
 	Auth         Auth
 	VIPs         []VIP
 	ExcludedVIPs []VIP
+	// UnicastSrcIP is the adverts' source, from unicast_src_ip or
+	// mcast_src_ip (keepalived keeps the two in one).
 	UnicastSrcIP netip.Addr
 	UnicastPeers []netip.Addr
+	// PeerTTL holds the TTL range of each of UnicastPeers.
+	PeerTTL []TTLRange
+	// UnicastTTL is the TTL of unicast adverts (default 255).
+	UnicastTTL      int
+	CheckUnicastSrc bool
+	// McastDstIP is the multicast group (mcast_dst_ip, else the global
+	// vrrp_mcast_group4/6, else 224.0.0.18 or ff02::12).
+	McastDstIP   netip.Addr
+	ChecksumAsV2 bool
 	GARP         GARP
 	// LowerPrioNoAdvert and HigherPrioSendAdvert change what a master does
 	// on receiving an advert of lower or higher priority.
@@ -85,8 +167,9 @@ type Instance struct {
 	VMACName             string
 	VMACXmitBase         bool
 	Notify               Notify
-	TrackInterfaces      []string
-	TrackScripts         []string
+	TrackInterfaces      []TrackRef
+	TrackScripts         []TrackRef
+	TrackFiles           []TrackRef
 	DontTrackPrimary     bool
 	SkipCheckAdvAddr     bool
 	Strict               bool
@@ -132,6 +215,7 @@ type VIP struct {
 // Notify holds the notify scripts of an instance, as written.
 type Notify struct {
 	Master, Backup, Fault, Stop, Any string
+	MasterRxLowerPri                 string
 }
 
 // SyncGroup is a vrrp_sync_group: instances that change state together.
@@ -140,6 +224,13 @@ type SyncGroup struct {
 	File    string
 	Line    int
 	Members []string
+	Notify  Notify
+	// Tracking of the group, as if every member tracked it.
+	TrackInterfaces, TrackScripts, TrackFiles []TrackRef
+	// TrackingWeight (sync_group_tracking_weight) lets the members'
+	// tracking weights change their priorities; without it any tracked
+	// failure of a member puts the group in FAULT.
+	TrackingWeight bool
 }
 
 // Position is where something was written.

@@ -2,8 +2,11 @@ package kaconf
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
+	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -120,6 +123,7 @@ func TestAllKeywords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	const f = "testdata/all.conf"
 	g := c.Global
 	wantGARP := GARP{MasterDelay: 3 * time.Second, MasterRepeat: 4, MasterRefresh: 30 * time.Second,
 		MasterRefreshRepeat: 2, Interval: time.Millisecond, NAInterval: 2 * time.Millisecond,
@@ -127,14 +131,26 @@ func TestAllKeywords(t *testing.T) {
 	if g.RouterID != "all keywords" || g.VRRPVersion != 3 || !g.SkipCheckAdvAddr || !g.Strict ||
 		g.GARP != wantGARP || !g.LowerPrioNoAdvert || !g.HigherPrioSendAdvert ||
 		g.MulticastGroup4 != netip.MustParseAddr("224.0.0.19") || g.MulticastGroup6 != netip.MustParseAddr("ff02::13") ||
-		g.Firewall != "nftables" {
+		g.Firewall != "nftables" || !g.CheckUnicastSrc || g.ScriptUser != "nobody" || g.ScriptGroup != "nogroup" {
 		t.Errorf("global %+v", g)
 	}
-	if !reflect.DeepEqual(c.Scripts, []string{"chk"}) {
-		t.Errorf("scripts %q", c.Scripts)
+	wantScripts := []*Script{
+		{Name: "chk", File: f, Line: 24, Command: "/bin/true", Interval: time.Second, Timeout: time.Second, Rise: 1, Fall: 1},
+		{Name: "chk2", File: f, Line: 27, Command: "/usr/local/bin/check haproxy", Interval: 2 * time.Second,
+			Timeout: 500 * time.Millisecond, Weight: -20, Reverse: true, Rise: 3, Fall: 2, User: "daemon", Group: "daemon", InitFail: true},
 	}
-	if len(c.SyncGroups) != 1 || !reflect.DeepEqual(c.SyncGroups[0].Members, []string{"VI_1", "VI_6"}) {
-		t.Errorf("sync groups %+v", c.SyncGroups)
+	if !reflect.DeepEqual(c.Scripts, wantScripts) {
+		t.Errorf("scripts\n got %+v\nwant %+v", c.Scripts, wantScripts)
+	}
+	wantFiles := []*TrackFile{{Name: "tf", File: f, Line: 37, Path: "/run/vip.state", Weight: -3, Init: true, InitValue: 5, InitOverwrite: true}}
+	if !reflect.DeepEqual(c.TrackFiles, wantFiles) {
+		t.Errorf("track files\n got %+v\nwant %+v", c.TrackFiles, wantFiles)
+	}
+	wantGroup := SyncGroup{Name: "G1", File: f, Line: 112, Members: []string{"VI_1", "VI_6"},
+		Notify:          Notify{Master: "/etc/keepalived/group.sh master", Any: "/etc/keepalived/group-any.sh"},
+		TrackInterfaces: []TrackRef{{Name: "eth5", File: f, Line: 119}}, TrackingWeight: true}
+	if len(c.SyncGroups) != 1 || !reflect.DeepEqual(c.SyncGroups[0], wantGroup) {
+		t.Errorf("sync groups\n got %+v\nwant %+v", c.SyncGroups, wantGroup)
 	}
 
 	in := c.Instance(51, "ipv4")
@@ -142,24 +158,30 @@ func TestAllKeywords(t *testing.T) {
 		t.Fatal("no VI_1")
 	}
 	want := &Instance{
-		Name: "VI_1", File: "testdata/all.conf", Line: 25, State: "BACKUP", Interface: "eth1", VRID: 51,
+		Name: "VI_1", File: f, Line: 42, State: "BACKUP", Interface: "eth1", VRID: 51,
 		Priority: 150, AdvertInt: 250 * time.Millisecond, Version: 3, NoPreempt: true,
 		PreemptDelay: 2500 * time.Millisecond,
 		VIPs: []VIP{
 			{Prefix: netip.MustParsePrefix("192.168.33.100/24"), Broadcast: netip.MustParseAddr("192.168.33.255"),
-				Dev: "eth2", Label: "eth2:vip", Scope: "global", File: "testdata/all.conf", Line: 35},
-			{Prefix: netip.MustParsePrefix("192.168.33.101/32"), Dev: "eth1", File: "testdata/all.conf", Line: 36},
+				Dev: "eth2", Label: "eth2:vip", Scope: "global", File: f, Line: 52},
+			{Prefix: netip.MustParsePrefix("192.168.33.101/32"), Dev: "eth1", File: f, Line: 53},
 		},
-		ExcludedVIPs: []VIP{{Prefix: netip.MustParsePrefix("2001:db8::1/64"), Dev: "eth1", File: "testdata/all.conf", Line: 39}},
+		ExcludedVIPs: []VIP{{Prefix: netip.MustParsePrefix("2001:db8::1/64"), Dev: "eth1", File: f, Line: 56}},
 		UnicastSrcIP: netip.MustParseAddr("192.168.33.101"),
 		UnicastPeers: []netip.Addr{netip.MustParseAddr("192.168.33.102"), netip.MustParseAddr("192.168.33.103")},
+		PeerTTL:      []TTLRange{{0, 255}, {250, 254}},
+		UnicastTTL:   64,
+		McastDstIP:   netip.MustParseAddr("224.0.0.20"),
+		ChecksumAsV2: true,
 		GARP: GARP{MasterDelay: time.Second, MasterRepeat: 2, MasterRefresh: 10 * time.Second, MasterRefreshRepeat: 3,
 			Interval: time.Millisecond, NAInterval: 2 * time.Millisecond, LowerPrioDelay: 4 * time.Second, LowerPrioRepeat: 6},
 		UseVMAC: true, VMACName: "vrrp.51", VMACXmitBase: true,
 		Notify: Notify{Master: "/etc/keepalived/notify.sh master", Backup: "/etc/keepalived/notify.sh backup",
-			Fault: "/etc/keepalived/fault.sh", Stop: "/etc/keepalived/stop.sh", Any: "/etc/keepalived/any.sh"},
-		TrackInterfaces:  []string{"eth3", "eth4"},
-		TrackScripts:     []string{"chk"},
+			Fault: "/etc/keepalived/fault.sh", Stop: "/etc/keepalived/stop.sh", Any: "/etc/keepalived/any.sh",
+			MasterRxLowerPri: "/etc/keepalived/lower.sh"},
+		TrackInterfaces:  []TrackRef{{Name: "eth3", File: f, Line: 84}, {Name: "eth4", File: f, Line: 85, Weight: 10, WeightSet: true}},
+		TrackScripts:     []TrackRef{{Name: "chk", File: f, Line: 88}, {Name: "chk2", File: f, Line: 89, Weight: 5, WeightSet: true}},
+		TrackFiles:       []TrackRef{{Name: "tf", File: f, Line: 92, Weight: -2, WeightSet: true, Reverse: true}},
 		DontTrackPrimary: true,
 		Accept:           true,
 	}
@@ -167,7 +189,7 @@ func TestAllKeywords(t *testing.T) {
 	if !reflect.DeepEqual(in, want) {
 		t.Errorf("VI_1\n got %+v\nwant %+v", in, want)
 	}
-	if p := in.Keywords["advert_int"]; p != (Position{"testdata/all.conf", 30}) {
+	if p := in.Keywords["advert_int"]; p != (Position{f, 47}) {
 		t.Errorf("advert_int written at %v", p)
 	}
 	if !in.Unicast() {
@@ -176,19 +198,29 @@ func TestAllKeywords(t *testing.T) {
 
 	v6 := c.Instance(51, "ipv6")
 	if v6 == nil || v6.Name != "VI_6" || !v6.NativeIPv6 || v6.Accept || v6.Auth != (Auth{}) ||
-		v6.GARP != wantGARP || !v6.Strict || !v6.SkipCheckAdvAddr || !v6.LowerPrioNoAdvert {
+		v6.GARP != wantGARP || !v6.Strict || !v6.SkipCheckAdvAddr || !v6.LowerPrioNoAdvert ||
+		v6.McastDstIP != netip.MustParseAddr("ff02::13") || v6.UnicastTTL != 255 || !v6.CheckUnicastSrc {
 		t.Errorf("VI_6 %+v", v6)
 	}
 	wantWarn := []string{
-		`testdata/all.conf:22: keyword "vrrp_script" not interpreted with its block`,
-		`testdata/all.conf:78: authentication: VRRPv3 has no authentication; ignored`,
-		`testdata/all.conf:83: virtual_ipaddress: in strict mode the first IPv6 address must be link-local`,
+		`testdata/all.conf:104: authentication: VRRPv3 has no authentication; ignored`,
+		`testdata/all.conf:109: virtual_ipaddress: the first IPv6 address must be link-local`,
 	}
 	if !reflect.DeepEqual(warnings(c), wantWarn) {
 		t.Errorf("warnings\n got %q\nwant %q", warnings(c), wantWarn)
 	}
-	if !c.Warnings[0].Unsupported || c.Warnings[1].Unsupported {
-		t.Errorf("Unsupported marks wrong: %+v", c.Warnings)
+	var uses []string
+	for _, u := range c.Unimplemented {
+		uses = append(uses, fmt.Sprintf("%d %s %s %s", u.Line, u.Section, u.Keyword, u.Status))
+	}
+	wantUses := []string{
+		"4 global_defs router_id ignored", "7 global_defs vrrp_strict refused", "20 global_defs nftables ignored",
+		"52 virtual_ipaddress brd ignored", "52 virtual_ipaddress label ignored", "52 virtual_ipaddress scope ignored",
+		"76 vrrp_instance vmac_xmit_base refused",
+		"103 vrrp_instance no_accept refused",
+	}
+	if !reflect.DeepEqual(uses, wantUses) {
+		t.Errorf("unimplemented\n got %q\nwant %q", uses, wantUses)
 	}
 }
 
@@ -331,7 +363,12 @@ func TestWarnings(t *testing.T) {
 		{" track_script {\n chk\n }", "t.conf:5: track_script: no vrrp_script chk; ignored"},
 		{" foo_bar 1", `t.conf:4: unknown keyword "foo_bar" ignored`},
 		{" foo_bar {\n x\n }", `t.conf:4: unknown keyword "foo_bar" ignored with its block`},
-		{" mcast_src_ip 10.0.0.1", `t.conf:4: keyword "mcast_src_ip" not interpreted`},
+		{" mcast_src_ip 10.0.0.x", `t.conf:4: mcast_src_ip: "10.0.0.x" is not an IP address; ignored`},
+		{" unicast_ttl 5", "t.conf:4: unicast_ttl: cannot be used without unicast peers; reset"},
+		{" mcast_dst_ip 10.0.0.1", "t.conf:4: mcast_dst_ip: 10.0.0.1 is not multicast; ignored"},
+		{" unicast_peer {\n 10.0.0.2 min_ttl 9 max_ttl 8\n }", "t.conf:5: unicast_peer 10.0.0.2: min_ttl 9 > max_ttl 8 - all packets will be discarded"},
+		{" track_interface {\n eth2 weight 300\n }", `t.conf:5: eth2: weight "300" is not -254 to 254; ignored`},
+		{" track_file {\n tf\n }", "t.conf:5: track_file: no track_file tf; ignored"},
 		{" virtual_ipaddress {\n 10.0.0.9 foo\n }", `t.conf:5: virtual address 10.0.0.9: unknown option "foo" ignored`},
 		{" virtual_ipaddress {\n 10.0.0.300\n }", `t.conf:5: virtual address "10.0.0.300" is not an address; ignored`},
 	} {
@@ -352,7 +389,6 @@ func TestWarnings(t *testing.T) {
 	c := mustParse(t, "virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  weight 1\n }\n}\n"+
 		"vrrp_sync_group G {\n group {\n  VI_1\n  VI_X\n }\n}\n"+inst(""))
 	want := []string{
-		`t.conf:1: keyword "virtual_server" not interpreted with its block`,
 		"t.conf:6: vrrp_sync_group G: no vrrp_instance VI_X; ignored",
 		"t.conf:6: vrrp_sync_group G has 1 instances; a group needs two to be of use",
 	}
@@ -363,7 +399,13 @@ func TestWarnings(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{inst(""), inst(" state MASTER\n advert_int 0.5\n version 3"), "global_defs {\n}\n",
-		"$A=${A}${A}\n$A\n", "{{}}}", "vrrp_instance \"x\" {\n virtual_ipaddress {\n fe80::1%eth0\n }\n"} {
+		"$A=${A}${A}\n$A\n", "{{}}}", "vrrp_instance \"x\" {\n virtual_ipaddress {\n fe80::1%eth0\n }\n",
+		"vrrp_script s {\n script \"/bin/true x\"\n interval 0.5\n weight -10 reverse\n rise 2\n fall x\n user a b\n init_fail\n}\n" +
+			inst(" track_script {\n s weight 5 reverse\n t\n }"),
+		"track_file f {\n file /x\n weight 3\n init_file 4 overwrite\n}\n" + inst(" track_file {\n f weight -1\n }\n track_interface {\n eth2 weight\n }"),
+		inst(" unicast_peer {\n 10.0.0.2 min_ttl 3 max_ttl\n 10.0.0.3 min_ttl x\n }\n unicast_ttl 300\n mcast_dst_ip ff02::13\n mcast_src_ip 10.0.0.1"),
+		"vrrp_sync_group G {\n group {\n VI_1 VI_1\n }\n notify x\n track_interface {\n eth9 weight 1\n }\n global_tracking\n track_bfd {\n b\n }\n}\n" + inst(""),
+		"global_defs {\n script_user\n vrrp_check_unicast_src x\n notification_email {\n a\n }\n}\nvirtual_server a {\n b {\n }\n}\n"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -371,7 +413,20 @@ func FuzzParse(f *testing.F) {
 		if c == nil {
 			t.Fatalf("nil Config (err %v)", err)
 		}
+		for _, u := range c.Unimplemented {
+			if u.Line < 1 || u.Status == Implemented || u.Keyword == "" {
+				t.Fatalf("bad record of an unimplemented keyword: %+v", u)
+			}
+		}
+		for _, sc := range c.Scripts {
+			if sc.Command == "" || sc.Interval <= 0 || sc.Timeout <= 0 || sc.Rise < 1 || sc.Fall < 1 || sc.Weight < -254 || sc.Weight > 254 {
+				t.Fatalf("invalid vrrp_script accepted: %+v", sc)
+			}
+		}
 		for _, in := range c.Instances {
+			if len(in.PeerTTL) != len(in.UnicastPeers) || in.UnicastTTL < 0 || in.UnicastTTL > 255 || !in.McastDstIP.IsMulticast() {
+				t.Fatalf("invalid unicast or multicast settings accepted: %+v", in)
+			}
 			if in.VRID < 1 || in.VRID > 255 || in.Priority < 1 || in.Priority > 255 || in.AdvertInt <= 0 || in.Interface == "" {
 				t.Fatalf("invalid instance accepted: %+v", in)
 			}
@@ -420,35 +475,169 @@ func TestDefaultGARP(t *testing.T) {
 	}
 }
 
-// TestKeywordTable checks the keyword table: a handler for every keyword
-// of its section, a status, no keyword both interpreted and only known,
-// and the statuses of a few keywords as vrrpd.FromKeepalived treats them.
+// keepalivedKeywords reads testdata/keepalived-2.2.7-keywords.txt: every
+// keyword of keepalived 2.2.7 in the sections this package describes, as
+// "section keyword".
+func keepalivedKeywords(t *testing.T) []string {
+	t.Helper()
+	data, err := os.ReadFile("testdata/keepalived-2.2.7-keywords.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		if len(f) != 2 || !slices.Contains(Sections, f[0]) {
+			t.Fatalf("keyword list: bad line %q", line)
+		}
+		out = append(out, f[0]+" "+f[1])
+	}
+	return out
+}
+
+// TestKeywordTable walks keepalived 2.2.7's keyword list: every keyword has
+// a status, the table names no keyword keepalived does not know (but the
+// later ones it marks so), every keyword read has a handler, and none is
+// both read and only known.
 func TestKeywordTable(t *testing.T) {
-	for name, k := range globalKeywords {
-		if k.global == nil || k.instance != nil || k.status == 0 || knownGlobal[name] {
-			t.Errorf("global_defs %s: %+v", name, k)
+	status := map[string]KeywordInfo{}
+	for _, k := range Keywords() {
+		key := k.Section + " " + k.Name
+		if _, dup := status[key]; dup {
+			t.Errorf("%s listed twice", key)
+		}
+		status[key] = k
+		if k.Status < Implemented || k.Status > Ignored {
+			t.Errorf("%s: status %v", key, k.Status)
+		}
+		if k.Status == Refused && k.Note == "" {
+			t.Errorf("%s is refused without a note saying why", key)
 		}
 	}
-	for name, k := range instanceKeywords {
-		if k.instance == nil || k.global != nil || k.status == 0 || knownInstance[name] {
-			t.Errorf("vrrp_instance %s: %+v", name, k)
+	list := keepalivedKeywords(t)
+	for _, key := range list {
+		if _, ok := status[key]; !ok {
+			t.Errorf("keepalived 2.2.7's %s has no status", key)
 		}
 	}
-	kws := Keywords()
-	if len(kws) != len(globalKeywords)+len(instanceKeywords) {
-		t.Errorf("Keywords() lists %d keywords", len(kws))
+	for key := range status {
+		f := strings.Fields(key)
+		if !slices.Contains(list, key) && !laterKeywords[f[0]][f[1]] {
+			t.Errorf("%s is in the table but not a keyword of keepalived 2.2.7", key)
+		}
 	}
-	status := map[string]Status{}
-	for _, k := range kws {
-		status[k.Section+" "+k.Name] = k.Status
+	if len(list) < 250 {
+		t.Errorf("the keyword list has %d keywords", len(list))
+	}
+	for sec, kws := range interpreted {
+		for name, k := range kws {
+			if _, dup := otherKeywords[sec][name]; dup {
+				t.Errorf("%s %s is both read and only known", sec, name)
+			}
+			handlers := 0
+			for _, h := range []bool{k.global != nil, k.instance != nil, k.group != nil, k.script != nil, k.trackFile != nil} {
+				if h {
+					handlers++
+				}
+			}
+			want := 1
+			if sec == "top" || sec == "authentication" {
+				want = 0
+			}
+			if handlers != want {
+				t.Errorf("%s %s has %d handlers", sec, name, handlers)
+			}
+		}
 	}
 	for kw, want := range map[string]Status{
 		"vrrp_instance priority": Implemented, "vrrp_instance authentication": Implemented,
-		"vrrp_instance track_script": Ignored, "vrrp_instance notify_stop": Ignored,
-		"global_defs vrrp_garp_interval": Implemented, "global_defs vrrp_mcast_group4": Ignored,
+		"vrrp_instance track_script": Implemented, "vrrp_instance notify_stop": Implemented,
+		"global_defs vrrp_garp_interval": Implemented, "global_defs vrrp_mcast_group4": Implemented,
+		"vrrp_instance strict_mode": Refused, "global_defs vrrp_strict": Refused, "vrrp_instance track_process": Refused,
+		"vrrp_instance old_unicast_checksum": Refused, "vrrp_instance unicast_ttl": Implemented,
+		"vrrp_instance accept": Implemented, "vrrp_instance no_accept": Refused,
+		"global_defs router_id": Ignored, "global_defs notification_email": Ignored,
 	} {
-		if status[kw] != want {
-			t.Errorf("%s: %v; want %v", kw, status[kw], want)
+		if status[kw].Status != want {
+			t.Errorf("%s: %v; want %v", kw, status[kw].Status, want)
 		}
+	}
+}
+
+// TestUnimplementedUses: every keyword the speaker does not implement is
+// recorded where it was written, whether this package reads it, skips it
+// with its block, or finds it in a block it skips whole; unknown keywords
+// stay warnings.
+func TestUnimplementedUses(t *testing.T) {
+	c := mustParse(t, `global_defs {
+   notification_email {
+      a@b
+   }
+   vrrp_strict
+}
+virtual_server 10.0.0.1 80 {
+   real_server 10.0.0.2 80 {
+      weight 1
+   }
+}
+vrrp_instance VI_1 {
+   interface eth1
+   virtual_router_id 51
+   track_process {
+      p
+   }
+   smtp_alert
+   frobnicate
+   virtual_ipaddress {
+      10.0.0.1/24 dev eth1 label eth1:x no_track
+   }
+}
+vrrp_sync_group G {
+   group {
+      VI_1
+   }
+   track_bfd {
+      b
+   }
+}
+`)
+	var got []string
+	for _, u := range c.Unimplemented {
+		got = append(got, u.String())
+	}
+	want := []string{
+		"t.conf:2: notification_email: ignored: " + noteMail,
+		"t.conf:5: vrrp_strict: refused: strict mode (firewall rules, no authentication, checks) is not implemented",
+		"t.conf:7: virtual_server: refused: " + noteLVS,
+		"t.conf:15: track_process: refused: " + noteTrackProc,
+		"t.conf:18: smtp_alert: ignored: " + noteMail,
+		"t.conf:21: label: ignored: the speaker adds the address with its prefix length alone, labelled IFNAME:vrrpVRID",
+		"t.conf:21: no_track: ignored: the speaker does not track its virtual addresses (one deleted by hand is no fault)",
+		"t.conf:28: track_bfd: refused: " + noteBFD,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("unimplemented\n got %q\nwant %q", got, want)
+	}
+	if w := warnings(c); len(w) < 1 || w[0] != `t.conf:19: unknown keyword "frobnicate" ignored` {
+		t.Errorf("warnings %q", w)
+	}
+}
+
+// TestReadmeKeywordTable: the README's keyword table is the one Keywords
+// renders (`go generate ./kaconf` rewrites it).
+func TestReadmeKeywordTable(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ReplaceTable(string(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want != string(data) {
+		t.Error("the README's keyword table differs from kaconf.Keywords: run `go generate ./kaconf` (or make readme)")
 	}
 }

@@ -2,6 +2,7 @@ package kaconf
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,6 +76,15 @@ func TestKeepalivedAgrees(t *testing.T) {
 		{name: "unicast", conf: inst(" unicast_src_ip 10.0.0.1\n unicast_peer {\n 10.0.0.2\n 10.0.0.3\n }")},
 		{name: "vmac", conf: inst(" use_vmac vrrp.51\n vmac_xmit_base")},
 		{name: "misc", conf: inst(" nopreempt\n dont_track_primary\n skip_check_adv_addr\n accept\n track_interface {\n eth3\n }")},
+		{name: "tracking", conf: "global_defs {\n script_user root\n vrrp_check_unicast_src\n}\nvrrp_script chk {\n script \"/bin/true\"\n interval 2\n timeout 1\n weight -20\n rise 2\n fall 3\n user root\n init_fail\n}\n" +
+			"track_file tf {\n file /tmp/vrrpctl-kaconf-tf\n weight 2\n}\n" +
+			inst(" track_script {\n chk weight -30\n }\n track_file {\n tf weight -1 reverse\n }\n track_interface {\n eth3 weight 10\n }\n notify_master_rx_lower_pri /bin/true\n notify /bin/true\n notify_stop /bin/true")},
+		{name: "unicast ttl", conf: inst(" unicast_src_ip 10.0.0.1\n unicast_peer {\n 10.0.0.2 min_ttl 250 max_ttl 255\n }\n unicast_ttl 64\n check_unicast_src")},
+		{name: "mcast groups", conf: "global_defs {\n vrrp_mcast_group4 224.0.0.19\n}\n" + inst(" mcast_dst_ip 224.0.0.20\n mcast_src_ip 192.168.33.1")},
+		{name: "sync group notify", conf: "vrrp_sync_group G {\n group {\n VI_1 VI_2\n }\n notify_master /bin/true\n notify /bin/true\n track_interface {\n eth3\n }\n sync_group_tracking_weight\n}\n" + inst("") +
+			strings.Replace(strings.Replace(inst(""), "VI_1", "VI_2", 1), "51", "52", 1)},
+		{name: "ipv6 global first", conf: strings.Replace(inst(" version 3"), "192.168.33.100/24", "2001:db8::1\n fe80::1", 1),
+			divergence: "keepalived logs \"the first IPv6 VIP address should be link local\" and exits 0; ParseFile warns"},
 		{name: "preempt delay", conf: inst(" state BACKUP\n preempt_delay 5.5")},
 		{name: "vip options", conf: strings.Replace(inst(""), "192.168.33.100/24", "192.168.33.100/24 brd 192.168.33.255 dev eth3 label eth3:1 scope link\n 192.168.33.101", 1)},
 		{name: "excluded", conf: inst(" virtual_ipaddress_excluded {\n 2001:db8::1/64\n 10.1.1.1\n }")},
@@ -179,6 +189,64 @@ func TestKeepalivedAgrees(t *testing.T) {
 	for _, pid := range []string{"/run/keepalived.pid", "/run/vrrp.pid", "/run/keepalived/keepalived.pid"} {
 		if _, err := os.Stat(pid); err == nil {
 			t.Logf("note: %s exists on the host (not created by this test: keepalived ran with a private /run)", pid)
+		}
+	}
+}
+
+// TestKeepalivedKnowsKeywords checks testdata/keepalived-2.2.7-keywords.txt
+// against keepalived itself: in a file of its own, each keyword of the list
+// in its section is one keepalived --config-test does not call unknown, and
+// a made-up one is.
+func TestKeepalivedKnowsKeywords(t *testing.T) {
+	if _, err := exec.LookPath("keepalived"); err != nil {
+		t.Fatal("keepalived is not installed; it is the reference for this test (apt-get install keepalived)")
+	}
+	dir := t.TempDir()
+	list := append(keepalivedKeywords(t), "top zz_not_a_keyword", "vrrp_instance zz_not_a_keyword", "global_defs zz_not_a_keyword")
+	var index strings.Builder
+	for i, key := range list {
+		f := strings.Fields(key)
+		sec, kw := f[0], f[1]
+		var conf string
+		switch sec {
+		case "top":
+			conf = kw + " x {\n}\n"
+		case "global_defs":
+			conf = "global_defs {\n " + kw + " 1\n}\n"
+		case "vrrp_instance":
+			conf = "vrrp_instance V {\n " + kw + " 1\n}\n"
+		case "authentication":
+			conf = "vrrp_instance V {\n authentication {\n " + kw + " 1\n }\n}\n"
+		default:
+			conf = sec + " X {\n " + kw + " 1\n}\n"
+		}
+		name := filepath.Join(dir, fmt.Sprintf("%d.conf", i))
+		if err := os.WriteFile(name, []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&index, "%s %s\n", name, kw)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "index"), []byte(index.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := `mount -t tmpfs none /run && while read f kw; do
+  if keepalived --config-test -f "$f" 2>&1 | grep -qF "Unknown keyword '$kw'"; then echo "unknown $f"; else echo "known $f"; fi
+done < "$1"`
+	out, err := exec.Command("unshare", "--net", "--mount", "sh", "-c", script, "sh", filepath.Join(dir, "index")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(list) {
+		t.Fatalf("%d answers for %d keywords:\n%s", len(lines), len(list), out)
+	}
+	for i, key := range list {
+		want := "known"
+		if strings.Contains(key, "zz_not_a_keyword") {
+			want = "unknown"
+		}
+		if got := strings.Fields(lines[i])[0]; got != want {
+			t.Errorf("%s: keepalived 2.2.7 says %s", key, got)
 		}
 	}
 }

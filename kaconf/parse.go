@@ -217,23 +217,47 @@ func (p *parser) values(st statement) []statement {
 	return lines
 }
 
-// ignore records a keyword that is not interpreted and skips its block.
-// Keywords keepalived knows are Unsupported; others are unknown to
-// keepalived as well.
-func (p *parser) ignore(st statement, known map[string]bool) {
+// ignore skips a keyword this package does not read, with its block. A
+// keyword keepalived knows in section is recorded with what the speaker
+// does with it (Config.Unimplemented); any other is unknown to keepalived
+// as well, and a warning.
+func (p *parser) ignore(st statement, section string) {
 	kw := st.keyword()
-	w := Warning{File: st.pos().File, Line: st.pos().Line}
-	if known[kw] {
-		w.Unsupported = true
-		w.Msg = fmt.Sprintf("keyword %q not interpreted", kw)
-	} else {
-		w.Msg = fmt.Sprintf("unknown keyword %q ignored", kw)
-	}
 	if st.block {
-		w.Msg += " with its block"
 		p.skipBlock()
 	}
+	if k, ok := statusOf(section, kw); ok {
+		if _, read := interpreted[section][kw]; read {
+			// A keyword read here, written with a block it does not take.
+			p.warnf(st.pos(), "%s: unexpected block; ignored", kw)
+			return
+		}
+		p.record(section, st, k)
+		return
+	}
+	w := Warning{File: st.pos().File, Line: st.pos().Line, Msg: fmt.Sprintf("unknown keyword %q ignored", kw)}
+	if st.block {
+		w.Msg += " with its block"
+	}
 	p.addWarning(w)
+}
+
+// record notes a keyword keepalived knows in section whose status is not
+// Implemented.
+func (p *parser) record(section string, st statement, k known) {
+	if k.status == Implemented {
+		return
+	}
+	p.cfg.Unimplemented = append(p.cfg.Unimplemented, Use{File: st.pos().File, Line: st.pos().Line,
+		Section: section, Keyword: st.keyword(), Status: k.status, Note: k.note})
+}
+
+// used records an interpreted keyword of section, when the speaker does
+// not implement it.
+func (p *parser) used(section string, st statement) {
+	if k, ok := interpreted[section][st.keyword()]; ok {
+		p.record(section, st, known{k.status, k.note})
+	}
 }
 
 func (p *parser) top() {
@@ -258,12 +282,11 @@ func (p *parser) top() {
 		case "vrrp_sync_group":
 			p.syncGroup(st)
 		case "vrrp_script":
-			if len(st.args()) > 0 {
-				p.cfg.Scripts = append(p.cfg.Scripts, st.args()[0].text)
-			}
-			p.ignore(st, knownTop)
+			p.script(st)
+		case "track_file", "vrrp_track_file":
+			p.trackFile(st)
 		default:
-			p.ignore(st, knownTop)
+			p.ignore(st, "top")
 		}
 	}
 }
@@ -373,9 +396,10 @@ func (p *parser) global(st statement) {
 	kw := st.keyword()
 	k, ok := globalKeywords[kw]
 	if !ok || (st.block && !k.block) {
-		p.ignore(st, knownGlobal)
+		p.ignore(st, "global_defs")
 		return
 	}
+	p.used("global_defs", st)
 	if k.global(p, &p.cfg.Global, st) {
 		p.globalSet[kw] = true
 	}
@@ -465,12 +489,16 @@ func (p *parser) instanceKeyword(r *rawInstance, st statement) {
 	kw := st.keyword()
 	k, ok := instanceKeywords[kw]
 	if !ok || (st.block && !k.block) {
-		p.ignore(st, knownInstance)
+		p.ignore(st, "vrrp_instance")
 		return
 	}
 	in.Keywords[kw] = st.pos()
 	if k.instance(p, r, st) {
 		r.set[kw] = true
+	}
+	if kw != "strict_mode" || in.Strict {
+		// "strict_mode false" asks for what the speaker does.
+		p.used("vrrp_instance", st)
 	}
 	if kw == "virtual_ipaddress" {
 		// The family is that of the first address; later ones must match.
@@ -512,7 +540,7 @@ func (p *parser) auth(r *rawInstance, st statement) {
 	r.authPos = st.pos()
 	p.body(st.pos(), "authentication", func(s statement) {
 		if s.block {
-			p.ignore(s, nil)
+			p.ignore(s, "authentication")
 			return
 		}
 		switch s.keyword() {
@@ -538,7 +566,7 @@ func (p *parser) auth(r *rawInstance, st statement) {
 			}
 			r.in.Auth.Pass = v
 		default:
-			p.ignore(s, nil)
+			p.ignore(s, "authentication")
 		}
 	})
 }
@@ -566,6 +594,7 @@ func (p *parser) vip(st statement) (VIP, bool) {
 	for i := 0; i < len(args); i++ {
 		opt := args[i].text
 		if _, flag := vipFlags[opt]; flag {
+			p.vipOption(st, opt)
 			continue
 		}
 		_, valued := vipValued[opt]
@@ -579,6 +608,9 @@ func (p *parser) vip(st statement) (VIP, bool) {
 		}
 		i++
 		val := args[i].text
+		if opt != "dev" {
+			p.vipOption(st, opt)
+		}
 		switch opt {
 		case "dev":
 			v.Dev = val
@@ -595,6 +627,18 @@ func (p *parser) vip(st statement) (VIP, bool) {
 		}
 	}
 	return v, true
+}
+
+// vipOption records an option of a virtual address other than dev: the
+// speaker adds the address with its prefix length alone.
+func (p *parser) vipOption(st statement, opt string) {
+	note := "the speaker adds the address with its prefix length alone, labelled IFNAME:vrrpVRID"
+	switch opt {
+	case "no_track", "track_group":
+		note = "the speaker does not track its virtual addresses (one deleted by hand is no fault)"
+	}
+	p.cfg.Unimplemented = append(p.cfg.Unimplemented, Use{File: st.pos().File, Line: st.pos().Line,
+		Section: "virtual_ipaddress", Keyword: opt, Status: Ignored, Note: note})
 }
 
 // Options of a virtual address keepalived accepts (vrrp_ipaddress.c).
@@ -626,20 +670,94 @@ func (p *parser) syncGroup(st statement) {
 		}
 	}
 	p.body(st.pos(), "vrrp_sync_group "+sg.Name, func(s statement) {
-		switch s.keyword() {
-		case "group":
-			for _, line := range p.values(s) {
-				for _, w := range line.words {
-					sg.Members = append(sg.Members, w.text)
-				}
-			}
-		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify",
-			"track_interface", "track_script", "track_file", "track_bfd", "smtp_alert",
-			"global_tracking", "sync_group_tracking_weight", "notify_priority_changes":
-			p.ignore(s, map[string]bool{s.keyword(): true})
-		default:
-			p.ignore(s, nil)
+		k, ok := syncGroupKeywords[s.keyword()]
+		if !ok || (s.block && !k.block) {
+			p.ignore(s, "vrrp_sync_group")
+			return
 		}
+		p.used("vrrp_sync_group", s)
+		k.group(p, &sg, s)
 	})
 	p.cfg.SyncGroups = append(p.cfg.SyncGroups, sg)
+}
+
+// named returns the name of a block such as vrrp_script NAME { }, or false
+// (with a warning, the block skipped) when it has none.
+func (p *parser) named(st statement) (string, bool) {
+	if len(st.args()) != 1 {
+		p.warnf(st.pos(), "%s must have one name; block skipped", st.keyword())
+		if st.block {
+			p.skipBlock()
+		}
+		return "", false
+	}
+	if !st.block {
+		p.warnf(st.pos(), "%s %s: expected a \"{\" block", st.keyword(), st.args()[0].text)
+		return "", false
+	}
+	return st.args()[0].text, true
+}
+
+// script reads a vrrp_script block. keepalived's defaults: interval 1 s,
+// timeout the interval, rise and fall 1, weight 0.
+func (p *parser) script(st statement) {
+	name, ok := p.named(st)
+	if !ok {
+		return
+	}
+	s := &Script{Name: name, File: st.pos().File, Line: st.pos().Line, Interval: time.Second, Rise: 1, Fall: 1}
+	timeoutSet := false
+	p.body(st.pos(), "vrrp_script "+name, func(b statement) {
+		k, ok := scriptKeywords[b.keyword()]
+		if !ok || b.block {
+			p.ignore(b, "vrrp_script")
+			return
+		}
+		if k.script(p, s, b) && b.keyword() == "timeout" {
+			timeoutSet = true
+		}
+	})
+	if !timeoutSet {
+		s.Timeout = s.Interval
+	}
+	if s.Command == "" {
+		p.warnf(st.pos(), "vrrp_script %s has no script; ignored", name)
+		return
+	}
+	for _, o := range p.cfg.Scripts {
+		if o.Name == name {
+			p.warnf(st.pos(), "vrrp_script %s already defined at %s:%d; ignored", name, o.File, o.Line)
+			return
+		}
+	}
+	p.cfg.Scripts = append(p.cfg.Scripts, s)
+}
+
+// trackFile reads a track_file (or vrrp_track_file) block; weight defaults
+// to 1.
+func (p *parser) trackFile(st statement) {
+	name, ok := p.named(st)
+	if !ok {
+		return
+	}
+	f := &TrackFile{Name: name, File: st.pos().File, Line: st.pos().Line, Weight: 1}
+	p.body(st.pos(), st.keyword()+" "+name, func(b statement) {
+		k, ok := trackFileKeywords[b.keyword()]
+		if !ok || b.block {
+			p.ignore(b, "track_file")
+			return
+		}
+		k.trackFile(p, f, b)
+	})
+	if f.Path == "" {
+		p.warnf(st.pos(), "%s %s has no file; ignored", st.keyword(), name)
+		return
+	}
+	for _, o := range p.cfg.TrackFiles {
+		if o.Name == name {
+			p.warnf(st.pos(), "track_file %s already defined at %s:%d; ignored", name, o.File, o.Line)
+			return
+		}
+	}
+	p.cfg.TrackFiles = append(p.cfg.TrackFiles, f)
 }

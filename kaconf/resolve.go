@@ -117,10 +117,17 @@ func (p *parser) inheritGlobal(r *rawInstance) {
 		{"lower_prio_no_advert", &in.LowerPrioNoAdvert, g.LowerPrioNoAdvert},
 		{"higher_prio_send_advert", &in.HigherPrioSendAdvert, g.HigherPrioSendAdvert},
 		{"skip_check_adv_addr", &in.SkipCheckAdvAddr, g.SkipCheckAdvAddr},
+		{"check_unicast_src", &in.CheckUnicastSrc, g.CheckUnicastSrc},
 		{"strict_mode", &in.Strict, g.Strict},
 	} {
 		if !r.set[f.kw] {
 			*f.dst = f.fallback
+		}
+	}
+	if !in.McastDstIP.IsValid() {
+		in.McastDstIP = g.MulticastGroup4
+		if in.ipv6 {
+			in.McastDstIP = g.MulticastGroup6
 		}
 	}
 	if !r.set["accept"] && !r.set["no_accept"] {
@@ -133,8 +140,15 @@ func (p *parser) inheritGlobal(r *rawInstance) {
 // name none, and warns of what keepalived warns about them.
 func (p *parser) checkAddresses(r *rawInstance) {
 	in := r.in
-	if in.Strict && in.ipv6 && len(in.VIPs) > 0 && !in.VIPs[0].Prefix.Addr().IsLinkLocalUnicast() {
-		p.warnf(Position{in.VIPs[0].File, in.VIPs[0].Line}, "virtual_ipaddress: in strict mode the first IPv6 address must be link-local")
+	if in.ipv6 && len(in.VIPs) > 0 && !in.VIPs[0].Prefix.Addr().IsLinkLocalUnicast() {
+		// RFC 5798 5.2.9: the first address of an IPv6 virtual router is
+		// its link-local address. keepalived says so, and refuses
+		// otherwise in strict mode.
+		verb := "should"
+		if in.Strict {
+			verb = "must"
+		}
+		p.warnf(Position{in.VIPs[0].File, in.VIPs[0].Line}, "virtual_ipaddress: the first IPv6 address %s be link-local", verb)
 	}
 	if len(in.VIPs) == 0 {
 		p.warnf(Position{in.File, in.Line}, "vrrp_instance %s has no virtual_ipaddress", in.Name)
@@ -146,26 +160,49 @@ func (p *parser) checkAddresses(r *rawInstance) {
 			}
 		}
 	}
-	if in.UnicastSrcIP.IsValid() && len(in.UnicastPeers) == 0 {
+	if _, ok := in.Keywords["unicast_src_ip"]; ok && in.UnicastSrcIP.IsValid() && len(in.UnicastPeers) == 0 {
 		p.warnf(in.Keywords["unicast_src_ip"], "unicast_src_ip: no unicast_peer given; the instance uses multicast")
+	}
+	if r.set["unicast_ttl"] && len(in.UnicastPeers) == 0 {
+		p.warnf(in.Keywords["unicast_ttl"], "unicast_ttl: cannot be used without unicast peers; reset")
+		r.set["unicast_ttl"] = false
+	}
+	if !r.set["unicast_ttl"] {
+		in.UnicastTTL = 255
 	}
 	if in.VMACXmitBase && !in.UseVMAC {
 		p.warnf(in.Keywords["vmac_xmit_base"], "vmac_xmit_base: has no effect without use_vmac")
 	}
 }
 
-// resolveTrackScripts drops the track_script entries without a vrrp_script.
+// resolveTrackScripts drops the track_script and track_file entries that
+// name no vrrp_script or track_file block, as keepalived does.
 func (p *parser) resolveTrackScripts(r *rawInstance) {
 	in := r.in
-	var scripts []string
-	for _, s := range in.TrackScripts {
-		if !containsString(p.cfg.Scripts, s) {
-			p.warnf(in.Keywords["track_script "+s], "track_script: no vrrp_script %s; ignored", s)
+	in.TrackScripts = p.knownRefs("track_script", "vrrp_script", in.TrackScripts)
+	in.TrackFiles = p.knownRefs("track_file", "track_file", in.TrackFiles)
+}
+
+func (p *parser) knownRefs(kw, block string, refs []TrackRef) []TrackRef {
+	var out []TrackRef
+	for _, ref := range refs {
+		found := false
+		if block == "vrrp_script" {
+			for _, s := range p.cfg.Scripts {
+				found = found || s.Name == ref.Name
+			}
+		} else {
+			for _, f := range p.cfg.TrackFiles {
+				found = found || f.Name == ref.Name
+			}
+		}
+		if !found {
+			p.warnf(Position{ref.File, ref.Line}, "%s: no %s %s; ignored", kw, block, ref.Name)
 			continue
 		}
-		scripts = append(scripts, s)
+		out = append(out, ref)
 	}
-	in.TrackScripts = scripts
+	return out
 }
 
 // vrKey identifies a virtual router: keepalived refuses one VRID twice on
@@ -191,6 +228,7 @@ func (p *parser) uniqueVRID(seen map[vrKey]*Instance, in *Instance) bool {
 
 // resolveSyncGroups drops the members that are no instance.
 func (p *parser) resolveSyncGroups() {
+	inGroup := map[string]string{}
 	for i := range p.cfg.SyncGroups {
 		sg := &p.cfg.SyncGroups[i]
 		pos := Position{sg.File, sg.Line}
@@ -200,18 +238,27 @@ func (p *parser) resolveSyncGroups() {
 				p.warnf(pos, "vrrp_sync_group %s: no vrrp_instance %s; ignored", sg.Name, m)
 				continue
 			}
+			if other, ok := inGroup[m]; ok {
+				p.warnf(pos, "vrrp_sync_group %s: vrrp_instance %s is already in vrrp_sync_group %s; ignored", sg.Name, m, other)
+				continue
+			}
+			inGroup[m] = sg.Name
 			members = append(members, m)
 		}
 		sg.Members = members
+		sg.TrackScripts = p.knownRefs("track_script", "vrrp_script", sg.TrackScripts)
+		sg.TrackFiles = p.knownRefs("track_file", "track_file", sg.TrackFiles)
 		if len(members) < 2 {
 			p.warnf(pos, "vrrp_sync_group %s has %d instances; a group needs two to be of use", sg.Name, len(members))
 		}
 	}
 }
 
+// hasInstance reports whether an instance of that name is in the
+// configuration (keepalived would run it).
 func (p *parser) hasInstance(name string) bool {
-	for _, r := range p.raws {
-		if r.in.Name == name {
+	for _, in := range p.cfg.Instances {
+		if in.Name == name {
 			return true
 		}
 	}

@@ -366,3 +366,33 @@ func TestBinaryBrokenConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestBinaryUnsupported: a keepalived.conf using a keyword the speaker does
+// not implement and that changes the protocol is refused with file:line and
+// the keyword, before anything changes in the namespace; with
+// --allow-unsupported it runs and says what it runs without.
+func TestBinaryUnsupported(t *testing.T) {
+	l := newLab(t, "a")
+	conf := filepath.Join(l.dir, "strict.conf")
+	os.WriteFile(conf, []byte(fmt.Sprintf(binaryConf, "strict_mode", "")), 0o644)
+	before := l.addrState("a")
+	p := l.startBinary("a", "speaker", "-f", conf, "--listen", "")
+	if code := p.wait(t, 5*time.Second); code != 3 {
+		t.Errorf("exit status %d; want 3", code)
+	}
+	if want := conf + ":11: strict_mode: refused: "; !strings.Contains(p.out.String(), want) || !strings.Contains(p.out.String(), "--allow-unsupported") {
+		t.Errorf("output does not name %q and --allow-unsupported:\n%s", want, p.out.String())
+	}
+	if after := l.addrState("a"); after != before {
+		t.Errorf("namespace changed by a refused configuration")
+	}
+	p = l.startBinary("a", "speaker", "-f", conf, "--listen", "", "--allow-unsupported")
+	waitFor(t, 5*time.Second, "the VIP on a", func() bool { return l.hasVIP("a", testVIP) })
+	if !strings.Contains(p.out.String(), "running without a keyword that changes the protocol") || !strings.Contains(p.out.String(), "keyword=strict_mode") {
+		t.Errorf("the keyword run without is not logged:\n%s", p.out.String())
+	}
+	p.proc.Signal(syscall.SIGTERM)
+	if code := p.wait(t, 5*time.Second); code != 0 {
+		t.Errorf("exit status %d after SIGTERM", code)
+	}
+}

@@ -84,6 +84,28 @@ type RouterConfig struct {
 	Primary netip.Addr
 	// UnicastPeers, when set, receive adverts by unicast instead of multicast.
 	UnicastPeers []netip.Addr
+	// PeerTTL is the TTL range accepted from each of UnicastPeers (by
+	// index); a peer without one is accepted with any TTL, since routed
+	// peers arrive with less than 255.
+	PeerTTL []TTLRange
+	// UnicastTTL is the TTL of unicast adverts (0 means 255).
+	UnicastTTL int
+	// CheckUnicastSrc discards unicast adverts from addresses that are not
+	// among UnicastPeers.
+	CheckUnicastSrc bool
+	// Group is the multicast group of the adverts; invalid means
+	// 224.0.0.18 (ff02::12 for IPv6).
+	Group netip.Addr
+	// ChecksumAsV2 sends VRRPv3 adverts with a checksum computed without
+	// the IP pseudo-header, as VRRPv2's (keepalived's v3_checksum_as_v2).
+	ChecksumAsV2 bool
+	// LowerPrioNoAdvert: a master that hears a lower priority sends no
+	// advert in answer; HigherPrioSendAdvert: a master that hears a higher
+	// priority sends one advert of its own before it becomes backup.
+	LowerPrioNoAdvert, HigherPrioSendAdvert bool
+	// ExcludedVIPs are added and removed with VIPs but not advertised
+	// (keepalived's virtual_ipaddress_excluded).
+	ExcludedVIPs []netip.Prefix
 	// SkipCheckAdvAddr accepts adverts whose address list differs from VIPs
 	// (keepalived's vrrp_skip_check_adv_addr); the mismatch is still counted.
 	SkipCheckAdvAddr bool
@@ -92,8 +114,47 @@ type RouterConfig struct {
 	UseVMAC bool
 	GARP    GARPConfig
 	// NotifyMaster, NotifyBackup and NotifyFault are commands run through
-	// /bin/sh on entering that state, as keepalived's notify_* scripts.
-	NotifyMaster, NotifyBackup, NotifyFault string
+	// /bin/sh on entering that state, NotifyStop when the router stops, as
+	// keepalived's notify_* scripts; Notify on every change, with the
+	// arguments INSTANCE NAME STATE PRIORITY; NotifyMasterRxLowerPri when
+	// a master hears a lower priority.
+	NotifyMaster, NotifyBackup, NotifyFault, NotifyStop string
+	Notify, NotifyMasterRxLowerPri                      string
+	// Tracking: interfaces, vrrp_scripts and track_files (by name, with a
+	// weight or none) whose failure lowers the priority or, without a
+	// weight, puts the router in FAULT.
+	TrackInterfaces, TrackScripts, TrackFiles []Track
+	// DontTrackPrimary: the router's own interface going down is no fault.
+	DontTrackPrimary bool
+	// SyncGroup names the vrrp_sync_group the router is in, if any.
+	SyncGroup string
+}
+
+// TTLRange is a range of TTLs (hop limits), both ends included.
+type TTLRange struct{ Min, Max uint8 }
+
+// Track is one tracked object of a router.
+type Track struct {
+	Name string
+	// Weight changes the priority on a failure (a negative weight) or
+	// while up (a positive one); 0 means FAULT on a failure. For a script
+	// or a file, the object's own weight counts unless WeightSet.
+	Weight    int
+	WeightSet bool
+	// Reverse turns the meaning of the weight around, as keepalived's
+	// "weight N reverse".
+	Reverse bool
+}
+
+// group is the multicast group of the adverts.
+func (c *RouterConfig) group() netip.Addr {
+	if c.Group.IsValid() {
+		return c.Group
+	}
+	if c.IPv6() {
+		return Group6
+	}
+	return Group4
 }
 
 // IPv6 reports whether the router speaks VRRPv3 over IPv6.
@@ -147,6 +208,17 @@ func (c *RouterConfig) Validate() error {
 		if p.Is6() != v6 {
 			return bad("unicast peer %s is not of the virtual addresses' family", p)
 		}
+	}
+	for _, p := range c.ExcludedVIPs {
+		if !p.IsValid() {
+			return bad("invalid excluded virtual address")
+		}
+	}
+	if c.Group.IsValid() && (!c.Group.IsMulticast() || c.Group.Is6() != v6) {
+		return bad("multicast group %s is not an %s multicast address", c.Group, map[bool]string{false: "IPv4", true: "IPv6"}[v6])
+	}
+	if c.UnicastTTL < 0 || c.UnicastTTL > 255 {
+		return bad("unicast TTL %d is not 0-255", c.UnicastTTL)
 	}
 	switch c.Version {
 	case 2:

@@ -35,7 +35,14 @@ type caseConfig struct {
 	VIPs             []string `json:"vips"`
 	Primary          string   `json:"primary"`
 	SkipCheckAdvAddr bool     `json:"skip_check_adv_addr"`
-	GARP             *struct {
+	UnicastPeers     []string `json:"unicast_peers"`
+	// PeerTTL holds [min, max] for each of UnicastPeers.
+	PeerTTL              [][2]uint8 `json:"peer_ttl"`
+	CheckUnicastSrc      bool       `json:"check_unicast_src"`
+	Group                string     `json:"group"`
+	LowerPrioNoAdvert    bool       `json:"lower_prio_no_advert"`
+	HigherPrioSendAdvert bool       `json:"higher_prio_send_advert"`
+	GARP                 *struct {
 		MasterDelayMS       *float64 `json:"master_delay_ms"`
 		MasterRepeat        *int     `json:"master_repeat"`
 		MasterRefreshMS     *float64 `json:"master_refresh_ms"`
@@ -58,6 +65,16 @@ func (c caseConfig) routerConfig(t *testing.T) RouterConfig {
 	}
 	if rc.Interface == "" {
 		rc.Interface = "eth1"
+	}
+	for _, p := range c.UnicastPeers {
+		rc.UnicastPeers = append(rc.UnicastPeers, netip.MustParseAddr(p))
+	}
+	for _, r := range c.PeerTTL {
+		rc.PeerTTL = append(rc.PeerTTL, TTLRange{Min: r[0], Max: r[1]})
+	}
+	rc.CheckUnicastSrc, rc.LowerPrioNoAdvert, rc.HigherPrioSendAdvert = c.CheckUnicastSrc, c.LowerPrioNoAdvert, c.HigherPrioSendAdvert
+	if c.Group != "" {
+		rc.Group = netip.MustParseAddr(c.Group)
 	}
 	for _, v := range c.VIPs {
 		rc.VIPs = append(rc.VIPs, netip.MustParsePrefix(v))
@@ -87,9 +104,12 @@ func (c caseConfig) routerConfig(t *testing.T) RouterConfig {
 // caseEvent is one line of events.jsonl. Advert fields left out take the
 // router's own values (a valid advert from another router).
 type caseEvent struct {
-	TMS         float64  `json:"t_ms"`
-	Event       string   `json:"event"` // startup, shutdown, advert, link_down, link_up, end
+	TMS float64 `json:"t_ms"`
+	// startup, shutdown, advert, link_down, link_up, priority, track_fault,
+	// track_ok, sync_master, sync_backup, sync_fault, sync_ok, end
+	Event       string   `json:"event"`
 	Src         string   `json:"src"`
+	Dst         string   `json:"dst"`
 	Priority    *uint8   `json:"priority"`
 	TTL         *int     `json:"ttl"`
 	Version     *uint8   `json:"version"`
@@ -155,6 +175,9 @@ func (e caseEvent) advert(rc RouterConfig) Advert {
 		}
 	}
 	a.BadChecksum = e.BadChecksum
+	if e.Dst != "" {
+		a.Dst = netip.MustParseAddr(e.Dst)
+	}
 	return a
 }
 
@@ -189,6 +212,10 @@ func (c *conformanceRun) record(now time.Time, acts []Action) {
 			ca.Action, ca.Reason = "discard", a.Discard.String()
 		case ActionAddrMismatch:
 			ca.Action = "addr_mismatch"
+		case ActionLowerPrioRx:
+			ca.Action = "lower_prio_rx"
+			p := a.Priority
+			ca.Priority = &p
 		}
 		if a.Src.IsValid() {
 			ca.Src = a.Src.String()
@@ -297,6 +324,23 @@ func runCase(t *testing.T, dir string) {
 				e.Kind = EventLinkUp
 			case "advert":
 				e.Kind, e.Advert = EventAdvert, ev.advert(rc)
+			case "priority":
+				e.Kind = EventPriority
+				if ev.Priority != nil {
+					e.Priority = *ev.Priority
+				}
+			case "track_fault":
+				e.Kind = EventTrackFault
+			case "track_ok":
+				e.Kind = EventTrackOK
+			case "sync_master":
+				e.Kind = EventSyncMaster
+			case "sync_backup":
+				e.Kind = EventSyncBackup
+			case "sync_fault":
+				e.Kind = EventSyncFault
+			case "sync_ok":
+				e.Kind = EventSyncOK
 			case "end":
 				continue
 			default:

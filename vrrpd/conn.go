@@ -35,7 +35,11 @@ type rxInfo struct {
 // one address family.
 type advertConn interface {
 	ReadAdvert(b []byte) (int, rxInfo, error)
-	WriteAdvert(b []byte, dst netip.Addr) error
+	// WriteAdvert sends b from src to dst; ttl is the TTL (hop limit) of
+	// unicast adverts, multicast ones always leave with 255.
+	WriteAdvert(b []byte, src, dst netip.Addr, ttl int) error
+	// Join joins a multicast group on the interface, once.
+	Join(group netip.Addr) error
 	Close() error
 }
 
@@ -92,17 +96,17 @@ func bindControl(ifname string, v6 bool) func(string, string, syscall.RawConn) e
 
 // ipv4Conn is a raw IPv4 socket for protocol 112 bound to one interface.
 type ipv4Conn struct {
-	c   net.PacketConn
-	p   *ipv4.PacketConn
-	ifi *net.Interface
-	src netip.Addr
-	cm  ipv4.ControlMessage
+	c      net.PacketConn
+	p      *ipv4.PacketConn
+	ifi    *net.Interface
+	ttl    int // the unicast TTL set on the socket
+	joined map[netip.Addr]bool
 }
 
-// listenIPv4 opens the raw socket, joins 224.0.0.18 on ifi unless
-// unicastOnly, and sets TTL 255, TOS 0xC0 (network control) and the control
-// messages needed on receive.
-func listenIPv4(ifi *net.Interface, src netip.Addr, unicastOnly bool) (*ipv4Conn, error) {
+// listenIPv4 opens the raw socket and sets TTL 255, TOS 0xC0 (network
+// control) and the control messages needed on receive. It joins no group:
+// see Join.
+func listenIPv4(ifi *net.Interface) (*ipv4Conn, error) {
 	where := fmt.Sprintf("raw IPv4 socket for VRRP on %s", ifi.Name)
 	lc := net.ListenConfig{Control: bindControl(ifi.Name, false)}
 	c, err := lc.ListenPacket(context.Background(), fmt.Sprintf("ip4:%d", ProtocolVRRP), "0.0.0.0")
@@ -123,24 +127,24 @@ func listenIPv4(ifi *net.Interface, src netip.Addr, unicastOnly bool) (*ipv4Conn
 		{"TOS 0xC0", func() error { return p.SetTOS(0xc0) }},
 		{"multicast loopback off", func() error { return p.SetMulticastLoopback(false) }},
 	}
-	if !unicastOnly {
-		steps = append(steps, struct {
-			what string
-			fn   func() error
-		}{"joining 224.0.0.18", func() error {
-			return p.JoinGroup(ifi, &net.IPAddr{IP: Group4.AsSlice()})
-		}})
-	}
 	for _, s := range steps {
 		if err := s.fn(); err != nil {
 			c.Close()
 			return nil, permissionHint(err, where+": "+s.what)
 		}
 	}
-	conn := &ipv4Conn{c: c, p: p, ifi: ifi, src: src}
-	conn.cm.Src = src.AsSlice()
-	conn.cm.IfIndex = ifi.Index
-	return conn, nil
+	return &ipv4Conn{c: c, p: p, ifi: ifi, ttl: 255, joined: map[netip.Addr]bool{}}, nil
+}
+
+func (c *ipv4Conn) Join(group netip.Addr) error {
+	if c.joined[group] {
+		return nil
+	}
+	if err := c.p.JoinGroup(c.ifi, &net.IPAddr{IP: group.AsSlice()}); err != nil {
+		return permissionHint(err, fmt.Sprintf("joining %s on %s", group, c.ifi.Name))
+	}
+	c.joined[group] = true
+	return nil
 }
 
 func (c *ipv4Conn) ReadAdvert(b []byte) (int, rxInfo, error) {
@@ -160,8 +164,15 @@ func (c *ipv4Conn) ReadAdvert(b []byte) (int, rxInfo, error) {
 	return n, info, nil
 }
 
-func (c *ipv4Conn) WriteAdvert(b []byte, dst netip.Addr) error {
-	_, err := c.p.WriteTo(b, &c.cm, &net.IPAddr{IP: dst.AsSlice()})
+func (c *ipv4Conn) WriteAdvert(b []byte, src, dst netip.Addr, ttl int) error {
+	if !dst.IsMulticast() && ttl != c.ttl {
+		if err := c.p.SetTTL(ttl); err != nil {
+			return fmt.Errorf("setting TTL %d on %s: %w", ttl, c.ifi.Name, err)
+		}
+		c.ttl = ttl
+	}
+	cm := &ipv4.ControlMessage{Src: src.AsSlice(), IfIndex: c.ifi.Index}
+	_, err := c.p.WriteTo(b, cm, &net.IPAddr{IP: dst.AsSlice()})
 	if err != nil {
 		return fmt.Errorf("sending VRRP to %s on %s: %w", dst, c.ifi.Name, err)
 	}
@@ -172,13 +183,13 @@ func (c *ipv4Conn) Close() error { return c.c.Close() }
 
 // ipv6Conn is a raw IPv6 socket for protocol 112 bound to one interface.
 type ipv6Conn struct {
-	c   net.PacketConn
-	p   *ipv6.PacketConn
-	ifi *net.Interface
-	cm  ipv6.ControlMessage
+	c      net.PacketConn
+	p      *ipv6.PacketConn
+	ifi    *net.Interface
+	joined map[netip.Addr]bool
 }
 
-func listenIPv6(ifi *net.Interface, src netip.Addr, unicastOnly bool) (*ipv6Conn, error) {
+func listenIPv6(ifi *net.Interface) (*ipv6Conn, error) {
 	where := fmt.Sprintf("raw IPv6 socket for VRRP on %s", ifi.Name)
 	lc := net.ListenConfig{Control: bindControl(ifi.Name, true)}
 	c, err := lc.ListenPacket(context.Background(), fmt.Sprintf("ip6:%d", ProtocolVRRP), "::")
@@ -199,24 +210,24 @@ func listenIPv6(ifi *net.Interface, src netip.Addr, unicastOnly bool) (*ipv6Conn
 		{"traffic class 0xC0", func() error { return p.SetTrafficClass(0xc0) }},
 		{"multicast loopback off", func() error { return p.SetMulticastLoopback(false) }},
 	}
-	if !unicastOnly {
-		steps = append(steps, struct {
-			what string
-			fn   func() error
-		}{"joining ff02::12", func() error {
-			return p.JoinGroup(ifi, &net.IPAddr{IP: Group6.AsSlice()})
-		}})
-	}
 	for _, s := range steps {
 		if err := s.fn(); err != nil {
 			c.Close()
 			return nil, permissionHint(err, where+": "+s.what)
 		}
 	}
-	conn := &ipv6Conn{c: c, p: p, ifi: ifi}
-	conn.cm.Src = src.AsSlice()
-	conn.cm.IfIndex = ifi.Index
-	return conn, nil
+	return &ipv6Conn{c: c, p: p, ifi: ifi, joined: map[netip.Addr]bool{}}, nil
+}
+
+func (c *ipv6Conn) Join(group netip.Addr) error {
+	if c.joined[group] {
+		return nil
+	}
+	if err := c.p.JoinGroup(c.ifi, &net.IPAddr{IP: group.AsSlice()}); err != nil {
+		return permissionHint(err, fmt.Sprintf("joining %s on %s", group, c.ifi.Name))
+	}
+	c.joined[group] = true
+	return nil
 }
 
 func (c *ipv6Conn) ReadAdvert(b []byte) (int, rxInfo, error) {
@@ -237,8 +248,12 @@ func (c *ipv6Conn) ReadAdvert(b []byte) (int, rxInfo, error) {
 	return n, info, nil
 }
 
-func (c *ipv6Conn) WriteAdvert(b []byte, dst netip.Addr) error {
-	_, err := c.p.WriteTo(b, &c.cm, &net.IPAddr{IP: dst.AsSlice(), Zone: c.ifi.Name})
+func (c *ipv6Conn) WriteAdvert(b []byte, src, dst netip.Addr, ttl int) error {
+	cm := &ipv6.ControlMessage{Src: src.AsSlice(), IfIndex: c.ifi.Index, HopLimit: 255}
+	if !dst.IsMulticast() {
+		cm.HopLimit = ttl
+	}
+	_, err := c.p.WriteTo(b, cm, &net.IPAddr{IP: dst.AsSlice(), Zone: c.ifi.Name})
 	if err != nil {
 		return fmt.Errorf("sending VRRP to %s on %s: %w", dst, c.ifi.Name, err)
 	}

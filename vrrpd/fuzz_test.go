@@ -2,10 +2,12 @@ package vrrpd
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/vrrpctl/vrrpctl/decode"
+	"github.com/vrrpctl/vrrpctl/kaconf"
 )
 
 // FuzzReceive drives the receive path (the message as the raw socket hands it
@@ -48,6 +50,33 @@ func FuzzReceive(f *testing.F) {
 			if (ttl != 255 || a.BadChecksum) && r.State() != before {
 				t.Fatalf("VRRPv%d: a message with TTL %d (bad checksum %v) moved the router from %v to %v", version, ttl, a.BadChecksum, before, r.State())
 			}
+		}
+	})
+}
+
+// FuzzFromKeepalived drives the whole configuration path: kaconf's parser,
+// then FromKeepalived, then the speaker's own checks. It must never panic,
+// and what FromKeepalived accepts the speaker must accept.
+func FuzzFromKeepalived(f *testing.F) {
+	for _, s := range []string{
+		"vrrp_script chk {\n script \"/bin/true\"\n weight -10\n}\ntrack_file tf {\n file /x\n}\nvrrp_instance A {\n interface eth1\n virtual_router_id 1\n track_script {\n chk\n }\n track_file {\n tf weight 2\n }\n virtual_ipaddress {\n 10.0.0.1/24\n }\n}\n",
+		"global_defs {\n vrrp_mcast_group4 224.0.0.19\n}\nvrrp_sync_group G {\n group {\n A B\n }\n track_interface {\n eth2\n }\n}\nvrrp_instance A {\n interface eth1\n virtual_router_id 1\n virtual_ipaddress {\n 10.0.0.1\n }\n}\nvrrp_instance B {\n interface eth1\n virtual_router_id 2\n unicast_peer {\n 10.0.0.9 min_ttl 3\n }\n unicast_ttl 9\n virtual_ipaddress {\n 10.0.1.1\n }\n}\n",
+		"vrrp_instance A {\n interface eth1\n virtual_router_id 1\n version 3\n virtual_ipaddress {\n 2001:db8::1\n fe80::1\n }\n virtual_ipaddress_excluded {\n 2001:db8::2\n }\n}\n",
+	} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, conf string, allow bool) {
+		c, err := kaconf.Parse("f.conf", strings.NewReader(conf))
+		if err != nil {
+			return
+		}
+		opts, err := FromKeepalived(c, allow)
+		if err != nil {
+			return
+		}
+		if err := checkOptions(&opts); err != nil {
+			t.Fatalf("FromKeepalived accepted what the speaker refuses: %v\n%s", err, conf)
 		}
 	})
 }

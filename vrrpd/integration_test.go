@@ -259,11 +259,15 @@ func TestKeepalivedInterop(t *testing.T) {
 				}
 			} else {
 				var cmd *lab.Process
+				// keepalived master first: started together, a slow start of
+				// keepalived's on a loaded machine lets ours win the start-up
+				// election before keepalived speaks, which is not what this
+				// case is about.
 				cmd, kaLog = l.keepalived("ka", keepalivedConf(c.version, kaPrio, c.interval, c.pass))
-				sp, _ = l.speaker("vd", rc)
 				waitFor(t, 10*time.Second, "keepalived MASTER with the VIP", func() bool {
 					return strings.Contains(kaLog.String(), "Entering MASTER STATE") && l.hasVIP("ka", testVIP)
 				})
+				sp, _ = l.speaker("vd", rc)
 				waitFor(t, 5*time.Second, "ours BACKUP under keepalived", func() bool {
 					st := routerState(sp)
 					return st.State == "BACKUP" && st.Master == l.addrs["ka"].String()

@@ -1,6 +1,7 @@
 package vrrpd
 
 import (
+	"errors"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -69,10 +70,11 @@ vrrp_instance VI_B {
     }
 }
 `)
-	got, err := FromKeepalived(c)
+	opts, err := FromKeepalived(c, false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	got := opts.Routers
 	if len(got) != 2 {
 		t.Fatalf("%d routers; want 2", len(got))
 	}
@@ -83,6 +85,7 @@ vrrp_instance VI_B {
 		VIPs:         []netip.Prefix{netip.MustParsePrefix("192.168.33.100/24"), netip.MustParsePrefix("192.168.33.99/32")},
 		Primary:      netip.MustParseAddr("192.168.33.101"),
 		UnicastPeers: []netip.Addr{netip.MustParseAddr("192.168.33.102")},
+		PeerTTL:      []TTLRange{{0, 255}}, UnicastTTL: 255,
 		NotifyMaster: "/bin/true master", NotifyBackup: "/bin/true",
 		GARP: GARPConfig{MasterDelay: 3 * time.Second, MasterRepeat: 2, MasterRefresh: time.Minute,
 			MasterRefreshRepeat: 4, Interval: 5 * time.Millisecond, LowerPrioDelay: 4 * time.Second, LowerPrioRepeat: 0},
@@ -129,7 +132,7 @@ func TestFromKeepalivedRefuses(t *testing.T) {
 `, "ka.conf:6: virtual_ipaddress 10.0.0.1/24 on eth2: only addresses on the instance's interface eth1 are supported"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := FromKeepalived(parseKA(t, c.conf))
+			_, err := FromKeepalived(parseKA(t, c.conf), false)
 			if err == nil || err.Error() != c.want {
 				t.Errorf("error %v; want %q", err, c.want)
 			}
@@ -142,5 +145,152 @@ func TestDefaultGARP(t *testing.T) {
 		LowerPrioDelay: 5 * time.Second, LowerPrioRepeat: 5}
 	if got := DefaultGARP(); got != want {
 		t.Errorf("DefaultGARP() = %+v; want %+v", got, want)
+	}
+}
+
+// TestFromKeepalivedUnsupported: keywords the speaker does not implement
+// that change the protocol or a failover decision refuse the whole
+// configuration, listing each with file:line, unless allowed; the harmless
+// ones never refuse it.
+func TestFromKeepalivedUnsupported(t *testing.T) {
+	c := parseKA(t, `global_defs {
+    router_id r1
+    vrrp_strict
+    notification_email {
+        root@localhost
+    }
+}
+vrrp_instance VI_1 {
+    interface eth1
+    virtual_router_id 51
+    track_process {
+        haproxy
+    }
+    smtp_alert
+    virtual_ipaddress {
+        192.168.33.100/24
+    }
+}
+`)
+	_, err := FromKeepalived(c, false)
+	var ue *UnsupportedError
+	if !errors.As(err, &ue) {
+		t.Fatalf("error %v; want an *UnsupportedError", err)
+	}
+	want := "2 keyword(s) the speaker does not implement would change the protocol or a failover decision (--allow-unsupported runs without them):\n" +
+		"  ka.conf:3: vrrp_strict: refused: strict mode (firewall rules, no authentication, checks) is not implemented\n" +
+		"  ka.conf:11: track_process: refused: process tracking is not implemented"
+	if err.Error() != want {
+		t.Errorf("error:\n%s\nwant:\n%s", err, want)
+	}
+	opts, err := FromKeepalived(c, true)
+	if err != nil || len(opts.Routers) != 1 {
+		t.Fatalf("with allowUnsupported: %v, %d routers", err, len(opts.Routers))
+	}
+	refused, ignored := Unsupported(c)
+	if len(refused) != 2 || len(ignored) != 3 {
+		t.Errorf("refused %v, ignored %v", refused, ignored)
+	}
+}
+
+// TestFromKeepalivedTracking: scripts, files, weights, sync groups and the
+// new interop settings reach the routers with keepalived's meaning.
+func TestFromKeepalivedTracking(t *testing.T) {
+	c := parseKA(t, `global_defs {
+    script_user nobody
+    vrrp_mcast_group4 224.0.0.19
+}
+vrrp_script chk {
+    script "/bin/check a"
+    interval 0.5
+    weight -30
+    fall 2
+}
+track_file tf {
+    file /run/tf
+}
+vrrp_instance A {
+    interface eth1
+    virtual_router_id 1
+    track_script {
+        chk
+    }
+    track_interface {
+        eth2 weight -10
+    }
+    notify /bin/notify
+    virtual_ipaddress {
+        10.0.0.1/24
+    }
+}
+vrrp_instance B {
+    interface eth1
+    virtual_router_id 2
+    track_file {
+        tf weight 5
+    }
+    unicast_peer {
+        10.0.0.9 min_ttl 250
+    }
+    unicast_ttl 32
+    virtual_ipaddress {
+        10.0.1.1/24
+    }
+}
+vrrp_instance C {
+    interface eth1
+    virtual_router_id 3
+    track_script {
+        chk
+    }
+    virtual_ipaddress {
+        10.0.2.1/24
+    }
+}
+vrrp_sync_group G {
+    group {
+        B C
+    }
+    track_interface {
+        eth3
+    }
+    notify_master /bin/gm
+}
+`)
+	opts, err := FromKeepalived(c, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, cc := opts.Routers[0], opts.Routers[1], opts.Routers[2]
+	if a.Group != netip.MustParseAddr("224.0.0.19") || a.Notify != "/bin/notify" || a.SyncGroup != "" ||
+		!reflect.DeepEqual(a.TrackScripts, []Track{{Name: "chk"}}) ||
+		!reflect.DeepEqual(a.TrackInterfaces, []Track{{Name: "eth2", Weight: -10, WeightSet: true}}) {
+		t.Errorf("A: %+v", a)
+	}
+	// B and C are in a group without sync_group_tracking_weight: their
+	// weights do not count, the group's interface is theirs.
+	fault := Track{WeightSet: true}
+	if b.Group.IsValid() || b.UnicastTTL != 32 || !reflect.DeepEqual(b.PeerTTL, []TTLRange{{250, 255}}) || b.SyncGroup != "G" ||
+		!reflect.DeepEqual(b.TrackFiles, []Track{{Name: "tf", WeightSet: true}}) ||
+		!reflect.DeepEqual(b.TrackInterfaces, []Track{{Name: "eth3", WeightSet: true}}) {
+		t.Errorf("B: %+v", b)
+	}
+	fault.Name = "chk"
+	if !reflect.DeepEqual(cc.TrackScripts, []Track{fault}) {
+		t.Errorf("C tracks %+v", cc.TrackScripts)
+	}
+	wantScript := ScriptConfig{Name: "chk", Command: "/bin/check a", Interval: 500 * time.Millisecond, Timeout: 500 * time.Millisecond,
+		Weight: -30, Rise: 1, Fall: 2, User: "nobody"}
+	if !reflect.DeepEqual(opts.Scripts, []ScriptConfig{wantScript}) {
+		t.Errorf("scripts %+v", opts.Scripts)
+	}
+	if !reflect.DeepEqual(opts.TrackFiles, []TrackFileConfig{{Name: "tf", Path: "/run/tf", Weight: 1}}) {
+		t.Errorf("track files %+v", opts.TrackFiles)
+	}
+	if !reflect.DeepEqual(opts.SyncGroups, []SyncGroupConfig{{Name: "G", Members: []string{"B", "C"}, NotifyMaster: "/bin/gm"}}) {
+		t.Errorf("sync groups %+v", opts.SyncGroups)
+	}
+	if err := checkOptions(&opts); err != nil {
+		t.Error(err)
 	}
 }

@@ -113,11 +113,18 @@ func (l *testLab) linkDown(node string) {
 }
 
 // capture runs tcpdump on node's eth1 (it sees the node's own packets and
-// every multicast and broadcast on the bridge); stop returns the file.
+// every multicast and broadcast on the bridge), IPv4 only; stop returns the
+// file.
 func (l *testLab) capture(node string) (stop func() string) {
+	return l.captureFilter(node, "not", "ip6")
+}
+
+// captureFilter is capture with a tcpdump filter of its own.
+func (l *testLab) captureFilter(node string, filter ...string) (stop func() string) {
 	l.pcaps++
 	path := filepath.Join(l.dir, fmt.Sprintf("%s-%s-%d.pcap", l.lab.ID, node, l.pcaps))
-	p, out := l.start(node, "tcpdump", "tcpdump", "-i", "eth1", "--immediate-mode", "-s", "0", "-U", "-n", "-w", path, "not", "ip6")
+	argv := append([]string{"tcpdump", "-i", "eth1", "--immediate-mode", "-s", "0", "-U", "-n", "-w", path}, filter...)
+	p, out := l.start(node, "tcpdump", argv...)
 	waitFor(l.t, 5*time.Second, "tcpdump listening", func() bool { return strings.Contains(out.String(), "listening on") })
 	return func() string {
 		p.Signal(syscall.SIGINT)
@@ -225,8 +232,11 @@ func (s *syncBuffer) String() string {
 // wireEvent is one VRRP advert or gratuitous ARP seen on the bridge.
 type wireEvent struct {
 	t        time.Time
-	garp     bool
-	src      netip.Addr // advert source or GARP sender IP
+	garp     bool       // a gratuitous ARP or an unsolicited NA
+	router   bool       // an NA's Router flag
+	src      netip.Addr // advert source, GARP sender IP, NA target
+	dst      netip.Addr // advert destination
+	vrid     uint8
 	mac      string
 	prio     uint8
 	ttl, tos uint8
@@ -277,11 +287,15 @@ func readCapture(t testing.TB, path string) []wireEvent {
 		}
 		switch fr.Kind {
 		case decode.KindVRRP:
-			out = append(out, wireEvent{t: fr.Time, src: fr.IP.Src, mac: fr.SrcMAC.String(), prio: fr.VRRP.Priority,
+			out = append(out, wireEvent{t: fr.Time, src: fr.IP.Src, dst: fr.IP.Dst, vrid: fr.VRRP.VRID, mac: fr.SrcMAC.String(), prio: fr.VRRP.Priority,
 				ttl: fr.IP.TTL, tos: fr.IP.TOS, version: fr.VRRP.Version, checksum: fr.VRRPChecksum, auth: fr.VRRP.AuthPassword()})
 		case decode.KindARP:
 			if fr.ARP.IsGratuitous() {
 				out = append(out, wireEvent{t: fr.Time, garp: true, src: fr.ARP.SenderIP, mac: fr.SrcMAC.String()})
+			}
+		case decode.KindND:
+			if fr.ND.IsUnsolicitedNA() {
+				out = append(out, wireEvent{t: fr.Time, garp: true, router: fr.ND.Router, src: fr.ND.Target, mac: fr.SrcMAC.String()})
 			}
 		}
 	}

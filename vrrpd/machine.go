@@ -39,20 +39,34 @@ const (
 	EventAdvert                    // an advertisement was received
 	EventLinkDown                  // the interface lost its link
 	EventLinkUp                    // the interface got its link back
+	// EventPriority sets the effective priority (Priority), as tracking
+	// weights change it; the configured priority is the base.
+	EventPriority
+	EventTrackFault // a tracked object without weight failed: FAULT
+	EventTrackOK    // every tracked object without weight is up again
+	// A member of the router's sync group became master (EventSyncMaster),
+	// left master for backup (EventSyncBackup), or the group entered or
+	// left FAULT (EventSyncFault, EventSyncOK) because of another member.
+	EventSyncMaster
+	EventSyncBackup
+	EventSyncFault
+	EventSyncOK
 )
 
 // Event is one input to a Router. Timer expiries are not events: the caller
 // runs Router.Tick at Router.NextDeadline.
 type Event struct {
-	Kind   EventKind
-	Advert Advert // for EventAdvert
+	Kind     EventKind
+	Advert   Advert // for EventAdvert
+	Priority uint8  // for EventPriority: 1-254
 }
 
 // Advert is a received advertisement as the checks need it: the decoded
 // VRRP fields plus what the IP layer and the checksum said.
 type Advert struct {
 	Src         netip.Addr
-	TTL         int // IPv4 TTL or IPv6 hop limit
+	Dst         netip.Addr // the IP destination; not checked when invalid
+	TTL         int        // IPv4 TTL or IPv6 hop limit
 	Version     uint8
 	Type        uint8
 	VRID        uint8
@@ -75,6 +89,7 @@ const (
 	ActionStateChange                    // From -> To, because of Reason
 	ActionDiscard                        // an advert was discarded for Discard
 	ActionAddrMismatch                   // an accepted advert's address list differs from ours
+	ActionLowerPrioRx                    // a master accepted a lower priority advert (notify_master_rx_lower_pri)
 )
 
 // Action is one output of a Router.
@@ -103,6 +118,9 @@ const (
 	ReasonShutdown      = "shutdown"
 	ReasonLinkDown      = "link-down"
 	ReasonLinkUp        = "link-up"
+	ReasonTrackFault    = "track-fault"
+	ReasonTrackOK       = "track-ok"
+	ReasonSync          = "sync-group"
 
 	GARPMaster      = "become-master"
 	GARPMasterDelay = "master-delay"
@@ -126,11 +144,15 @@ const (
 	DiscardAuthFailure                      // wrong password (VRRPv2)
 	DiscardOwnAddress                       // our own advert came back
 	DiscardAddrList                         // address list differs from ours
+	DiscardDestination                      // multicast on a unicast router, unicast or another group on a multicast one
+	DiscardUnicastSrc                       // unicast from an address that is no unicast peer (check_unicast_src)
+	DiscardOwner                            // the address owner (priority 255) takes no advert
 	numDiscardReasons
 )
 
 var discardNames = [...]string{"ttl", "version", "type", "checksum", "length", "vrid",
-	"interval", "auth_type", "auth_failure", "own_address", "addr_list"}
+	"interval", "auth_type", "auth_failure", "own_address", "addr_list", "destination",
+	"unicast_src", "owner"}
 
 func (d DiscardReason) String() string {
 	if int(d) < len(discardNames) {
@@ -187,6 +209,11 @@ const (
 type Router struct {
 	cfg   RouterConfig
 	state State
+	// prio is the effective priority: the configured one as tracking
+	// weights change it.
+	prio uint8
+	// faults are the reasons the router is in FAULT, if any.
+	faults faultSet
 	// masterAdverInt is Master_Adver_Interval: learned from the master in
 	// VRRPv3, always the configured interval in VRRPv2.
 	masterAdverInt time.Duration
@@ -209,11 +236,42 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	if !cfg.Primary.IsValid() {
 		return nil, fmt.Errorf("virtual router %s: no primary address", cfg.Name)
 	}
-	r := &Router{cfg: cfg, masterAdverInt: cfg.AdvertInterval}
+	r := &Router{cfg: cfg, masterAdverInt: cfg.AdvertInterval, prio: cfg.Priority}
 	for _, p := range cfg.VIPs {
 		r.vips = append(r.vips, p.Addr())
 	}
 	return r, nil
+}
+
+// SetConfig changes the settings of a running router that take effect at
+// once: its addresses, base priority, preemption, GARP schedule, checks and
+// scripts. The others (interface, VRID, family, version, interval,
+// authentication, source, peers, group, address ownership) make another
+// router: Reconfigurable tells. The effective priority becomes the new base
+// until tracking changes it again.
+func (r *Router) SetConfig(cfg RouterConfig) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if !Reconfigurable(r.cfg, cfg) {
+		return fmt.Errorf("virtual router %s: the change needs a new router", cfg.Name)
+	}
+	r.cfg = cfg
+	r.prio = cfg.Priority
+	r.vips = r.vips[:0]
+	for _, p := range cfg.VIPs {
+		r.vips = append(r.vips, p.Addr())
+	}
+	return nil
+}
+
+// Reconfigurable reports whether a router of configuration a can take b by
+// SetConfig, keeping its state.
+func Reconfigurable(a, b RouterConfig) bool {
+	return a.Name == b.Name && a.Interface == b.Interface && a.VRID == b.VRID && a.IPv6() == b.IPv6() &&
+		a.Version == b.Version && a.AdvertInterval == b.AdvertInterval && a.AuthPass == b.AuthPass &&
+		a.Primary == b.Primary && slices.Equal(a.UnicastPeers, b.UnicastPeers) && a.group() == b.group() &&
+		a.UseVMAC == b.UseVMAC && (a.Priority == 255) == (b.Priority == 255)
 }
 
 // Config returns the router's configuration.
@@ -225,6 +283,13 @@ func (r *Router) State() State { return r.state }
 // Counters returns a copy of the statistics.
 func (r *Router) Counters() Counters { return r.counters }
 
+// Priority returns the effective priority.
+func (r *Router) Priority() uint8 { return r.prio }
+
+// OwnFault reports whether the router is in FAULT for a reason of its own
+// (its link, its tracking), not only because of its sync group.
+func (r *Router) OwnFault() bool { return r.faults&^faultSync != 0 }
+
 // Master returns the address of the current master as far as this router
 // knows (itself when master), or the zero Addr.
 func (r *Router) Master() netip.Addr { return r.master }
@@ -235,13 +300,13 @@ func (r *Router) MasterAdverInterval() time.Duration { return r.masterAdverInt }
 // SkewTime is Skew_Time for this router's priority and the
 // Master_Adver_Interval it has learnt, as package vrrp computes it.
 func (r *Router) SkewTime() time.Duration {
-	return vrrp.SkewTime(r.cfg.Version, int(r.cfg.Priority), r.masterAdverInt)
+	return vrrp.SkewTime(r.cfg.Version, int(r.prio), r.masterAdverInt)
 }
 
 // MasterDownInterval is 3 * Master_Adver_Interval + Skew_Time, as package
 // vrrp computes it.
 func (r *Router) MasterDownInterval() time.Duration {
-	return vrrp.MasterDownInterval(r.cfg.Version, int(r.cfg.Priority), r.masterAdverInt)
+	return vrrp.MasterDownInterval(r.cfg.Version, int(r.prio), r.masterAdverInt)
 }
 
 // NextDeadline returns when Tick must next run; ok is false when no timer
@@ -297,7 +362,7 @@ func (r *Router) fire(id timerID, at, now time.Time) {
 	g := r.cfg.GARP
 	switch id {
 	case timerAdver:
-		r.sendAdvert(r.cfg.Priority)
+		r.sendAdvert(r.prio)
 		r.timers[timerAdver] = next(at, now, r.cfg.AdvertInterval)
 	case timerMasterDown:
 		if r.state == StateBackup {
@@ -319,11 +384,11 @@ func (r *Router) Handle(now time.Time, ev Event) []Action {
 	switch ev.Kind {
 	case EventStartup:
 		if r.state == StateInitialize {
+			if r.faults != 0 {
+				r.setState(StateFault, r.faults.reason(), netip.Addr{}, 0)
+				break
+			}
 			r.start(now, ReasonStartup)
-		}
-	case EventLinkUp:
-		if r.state == StateFault {
-			r.start(now, ReasonLinkUp)
 		}
 	case EventShutdown:
 		switch r.state {
@@ -336,17 +401,88 @@ func (r *Router) Handle(now time.Time, ev Event) []Action {
 		}
 		r.timers = [numTimers]time.Time{}
 	case EventLinkDown:
-		switch r.state {
-		case StateMaster:
-			r.leaveMaster(StateFault, ReasonLinkDown, netip.Addr{}, 0)
-		case StateBackup:
-			r.setState(StateFault, ReasonLinkDown, netip.Addr{}, 0)
+		r.fault(now, faultLink, false)
+	case EventLinkUp:
+		r.clearFault(now, faultLink, ReasonLinkUp)
+	case EventTrackFault:
+		r.fault(now, faultTrack, true)
+	case EventTrackOK:
+		r.clearFault(now, faultTrack, ReasonTrackOK)
+	case EventSyncFault:
+		r.fault(now, faultSync, true)
+	case EventSyncOK:
+		r.clearFault(now, faultSync, ReasonSync)
+	case EventPriority:
+		if ev.Priority >= 1 && ev.Priority <= 254 && r.cfg.Priority != 255 {
+			r.prio = ev.Priority
 		}
-		r.timers = [numTimers]time.Time{}
+	case EventSyncMaster:
+		if r.state == StateBackup {
+			r.becomeMaster(now, ReasonSync, netip.Addr{})
+		}
+	case EventSyncBackup:
+		if r.state == StateMaster {
+			r.leaveMaster(StateBackup, ReasonSync, netip.Addr{}, 0)
+			r.setMasterDown(now, r.MasterDownInterval(), ReasonMasterDown, netip.Addr{})
+		}
 	case EventAdvert:
 		r.receive(now, &ev.Advert)
 	}
 	return r.actions()
+}
+
+// faultSet holds the reasons a router is in FAULT.
+type faultSet uint8
+
+const (
+	faultLink  faultSet = 1 << iota // its interface (or macvlan) is down
+	faultTrack                      // a tracked object without weight failed
+	faultSync                       // another member of its sync group is in FAULT
+)
+
+func (f faultSet) reason() string {
+	switch {
+	case f&faultLink != 0:
+		return ReasonLinkDown
+	case f&faultTrack != 0:
+		return ReasonTrackFault
+	}
+	return ReasonSync
+}
+
+// fault adds a reason to be in FAULT. A master leaves at once, with a
+// priority-0 advert when it still can send (advert: the link is up), as
+// keepalived does, so that a backup takes over after Skew_Time.
+func (r *Router) fault(now time.Time, f faultSet, advert bool) {
+	first := r.faults == 0
+	r.faults |= f
+	if !first {
+		return
+	}
+	reason := f.reason()
+	switch r.state {
+	case StateMaster:
+		if advert {
+			r.sendAdvert(0)
+		}
+		r.leaveMaster(StateFault, reason, netip.Addr{}, 0)
+	case StateBackup:
+		r.setState(StateFault, reason, netip.Addr{}, 0)
+	default:
+		return
+	}
+	r.timers = [numTimers]time.Time{}
+}
+
+// clearFault removes a reason; the last one gone starts the router again.
+func (r *Router) clearFault(now time.Time, f faultSet, reason string) {
+	if r.faults&f == 0 {
+		return
+	}
+	r.faults &^= f
+	if r.faults == 0 && r.state == StateFault {
+		r.start(now, reason)
+	}
 }
 
 func (r *Router) actions() []Action {
@@ -403,7 +539,7 @@ func (r *Router) becomeMaster(now time.Time, reason string, src netip.Addr) {
 	r.counters.BecomeMaster++
 	r.setState(StateMaster, reason, src, 0)
 	r.master = r.cfg.Primary
-	r.sendAdvert(r.cfg.Priority)
+	r.sendAdvert(r.prio)
 	r.out = append(r.out, Action{Kind: ActionAddVIPs})
 	r.garp(g.MasterRepeat, GARPMaster)
 	r.timers[timerAdver] = now.Add(r.cfg.AdvertInterval)
@@ -435,9 +571,13 @@ func (r *Router) discard(a *Advert, why DiscardReason) {
 // section 7.1 and reports whether a passed.
 func (r *Router) check(a *Advert) bool {
 	c := &r.cfg
+	unicast := len(c.UnicastPeers) > 0
 	switch {
-	case a.TTL != 255:
+	case !r.ttlOK(a):
 		r.discard(a, DiscardTTL)
+	case a.Dst.IsValid() && unicast == a.Dst.IsMulticast(),
+		a.Dst.IsValid() && !unicast && a.Dst != c.group():
+		r.discard(a, DiscardDestination)
 	case int(a.Version) != c.Version:
 		r.discard(a, DiscardVersion)
 	case a.Type != 1:
@@ -448,11 +588,20 @@ func (r *Router) check(a *Advert) bool {
 		r.discard(a, DiscardVRID)
 	case a.Src == c.Primary:
 		r.discard(a, DiscardOwnAddress)
+	case unicast && c.CheckUnicastSrc && !slices.Contains(c.UnicastPeers, a.Src):
+		r.discard(a, DiscardUnicastSrc)
+	case c.Priority == 255:
+		// RFC 5798 6.4.3: the address owner stays master; it has no use
+		// for another router's advert.
+		r.discard(a, DiscardOwner)
 	case c.Version == 2 && a.AuthType != authType(c.AuthPass):
 		r.discard(a, DiscardAuthType)
 	case c.Version == 2 && c.AuthPass != "" && a.AuthData != authData(c.AuthPass):
 		r.discard(a, DiscardAuthFailure)
 	case c.Version == 2 && a.Interval != c.AdvertInterval:
+		r.discard(a, DiscardInterval)
+	case c.Version == 3 && a.Interval == 0:
+		// An interval of 0 would make Master_Down_Interval Skew_Time.
 		r.discard(a, DiscardInterval)
 	default:
 		if c.SkipCheckAdvAddr || sameAddrs(a.Addrs, r.vips) {
@@ -467,6 +616,22 @@ func (r *Router) check(a *Advert) bool {
 		r.discard(a, DiscardAddrList)
 	}
 	return false
+}
+
+// ttlOK checks the TTL (hop limit): 255 on a multicast router (RFC 5798
+// 7.1); on a unicast router the peer's min_ttl-max_ttl (any TTL when it
+// sets none), as keepalived relaxes it for peers that may be routed.
+func (r *Router) ttlOK(a *Advert) bool {
+	c := &r.cfg
+	if len(c.UnicastPeers) == 0 {
+		return a.TTL == 255
+	}
+	for i, p := range c.UnicastPeers {
+		if p == a.Src && i < len(c.PeerTTL) {
+			return a.TTL >= int(c.PeerTTL[i].Min) && a.TTL <= int(c.PeerTTL[i].Max)
+		}
+	}
+	return a.TTL >= 0
 }
 
 func authType(pass string) uint8 {
@@ -527,7 +692,7 @@ func (r *Router) backupReceive(now time.Time, a *Advert) {
 		r.setMasterDown(now, r.SkewTime(), ReasonPriorityZero, a.Src)
 		return
 	}
-	if c.NoPreempt || a.Priority >= c.Priority {
+	if c.NoPreempt || a.Priority >= r.prio {
 		r.learnInterval(a)
 		r.master = a.Src
 		if !r.preemptAt.IsZero() && !now.Before(r.preemptAt) {
@@ -565,13 +730,18 @@ func (r *Router) masterReceive(now time.Time, a *Advert) {
 	c := &r.cfg
 	if a.Priority == 0 {
 		// Another master resigned: assert ourselves at once.
-		r.sendAdvert(c.Priority)
+		r.sendAdvert(r.prio)
 		r.timers[timerAdver] = now.Add(c.AdvertInterval)
 		return
 	}
-	higher := a.Priority > c.Priority
-	tieLost := a.Priority == c.Priority && addrGreater(a.Src, c.Primary)
+	higher := a.Priority > r.prio
+	tieLost := a.Priority == r.prio && addrGreater(a.Src, c.Primary)
 	if higher || tieLost {
+		if c.HigherPrioSendAdvert {
+			// keepalived's higher_prio_send_advert: one advert of ours on
+			// the way out, for a peer that does not hear us otherwise.
+			r.sendAdvert(r.prio)
+		}
 		r.learnInterval(a)
 		reason := ReasonHigherPrio
 		if tieLost {
@@ -582,16 +752,20 @@ func (r *Router) masterReceive(now time.Time, a *Advert) {
 		return
 	}
 	// A lower priority (or lower address) master: re-assert at once with an
-	// advert and GARPs, as keepalived does, and a second burst later.
+	// advert (unless lower_prio_no_advert) and GARPs, as keepalived does,
+	// and a second burst later.
 	g := c.GARP
-	r.sendAdvert(c.Priority)
-	r.timers[timerAdver] = now.Add(c.AdvertInterval)
+	if !c.LowerPrioNoAdvert {
+		r.sendAdvert(r.prio)
+		r.timers[timerAdver] = now.Add(c.AdvertInterval)
+	}
 	if g.LowerPrioRepeat > 0 {
 		r.garp(g.LowerPrioRepeat, GARPLowerPrio)
 		if g.LowerPrioDelay > 0 {
 			r.timers[timerGARPLowerPrio] = now.Add(g.LowerPrioDelay)
 		}
 	}
+	r.out = append(r.out, Action{Kind: ActionLowerPrioRx, Src: a.Src, Priority: a.Priority})
 }
 
 func addrGreater(a, b netip.Addr) bool { return a.Compare(b) > 0 }

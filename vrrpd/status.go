@@ -26,6 +26,8 @@ type RouterStatus struct {
 	VRID                  uint8             `json:"vrid"`
 	Version               int               `json:"version"`
 	Priority              uint8             `json:"priority"`
+	EffectivePriority     uint8             `json:"effective_priority"` // as tracking changed it
+	SyncGroup             string            `json:"sync_group,omitempty"`
 	Primary               string            `json:"primary"`
 	VIPs                  []string          `json:"vips"`
 	State                 string            `json:"state"`
@@ -74,7 +76,8 @@ func (s *Speaker) Status() Status {
 		c := vr.r.Counters()
 		rs := RouterStatus{
 			Name: vr.cfg.Name, Interface: vr.cfg.Interface, VRID: vr.cfg.VRID, Version: vr.cfg.Version,
-			Priority: vr.cfg.Priority, Primary: vr.cfg.Primary.String(), State: vr.r.State().String(),
+			Priority: vr.cfg.Priority, EffectivePriority: vr.r.Priority(), SyncGroup: vr.cfg.SyncGroup,
+			Primary: vr.cfg.Primary.String(), State: vr.r.State().String(),
 			Since: vr.since, Reason: vr.reason,
 			AdvertIntervalMS:      msOf(vr.cfg.AdvertInterval),
 			MasterAdverIntervalMS: msOf(vr.r.MasterAdverInterval()),

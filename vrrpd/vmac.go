@@ -118,18 +118,19 @@ func (h *runState) openVMAC(vr *vrouter) error {
 	if err := h.nl.LinkSetUp(l); err != nil {
 		return fmt.Errorf("%s: bringing it up: %w", where, err)
 	}
+	var err2 error
 	if v6 {
-		c, err := listenIPv6(vm.ifi, vr.cfg.Primary, len(vr.cfg.UnicastPeers) > 0)
-		if err != nil {
-			return err
-		}
-		vm.conn = c
+		vm.conn, err2 = listenIPv6(vm.ifi)
 	} else {
-		c, err := listenIPv4(vm.ifi, vr.cfg.Primary, len(vr.cfg.UnicastPeers) > 0)
-		if err != nil {
+		vm.conn, err2 = listenIPv4(vm.ifi)
+	}
+	if err2 != nil {
+		return err2
+	}
+	if len(vr.cfg.UnicastPeers) == 0 {
+		if err := vm.conn.Join(vr.cfg.group()); err != nil {
 			return err
 		}
-		vm.conn = c
 	}
 	fc, err := openPacketConn(vm.ifi)
 	if err != nil {
@@ -139,32 +140,40 @@ func (h *runState) openVMAC(vr *vrouter) error {
 	return nil
 }
 
-// closeVMACs closes the macvlans' sockets, deletes the macvlans (their
-// addresses go with them) and restores the parents' ARP settings.
+// closeVMAC closes a router's macvlan sockets and deletes the macvlan
+// (its addresses go with it).
+func (h *runState) closeVMAC(vr *vrouter) {
+	vm := vr.vmac
+	if vm == nil {
+		return
+	}
+	if vm.conn != nil {
+		vm.conn.Close()
+	}
+	if vm.frames != nil {
+		vm.frames.Close()
+	}
+	if vm.link != nil {
+		if err := h.nl.LinkDel(vm.link); err != nil && !errors.Is(err, unix.ENODEV) {
+			h.s.log.Error("removing macvlan", "router", vr.cfg.Name, "interface", vm.name, "err", err)
+		}
+	} else if l, err := h.nl.LinkByName(vm.name); err == nil {
+		h.nl.LinkDel(l)
+	}
+	clear(vr.added)
+	vr.vmac = nil
+}
+
+// closeVMACs deletes every macvlan and restores the parents' ARP settings.
 func (h *runState) closeVMACs() {
 	for _, vr := range h.routers {
-		vm := vr.vmac
-		if vm == nil {
-			continue
-		}
-		if vm.conn != nil {
-			vm.conn.Close()
-		}
-		if vm.frames != nil {
-			vm.frames.Close()
-		}
-		if vm.link != nil {
-			if err := h.nl.LinkDel(vm.link); err != nil && !errors.Is(err, unix.ENODEV) {
-				h.s.log.Error("removing macvlan", "router", vr.cfg.Name, "interface", vm.name, "err", err)
-			}
-		} else if l, err := h.nl.LinkByName(vm.name); err == nil {
-			h.nl.LinkDel(l)
-		}
-		for k := range vr.added {
-			delete(vr.added, k)
-		}
-		vr.vmac = nil
+		h.closeVMAC(vr)
 	}
+	h.restoreSysctls()
+}
+
+// restoreSysctls puts back the parents' ARP settings a macvlan changed.
+func (h *runState) restoreSysctls() {
 	if len(h.sysctlOld) == 0 {
 		return
 	}

@@ -54,6 +54,9 @@ func TestVMAC(t *testing.T) {
 	waitFor(t, 5*time.Second, "a master with the VIP on its macvlan", func() bool {
 		return routerState(spA).State == "MASTER" && strings.Contains(l.addrOn("a", vmacName), " "+testVIP.String()+"/")
 	})
+	// A master of a few adverts, not a start-up election the analyzer
+	// would not count as a failover.
+	time.Sleep(500 * time.Millisecond)
 	if l.hasVIP("a", testVIP) {
 		t.Error("VIP on a's eth1 too")
 	}
@@ -107,4 +110,27 @@ func TestVMAC(t *testing.T) {
 	if _, ok := l.linkShow("b", vmacName); ok {
 		t.Error("b's macvlan left behind after stop")
 	}
+}
+
+// TestVMACLinkDown: a master whose macvlan goes down (the parent staying
+// up) is in FAULT: it releases the VIP and the backup takes over after its
+// Master_Down_Interval; the macvlan up again makes it a backup.
+func TestVMACLinkDown(t *testing.T) {
+	l := newLab(t, "a", "b")
+	ra := labRouter(3, 200, 100*time.Millisecond, "")
+	rb := labRouter(3, 100, 100*time.Millisecond, "")
+	ra.UseVMAC = true
+	spB, _ := l.speaker("b", rb)
+	spA, _ := l.speaker("a", ra)
+	waitFor(t, 5*time.Second, "a master", func() bool { return routerState(spA).State == "MASTER" })
+	time.Sleep(300 * time.Millisecond)
+	l.run("a", "ip", "link", "set", "vrrp.51", "down")
+	waitFor(t, 5*time.Second, "a in FAULT, b master", func() bool {
+		return routerState(spA).State == "FAULT" && routerState(spB).State == "MASTER" && l.hasVIP("b", testVIP)
+	})
+	if r := routerState(spA); r.Reason != ReasonLinkDown {
+		t.Errorf("a in FAULT for %q; want %q", r.Reason, ReasonLinkDown)
+	}
+	l.run("a", "ip", "link", "set", "vrrp.51", "up")
+	waitFor(t, 5*time.Second, "a master again (it preempts b)", func() bool { return routerState(spA).State == "MASTER" })
 }

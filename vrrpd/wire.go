@@ -28,6 +28,7 @@ func encodeAdvert(cfg *RouterConfig, prio uint8, src, dst netip.Addr) ([]byte, e
 	} else {
 		v.AdverInt = uint16(cfg.AdvertInterval.Milliseconds() / 10)
 		v.SetChecksumAddrs(src, dst)
+		v.ChecksumV2Style = cfg.ChecksumAsV2
 	}
 	for _, p := range cfg.VIPs {
 		v.Addrs = append(v.Addrs, p.Addr())
@@ -87,26 +88,20 @@ func garpFrame(mac net.HardwareAddr, addr netip.Addr) ([]byte, error) {
 }
 
 // naFrame builds an unsolicited neighbour advertisement (RFC 4861 7.2.6)
-// for addr from mac and the link-local src to all nodes.
+// for addr from mac and the link-local src to all nodes, with the Router
+// flag that RFC 5798 8.2.2 asks of a virtual router, and Override.
 func naFrame(mac net.HardwareAddr, src, addr netip.Addr) ([]byte, error) {
 	allNodes := netip.MustParseAddr("ff02::1")
 	eth := &layers.Ethernet{SrcMAC: mac, DstMAC: net.HardwareAddr{0x33, 0x33, 0, 0, 0, 1}, EthernetType: layers.EthernetTypeIPv6}
 	ip := &layers.IPv6{Version: 6, HopLimit: 255, NextHeader: layers.IPProtocolICMPv6,
 		SrcIP: src.AsSlice(), DstIP: allNodes.AsSlice()}
-	icmp := &layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(layers.ICMPv6TypeNeighborAdvertisement, 0)}
-	if err := icmp.SetNetworkLayerForChecksum(ip); err != nil {
-		return nil, err
-	}
-	na := &layers.ICMPv6NeighborAdvertisement{
-		Flags:         0x20, // override
-		TargetAddress: addr.AsSlice(),
-		Options: layers.ICMPv6Options{{
-			Type: layers.ICMPv6OptTargetAddress, Data: []byte(mac),
-		}},
-	}
+	na := &decode.ND{Type: decode.NDNeighborAdvertisement, Router: true, Override: true,
+		Target: addr, HasTargetLL: true}
+	copy(na.TargetLL[:], mac)
+	na.SetChecksumAddrs(src, allNodes)
 	buf := gopacket.NewSerializeBuffer()
 	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
-	if err := gopacket.SerializeLayers(buf, opts, eth, ip, icmp, na); err != nil {
+	if err := gopacket.SerializeLayers(buf, opts, eth, ip, na); err != nil {
 		return nil, fmt.Errorf("building neighbour advertisement for %s: %w", addr, err)
 	}
 	return buf.Bytes(), nil

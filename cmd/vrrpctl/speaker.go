@@ -41,6 +41,8 @@ type speakerOpts struct {
 	status    bool
 	logFormat string
 	logLevel  string
+	allow     bool
+	notifyTO  time.Duration
 }
 
 func newSpeakerCmd() *cobra.Command {
@@ -50,9 +52,17 @@ func newSpeakerCmd() *cobra.Command {
 		Short: "Run a VRRP speaker (v2/v3) that interoperates with keepalived",
 		Long: `Run virtual routers from a keepalived.conf (-f) or from flags.
 
-On SIGTERM or SIGINT a master sends a priority-0 advert, so that a backup
-takes over after Skew_Time, and every virtual address the speaker added is
-removed. Needs CAP_NET_RAW and CAP_NET_ADMIN.
+On SIGTERM, SIGINT or SIGQUIT a master sends a priority-0 advert, so that a
+backup takes over after Skew_Time, and everything the speaker added (virtual
+addresses, macvlans, ARP settings) is removed. SIGHUP re-reads the -f
+configuration: routers whose settings did not change keep their state;
+a configuration that does not parse, or that the speaker would refuse, is
+refused and the running one kept. Needs CAP_NET_RAW and CAP_NET_ADMIN.
+
+Every keyword of keepalived.conf is acted on or reported with its file and
+line. Keywords the speaker does not implement that would change the
+protocol or a failover decision (vrrp_strict, track_process, ...) make it
+exit with the list; --allow-unsupported runs without them, logging each.
 
 While it runs, http://LISTEN/status serves the state as JSON and
 http://LISTEN/metrics serves Prometheus metrics; 'vrrpctl speaker --status'
@@ -86,6 +96,8 @@ prints the former.`,
 	f.BoolVar(&o.status, "status", false, "print the status of the speaker running at --listen and exit")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.BoolVar(&o.allow, "allow-unsupported", false, "run a keepalived.conf although it uses keywords the speaker does not implement that change the protocol or a failover decision (each is logged)")
+	f.DurationVar(&o.notifyTO, "notify-timeout", vrrpd.DefaultNotifyTimeout, "kill a notify script that runs longer")
 	return c
 }
 
@@ -110,19 +122,33 @@ func runSpeaker(c *cobra.Command, o *speakerOpts) error {
 		return withStatus(exitUnusable, fmt.Errorf("--log-format %q: want text or json", o.logFormat))
 	}
 
-	routers, err := speakerRouters(c, o, logger)
+	sopts, err := speakerOptions(c, o, logger)
 	if err != nil {
 		return withStatus(exitUnusable, err)
 	}
-	sp, err := vrrpd.New(vrrpd.Options{Routers: routers, NetNS: o.netns, Logger: logger})
+	sopts.NetNS, sopts.Logger, sopts.NotifyTimeout = o.netns, logger, o.notifyTO
+	sp, err := vrrpd.New(sopts)
 	if err != nil {
 		return withStatus(exitUnusable, err)
 	}
 	if err := vrrpd.CheckPrivileges(); err != nil {
 		return withStatus(exitUnusable, err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	go func() {
+		for sig := range sigs {
+			if sig != syscall.SIGHUP {
+				logger.Info("stopping", "signal", sig.String())
+				stop()
+				return
+			}
+			reloadSpeaker(c, o, sp, logger)
+		}
+	}()
 	if o.listen != "" {
 		ln, err := listenIn(o.netns, o.listen)
 		if err != nil {
@@ -140,6 +166,27 @@ func runSpeaker(c *cobra.Command, o *speakerOpts) error {
 	return nil
 }
 
+// reloadSpeaker re-reads the configuration on SIGHUP and hands it to the
+// running speaker; a configuration that does not parse or is refused is
+// logged and the running one kept.
+func reloadSpeaker(c *cobra.Command, o *speakerOpts, sp *vrrpd.Speaker, logger *slog.Logger) {
+	if o.file == "" {
+		logger.Warn("SIGHUP: no configuration file to re-read (the speaker runs from flags); nothing reloaded")
+		return
+	}
+	logger.Info("SIGHUP: reloading", "file", o.file)
+	opts, err := speakerOptions(c, o, logger)
+	if err == nil {
+		opts.NotifyTimeout = o.notifyTO
+		err = sp.Reload(opts)
+	}
+	if err != nil {
+		logger.Error("reload refused; the running configuration is kept", "err", err.Error())
+		return
+	}
+	logger.Info("reloaded", "file", o.file)
+}
+
 // listenIn opens the status listener in the speaker's namespace, so that
 // localhost means the namespace's loopback.
 func listenIn(nsPath, addr string) (net.Listener, error) {
@@ -155,21 +202,41 @@ func listenIn(nsPath, addr string) (net.Listener, error) {
 	return ln, err
 }
 
-func speakerRouters(c *cobra.Command, o *speakerOpts, logger *slog.Logger) ([]vrrpd.RouterConfig, error) {
+// speakerOptions reads the routers from -f or from the flags. Of a file,
+// it logs keepalived's warnings and every keyword the speaker does not
+// implement.
+func speakerOptions(c *cobra.Command, o *speakerOpts, logger *slog.Logger) (vrrpd.Options, error) {
 	quick := c.Flags().Changed("interface") || c.Flags().Changed("vrid") || c.Flags().Changed("vip")
 	if o.file != "" {
 		if quick {
-			return nil, errors.New("-f and --interface/--vrid/--vip exclude each other")
+			return vrrpd.Options{}, errors.New("-f and --interface/--vrid/--vip exclude each other")
 		}
 		cfg, err := kaconf.ParseFile(o.file)
 		if err != nil {
-			return nil, err
+			return vrrpd.Options{}, err
 		}
 		for _, w := range cfg.Warnings {
 			logger.Warn(w.String())
 		}
-		return vrrpd.FromKeepalived(cfg)
+		refused, ignored := vrrpd.Unsupported(cfg)
+		opts, err := vrrpd.FromKeepalived(cfg, o.allow)
+		if err != nil {
+			return opts, err
+		}
+		for _, u := range refused {
+			logger.Warn("running without a keyword that changes the protocol (--allow-unsupported)", "at", fmt.Sprintf("%s:%d", u.File, u.Line), "keyword", u.Keyword, "note", u.Note)
+		}
+		for _, u := range ignored {
+			logger.Info("keyword not implemented, harmless", "at", fmt.Sprintf("%s:%d", u.File, u.Line), "keyword", u.Keyword, "note", u.Note)
+		}
+		return opts, nil
 	}
+	routers, err := flagRouters(c, o, quick)
+	return vrrpd.Options{Routers: routers}, err
+}
+
+// flagRouters is the one router of the flags (without -f).
+func flagRouters(c *cobra.Command, o *speakerOpts, quick bool) ([]vrrpd.RouterConfig, error) {
 	if !quick {
 		return nil, errors.New("give -f keepalived.conf, or --interface, --vrid and --vip")
 	}
