@@ -1,12 +1,12 @@
 package doctor
 
-// codeInfo is the fixed text of a check: its title in the checklist, why it
+// CodeInfo is the fixed text of a check: its title in the checklist, why it
 // matters and the general fix. Findings add what was seen and the fix for
 // the case at hand.
-type codeInfo struct {
-	title string
-	why   string
-	fix   string
+type CodeInfo struct {
+	Title string
+	Why   string
+	Fix   string
 }
 
 // order is the checklist's order: the host first, then the configurations.
@@ -32,7 +32,7 @@ var order = []string{
 
 // Codes lists every check with its title, why it matters and its fix: the
 // one place where the knowledge behind a check is written for people.
-var Codes = map[string]codeInfo{
+var Codes = map[string]CodeInfo{
 	CodeKeepalivedVersion: {
 		"keepalived version",
 		"What keepalived does with a configuration depends on its version: the GARP refresh, the firewall rules of vrrp_strict, the settings it ignores.",
@@ -114,7 +114,7 @@ var Codes = map[string]codeInfo{
 		"Set state BACKUP on every router that has nopreempt, and let the priorities elect the first master.",
 	},
 	CodeGARPSchedule: {
-		"GARP schedule is regular",
+		"GARP schedule is what the settings say",
 		"keepalived paces every GARP of an interface through one queue, one per vrrp_garp_interval, and a VIP has one place in that queue, so the repeats of a burst that find it waiting are merged; before 2.3.2 the refresh timer (vrrp_garp_master_refresh) is only looked at when an advert is sent, so a refresh waits for the next advert. Clients then see GARPs at gaps that match no setting.",
 		"Make advert_int divide vrrp_garp_master_refresh and vrrp_garp_master_delay, keep vrrp_garp_interval well below them, or upgrade to keepalived 2.3.2 or later for refreshes on time.",
 	},
@@ -123,5 +123,5 @@ var Codes = map[string]codeInfo{
 // finding builds a finding of code with its fixed text.
 func finding(code string, sev Severity, summary string) Finding {
 	info := Codes[code]
-	return Finding{Code: code, Severity: sev, Summary: summary, Detail: info.why, Hint: info.fix}
+	return Finding{Code: code, Severity: sev, Summary: summary, Detail: info.Why, Hint: info.Fix}
 }

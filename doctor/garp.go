@@ -255,8 +255,9 @@ func (s garpSettings) simulate(horizon time.Duration) []ScheduledGARP {
 }
 
 // gaps returns the gaps between the moments GARPs go out (GARPs within a
-// millisecond are one moment) and whether those after the first burst
-// differ by more than a tenth of a second.
+// millisecond are one moment) and whether the gaps between bursts after
+// the first differ by more than a tenth of a second. GARPs no further apart
+// than vrrp_garp_interval (plus 100 ms) are one burst.
 func gaps(gs []ScheduledGARP, s garpSettings) ([]float64, bool) {
 	var moments []float64
 	for _, g := range gs {
@@ -265,26 +266,24 @@ func gaps(gs []ScheduledGARP, s garpSettings) ([]float64, bool) {
 		}
 	}
 	var out []float64
-	for i := 1; i < len(moments); i++ {
-		out = append(out, moments[i]-moments[i-1])
-	}
-	// The gaps of a burst paced by the interval are regular by design; look
-	// at those after the first burst.
-	var later []float64
-	for i, g := range out {
-		if moments[i+1] > ms(s.delay)-1 || s.delay == 0 {
-			later = append(later, g)
+	var bursts []float64
+	for i, m := range moments {
+		if i > 0 {
+			out = append(out, m-moments[i-1])
+		}
+		if i == 0 || m-moments[i-1] > ms(s.interval)+100 {
+			bursts = append(bursts, m)
 		}
 	}
-	if s.refresh == 0 {
-		// Two bursts: irregular only if the second did not come on time.
+	if s.refresh == 0 || len(bursts) < 4 {
 		return out, false
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, g := range later {
+	for i := 2; i < len(bursts); i++ {
+		g := bursts[i] - bursts[i-1]
 		lo, hi = math.Min(lo, g), math.Max(hi, g)
 	}
-	return out, len(later) > 1 && hi-lo > 100
+	return out, hi-lo > 100
 }
 
 // explain says why the schedule is what it is, where it differs from what

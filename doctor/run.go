@@ -68,7 +68,7 @@ func Evaluate(h *Host, opts Options) *Report {
 
 	results := map[string]*Check{}
 	for _, code := range order {
-		results[code] = &Check{Code: code, Title: Codes[code].title, Status: Pass}
+		results[code] = &Check{Code: code, Title: Codes[code].Title, Status: Pass}
 	}
 	addFindings := func(code string, fs []Finding, saw []string, st Status) {
 		c := results[code]
@@ -145,12 +145,12 @@ func Evaluate(h *Host, opts Options) *Report {
 			s := PredictGARP(in, version)
 			r.Schedules = append(r.Schedules, s)
 			line := fmt.Sprintf("%s (%s, keepalived %s): GARPs at %s; gaps %s", in.Name, routerName(c), version, offsets(s.GARPs, 10), gapList(s.GapsMS, 10))
-			if !s.Irregular {
+			if !s.Irregular && len(s.Why) == 0 {
 				addFindings(CodeGARPSchedule, nil, []string{line}, Pass)
 				continue
 			}
-			f := finding(CodeGARPSchedule, Warning, fmt.Sprintf("%s (%s): GARPs at irregular gaps (%s) with advert_int %s, vrrp_garp_master_refresh %s, vrrp_garp_interval %s, vrrp_garp_master_delay %s: %s",
-				in.Name, routerName(c), gapList(s.GapsMS, 8), secs(in.AdvertInt), secs(in.GARP.MasterRefresh), secs(in.GARP.Interval), secs(in.GARP.MasterDelay), strings.Join(s.Why, "; ")))
+			f := finding(CodeGARPSchedule, Warning, fmt.Sprintf("%s (%s): GARPs %s (%s) with advert_int %s, vrrp_garp_master_refresh %s, vrrp_garp_interval %s, vrrp_garp_master_delay %s: %s",
+				in.Name, routerName(c), map[bool]string{true: "at irregular gaps", false: "otherwise than configured"}[s.Irregular], "gaps "+gapList(s.GapsMS, 8), secs(in.AdvertInt), secs(in.GARP.MasterRefresh), secs(in.GARP.Interval), secs(in.GARP.MasterDelay), strings.Join(s.Why, "; ")))
 			f.VRID, f.Instance, f.Files = in.VRID, in.Name, []string{fmt.Sprintf("%s:%d", in.File, in.Line)}
 			addFindings(CodeGARPSchedule, []Finding{f}, []string{line}, Pass)
 		}
@@ -159,7 +159,7 @@ func Evaluate(h *Host, opts Options) *Report {
 	for _, code := range order {
 		c := results[code]
 		if c.Status == Warn || c.Status == Fail {
-			c.Why, c.Fix = Codes[code].why, Codes[code].fix
+			c.Why, c.Fix = Codes[code].Why, Codes[code].Fix
 		}
 		if c.Saw == nil {
 			c.Saw = []string{}
