@@ -52,14 +52,17 @@ type Host struct {
 
 // Link is a network interface.
 type Link struct {
-	Name   string
-	Index  int
-	Kind   string // veth, bridge, macvlan, ...
-	Up     bool
-	NoARP  bool
-	Master string
-	MAC    string
-	Addrs  []netip.Prefix
+	Name  string
+	Index int
+	Kind  string // veth, bridge, macvlan, ...
+	Up    bool
+	NoARP bool
+	// Multicast is IFF_MULTICAST: keepalived refuses a multicast instance
+	// on an interface without it.
+	Multicast bool
+	Master    string
+	MAC       string
+	Addrs     []netip.Prefix
 }
 
 // Neighbour is one entry of the neighbour table.
@@ -148,7 +151,7 @@ func (h *Host) readLinks() {
 	for _, l := range links {
 		a := l.Attrs()
 		link := Link{Name: a.Name, Index: a.Index, Kind: l.Type(), Up: a.Flags&net.FlagUp != 0,
-			NoARP: a.RawFlags&unix.IFF_NOARP != 0, Master: names[a.MasterIndex], MAC: a.HardwareAddr.String()}
+			NoARP: a.RawFlags&unix.IFF_NOARP != 0, Multicast: a.Flags&net.FlagMulticast != 0, Master: names[a.MasterIndex], MAC: a.HardwareAddr.String()}
 		addrs, err := netlink.AddrList(l, netlink.FAMILY_ALL)
 		if err != nil {
 			h.errorf("addresses of %s: %v", a.Name, err)

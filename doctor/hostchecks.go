@@ -95,7 +95,7 @@ func newHostView(h *Host, cfgs []*kaconf.Config, extra []netip.Addr) *hostView {
 // given configurations, one of whose VIPs is held here.
 func (v *hostView) ownConfig(c *kaconf.Config) bool {
 	for _, s := range v.h.Speakers {
-		if s.Config != "" && s.Config == c.File {
+		if s.Config != "" && sameFile(s.Config, c.File) {
 			return true
 		}
 	}
@@ -273,7 +273,19 @@ func (v *hostView) settingBehind(o fwOutcome, vip netip.Addr) string {
 		return ""
 	}
 	var settings []string
-	for _, m := range v.vips[vip].ins {
+	members := v.vips[vip].ins
+	if len(v.local) > 0 {
+		members = nil
+		for _, m := range v.vips[vip].ins {
+			for _, l := range v.local {
+				if l.in == m.in {
+					members = append(members, m)
+				}
+			}
+		}
+	}
+	for _, m := range members {
+		n := len(settings)
 		switch {
 		case m.in.Strict && m.cfg.Global.Strict:
 			settings = appendUnique(settings, fmt.Sprintf("installed by keepalived for vrrp_strict (global_defs of %s)", routerName(m.cfg)))
@@ -282,7 +294,7 @@ func (v *hostView) settingBehind(o fwOutcome, vip netip.Addr) string {
 		case !m.in.Accept:
 			settings = appendUnique(settings, fmt.Sprintf("installed by keepalived for no_accept of %s", m.where()))
 		}
-		if m.in.Priority < kaconf.OwnerPriority && len(settings) > 0 {
+		if m.in.Priority < kaconf.OwnerPriority && len(settings) > n {
 			settings[len(settings)-1] += fmt.Sprintf(", priority %d: not the address owner", m.in.Priority)
 		}
 	}
@@ -408,6 +420,13 @@ func (v *hostView) checkMembership() ([]Finding, []string, Status) {
 			if ms.Group == g && contains(ifaces, ms.Link) {
 				joined = ms.Link
 			}
+		}
+		if l := v.h.link(in.Interface); l != nil && !l.Multicast {
+			f := finding(CodeNoVRRPMembership, Critical, fmt.Sprintf("%s: %s has multicast off: keepalived disables a multicast instance there (\"does not support multicast, specify unicast peers - disabling\"), whatever its socket joined (%s joined: %v), and no advert goes out or is heard", m.where(), in.Interface, g, joined != ""))
+			f.VRID, f.Instance, f.Interface, f.Address = in.VRID, in.Name, in.Interface, g.String()
+			f.Hint = fmt.Sprintf("ip link set %s multicast on, or give the instance unicast_peer", in.Interface)
+			out = append(out, f)
+			continue
 		}
 		if joined != "" {
 			saw = append(saw, fmt.Sprintf("%s: %s joined on %s", m.where(), g, joined))

@@ -3,6 +3,7 @@ package doctor
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 
@@ -93,7 +94,16 @@ func Evaluate(h *Host, opts Options) *Report {
 			addFindings(code, nil, []string{"no host inspected (--no-host)"}, Skip)
 		}
 	} else {
-		all := append(append([]*kaconf.Config(nil), given...), found...)
+		all := append([]*kaconf.Config(nil), given...)
+		for _, c := range found {
+			dup := false
+			for _, g := range given {
+				dup = dup || sameFile(g.File, c.File)
+			}
+			if !dup {
+				all = append(all, c)
+			}
+		}
 		v := newHostView(h, all, opts.VIPs)
 		r.Host = v.summary()
 		for _, c := range []struct {
@@ -267,4 +277,14 @@ func gapList(gs []float64, n int) string {
 		parts = append(parts, strings.TrimSuffix(secsMS(g), " s"))
 	}
 	return strings.Join(parts, ", ") + " s"
+}
+
+// sameFile reports whether two paths name one file.
+func sameFile(a, b string) bool {
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	if err1 != nil || err2 != nil {
+		return a == b
+	}
+	return os.SameFile(sa, sb)
 }
