@@ -56,6 +56,18 @@ func Evaluate(h *Host, opts Options) *Report {
 	for _, c := range given {
 		r.Configs = append(r.Configs, summarize(c, "given"))
 	}
+	// A configuration found running that was also given is the same one.
+	var fresh []*kaconf.Config
+	for _, c := range found {
+		dup := false
+		for _, g := range given {
+			dup = dup || sameFile(g.File, c.File)
+		}
+		if !dup {
+			fresh = append(fresh, c)
+		}
+	}
+	found = fresh
 	for _, c := range found {
 		r.Configs = append(r.Configs, summarize(c, "read by a speaker running here"))
 	}
@@ -94,16 +106,7 @@ func Evaluate(h *Host, opts Options) *Report {
 			addFindings(code, nil, []string{"no host inspected (--no-host)"}, Skip)
 		}
 	} else {
-		all := append([]*kaconf.Config(nil), given...)
-		for _, c := range found {
-			dup := false
-			for _, g := range given {
-				dup = dup || sameFile(g.File, c.File)
-			}
-			if !dup {
-				all = append(all, c)
-			}
-		}
+		all := append(append([]*kaconf.Config(nil), given...), found...)
 		v := newHostView(h, all, opts.VIPs)
 		r.Host = v.summary()
 		for _, c := range []struct {
@@ -204,10 +207,7 @@ func pickVersion(h *Host, given Version) (Version, []string) {
 		v = DefaultVersion
 		saw = append(saw, fmt.Sprintf("keepalived not found: the predictions model %s (give --keepalived-version)", v))
 	}
-	for _, b := range v.Behaviours() {
-		saw = append(saw, b)
-	}
-	return v, saw
+	return v, append(saw, v.Behaviours()...)
 }
 
 func summarize(c *kaconf.Config, how string) ConfigSummary {
