@@ -10,17 +10,10 @@ FUZZTIME ?= 10s
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Packages whose tests need no root, namespaces or other program, run again
 # under the race detector (vrrpd: its state machine's tests only).
-<<<<<<< HEAD
 RACE_PKGS := ./decode ./capture ./kaconf ./analyze ./merge ./report ./vrrp ./internal/testcheck
-RACE_VRRPD := ^(TestConformance|TestFromKeepalived|TestFromKeepalivedRefuses|TestDefaultGARP|TestDefaultNames|FuzzReceive)$$
-
-.PHONY: all build deps test lint race fuzz demo bench screenshots clean
-=======
-RACE_PKGS := ./decode ./capture ./kaconf ./analyze ./report ./vrrp ./internal/testcheck
 RACE_VRRPD := ^(TestConformance|TestFromKeepalived|TestFromKeepalivedRefuses|TestFromKeepalivedUnsupported|TestFromKeepalivedTracking|TestDefaultGARP|TestDefaultNames|TestTrackResult|TestScriptRiseFall|TestNotifierOrder|TestSyncFaultEvents|FuzzReceive)$$
 
-.PHONY: all build deps test lint race fuzz demo bench clean readme
->>>>>>> speaker
+.PHONY: all build deps test lint race fuzz demo bench screenshots clean readme
 
 all: build
 
