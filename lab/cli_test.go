@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -134,7 +135,8 @@ func TestMixedJSON(t *testing.T) {
 	before := leftoverSet()
 	pcap := t.TempDir() + "/mixed.pcap"
 	page := t.TempDir() + "/mixed.html"
-	cmd := exec.Command(vrrpctlBin, "run-test-failover", "--impl", "mixed", "--json", "--quiet", "-w", pcap, "--html", page)
+	keep := t.TempDir() + "/captures"
+	cmd := exec.Command(vrrpctlBin, "run-test-failover", "--impl", "mixed", "--json", "--quiet", "-w", pcap, "--html", page, "--keep-captures", keep)
 	out, err := cmd.Output()
 	if code := exitCode(err); code != 0 {
 		t.Fatalf("exit %d: %s", code, out)
@@ -152,6 +154,23 @@ func TestMixedJSON(t *testing.T) {
 	}
 	if res.Pcap != pcap {
 		t.Errorf("capture kept at %q, want %q", res.Pcap, pcap)
+	}
+	// --keep-captures: the three captures, those the analysis merged.
+	if res.CaptureDir != keep || len(res.Captures) != 3 {
+		t.Errorf("captures kept in %q (%d merged), want %q and 3", res.CaptureDir, len(res.Captures), keep)
+	}
+	for i, h := range Vantages {
+		path := filepath.Join(keep, h+".pcap")
+		if st, err := os.Stat(path); err != nil || st.Size() == 0 {
+			t.Errorf("--keep-captures: %s: %v", path, err)
+		}
+		if i < len(res.Captures) && (res.Captures[i].File != path || !res.Captures[i].Aligned) {
+			t.Errorf("capture %d: %+v, want %s aligned", i, res.Captures[i], path)
+		}
+	}
+	client, err := os.ReadFile(pcap)
+	if kept, err2 := os.ReadFile(filepath.Join(keep, "here.pcap")); err != nil || err2 != nil || string(client) != string(kept) {
+		t.Errorf("-w and --keep-captures hold different client captures (%v, %v)", err, err2)
 	}
 	if g := res.Failovers[0]; g.DetectMS == nil || g.Cause != "resign" || !g.Moved {
 		t.Errorf("failover %+v", g)

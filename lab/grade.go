@@ -2,15 +2,16 @@ package lab
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/vrrpctl/vrrpctl/analyze"
-	"github.com/vrrpctl/vrrpctl/capture"
 	"github.com/vrrpctl/vrrpctl/kaconf"
+	"github.com/vrrpctl/vrrpctl/merge"
 )
 
 // ReportSchema names the JSON document shape; bump it on incompatible changes.
-const ReportSchema = "vrrpctl.failover-test/v1"
+const ReportSchema = "vrrpctl.failover-test/v2"
 
 // Report is the outcome of a run: one Result per scenario.
 type Report struct {
@@ -24,10 +25,12 @@ type Report struct {
 // Result is one scenario's outcome. Times (…_ms, at_ms) are milliseconds;
 // at_ms counts from the scenario's first action.
 type Result struct {
-	Scenario    Scenario        `json:"scenario"`
-	Description string          `json:"description"`
-	Lab         string          `json:"lab"`
-	Pcap        string          `json:"pcap,omitempty"`
+	Scenario    Scenario `json:"scenario"`
+	Description string   `json:"description"`
+	Lab         string   `json:"lab"`
+	Pcap        string   `json:"pcap,omitempty"`
+	// CaptureDir holds the three captures when they were kept.
+	CaptureDir  string          `json:"capture_dir,omitempty"`
 	Routers     []RouterInfo    `json:"routers"`
 	AdvertMS    float64         `json:"advert_interval_ms"`
 	MaxOutageMS float64         `json:"max_outage_ms"`
@@ -38,18 +41,25 @@ type Result struct {
 	VIP         []VIPChange     `json:"vip_moves"`
 	GARPs       []GARPSeen      `json:"garps"`
 	// SplitBrainMS is the longest time both routers held the VIP.
-	SplitBrainMS float64           `json:"split_brain_ms"`
-	Findings     []analyze.Finding `json:"findings"`
-	AnalyzeError string            `json:"analyze_error,omitempty"`
-	// Expect is the finding the scenario provokes on purpose; ExpectSeen
-	// tells whether the analyzer reported it.
-	Expect     string   `json:"expect,omitempty"`
-	ExpectSeen bool     `json:"expect_seen"`
-	Pass       bool     `json:"pass"`
-	Reasons    []string `json:"reasons"`
+	SplitBrainMS float64 `json:"split_brain_ms"`
+	// Captures are the client's and each router's captures as the
+	// analyzer merged them (the analysis' sources: clock offsets, frames,
+	// adverts seen); Findings and SplitBrains are the merged analysis'.
+	Captures     []analyze.Vantage    `json:"captures"`
+	Findings     []analyze.Finding    `json:"findings"`
+	SplitBrains  []analyze.SplitBrain `json:"split_brains"`
+	AnalyzeError string               `json:"analyze_error,omitempty"`
+	// Expect lists the findings the scenario provokes on purpose;
+	// ExpectSeen tells whether the analyzer reported them all, and
+	// ExpectMissing which it did not.
+	Expect        []string `json:"expect"`
+	ExpectSeen    bool     `json:"expect_seen"`
+	ExpectMissing []string `json:"expect_missing,omitempty"`
+	Pass          bool     `json:"pass"`
+	Reasons       []string `json:"reasons"`
 
 	// start is when the scenario's first action came (at_ms counts from
-	// it); analysis is the analyzer's view of the client's capture, for
+	// it); analysis is the analyzer's view of the captures merged, for
 	// the HTML report.
 	start    time.Time
 	analysis *analyze.Analysis
@@ -116,21 +126,22 @@ func msOf(d time.Duration) float64 { return float64(d) / float64(time.Millisecon
 
 func msPtr(d time.Duration) *float64 { v := msOf(d); return &v }
 
-// grade turns what the stage observed into a Result.
-func (s *stage) grade(pcap string) (*Result, error) {
+// grade turns what the stage observed into a Result; paths are the
+// captures, in Vantages' order.
+func (s *stage) grade(paths []string) (*Result, error) {
 	l, cfg := s.lab, s.cfg
 	res := &Result{
-		Scenario: s.sc, Lab: l.ID, Expect: expectedFinding(s.sc),
+		Scenario: s.sc, Lab: l.ID, Expect: expectedFindings(s.sc),
 		AdvertMS: msOf(cfg.AdvertInt), MaxOutageMS: msOf(cfg.MaxOutage),
-		Findings: []analyze.Finding{}, Reasons: []string{},
+		Captures: []analyze.Vantage{}, Findings: []analyze.Finding{}, SplitBrains: []analyze.SplitBrain{}, Reasons: []string{},
+	}
+	if res.Expect == nil {
+		res.Expect = []string{}
 	}
 	for _, sc := range Scenarios {
 		if sc.Name == s.sc {
 			res.Description = sc.Help
 		}
-	}
-	if cfg.Pcap != "" {
-		res.Pcap = pcap
 	}
 	for i, r := range s.routers {
 		h := l.Host(r.Spec.Host)
@@ -148,7 +159,8 @@ func (s *stage) grade(pcap string) (*Result, error) {
 	}
 	res.SplitBrainMS = msOf(longestBoth(moves, time.Now()))
 
-	w, err := readWire(pcap, VIP.Addr(), l.Host(Here).MAC)
+	// The lab's own measurements come from the client's capture.
+	w, err := readWire(paths[0], VIP.Addr(), l.Host(Here).MAC)
 	if err != nil {
 		return nil, err
 	}
@@ -174,10 +186,14 @@ func (s *stage) grade(pcap string) (*Result, error) {
 		res.Failovers = append(res.Failovers, s.gradeFailover(a, until, w, echos, moves, rel))
 	}
 
-	s.analyze(res, pcap)
+	s.analyze(res, paths)
 	s.verdict(res)
 	return res, nil
 }
+
+// splitAction reports whether an action stages a split brain: both
+// routers are then meant to hold the VIP.
+func splitAction(cause string) bool { return cause == "partition" || cause == "one-way" }
 
 func (l *Lab) hostByMACString(mac string) string {
 	for _, h := range l.hosts {
@@ -209,7 +225,7 @@ func (s *stage) gradeFailover(a action, until time.Time, w *wire, echos []Echo, 
 				break
 			}
 		}
-	case "master-down", "partition":
+	case "master-down", "partition", "one-way":
 		for _, ad := range w.adverts {
 			if ad.MAC == fromMAC && ad.Time.Before(a.Time) {
 				ref = ad.Time
@@ -271,7 +287,7 @@ func (s *stage) gradeFailover(a action, until time.Time, w *wire, echos []Echo, 
 	}
 	held := heldAt(moves, until)
 	// A partition is meant to leave both routers holding the VIP.
-	g.Moved = held[a.To] && (!held[a.From] || a.Cause == "partition")
+	g.Moved = held[a.To] && (!held[a.From] || splitAction(a.Cause))
 	return g
 }
 
@@ -309,31 +325,48 @@ func longestBoth(moves []AddrEvent, end time.Time) time.Duration {
 	return longest
 }
 
-// analyze runs vrrpctl's analyzer on the client's capture, with the
-// routers' configurations to compare against.
-func (s *stage) analyze(res *Result, pcap string) {
-	f, err := capture.OpenFile(pcap, "")
+// analyze runs vrrpctl's analyzer on the three captures merged (each named
+// after its host, with the host's address: NAME@ADDR), with the routers'
+// configurations to compare against.
+func (s *stage) analyze(res *Result, paths []string) {
+	var inputs []merge.Input
+	for i, h := range Vantages {
+		inputs = append(inputs, merge.Input{Name: h + "@" + s.lab.Host(h).Addr.Addr().String(), Path: paths[i]})
+	}
+	m, err := merge.Open(inputs, merge.Options{})
 	if err != nil {
 		res.AnalyzeError = err.Error()
 		return
 	}
-	defer f.Close()
+	defer m.Close()
 	var confs []*kaconf.Config
 	for _, r := range s.routers {
 		if c, err := kaconf.ParseFile(r.Conf); err == nil {
 			confs = append(confs, c)
 		}
 	}
-	a, err := analyze.Run(f, analyze.Options{File: pcap, Configs: confs})
+	a, err := analyze.RunMerged(m, analyze.Options{File: strings.Join(paths, ", "), Configs: confs})
 	if err != nil {
 		res.AnalyzeError = err.Error()
 		return
 	}
-	res.analysis = a
-	res.Findings = append(res.Findings, a.Findings...)
-	if res.Expect != "" {
-		res.ExpectSeen = a.HasFinding(res.Expect)
+	var unaligned []string
+	for _, u := range m.Unaligned() {
+		unaligned = append(unaligned, fmt.Sprintf("%s's capture could not be aligned with the others (%s)", u.Vantage.Name, u.Reason))
 	}
+	if len(unaligned) > 0 {
+		res.AnalyzeError = strings.Join(unaligned, "; ")
+	}
+	res.analysis = a
+	res.Captures = append(res.Captures, a.Sources...)
+	res.Findings = append(res.Findings, a.Findings...)
+	res.SplitBrains = append(res.SplitBrains, a.SplitBrains...)
+	for _, code := range res.Expect {
+		if !a.HasFinding(code) {
+			res.ExpectMissing = append(res.ExpectMissing, code)
+		}
+	}
+	res.ExpectSeen = len(res.Expect) > 0 && len(res.ExpectMissing) == 0
 }
 
 // verdict decides pass or fail and says why.
@@ -353,7 +386,7 @@ func (s *stage) verdict(res *Result) {
 		fail("split brain: both routers held the VIP for %.1f s", res.SplitBrainMS/1000)
 	}
 	if res.AnalyzeError != "" {
-		fail("the capture could not be analyzed: %s", res.AnalyzeError)
+		fail("the captures could not be analyzed: %s", res.AnalyzeError)
 	}
 	res.Pass = len(res.Reasons) == 0
 }

@@ -3,6 +3,7 @@ package lab
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/vrrpctl/vrrpctl/analyze"
@@ -10,7 +11,7 @@ import (
 )
 
 // WriteHTML writes the HTML report of one scenario: the analyzer's report of
-// the client's capture (ladder, strips, findings, the analysis as JSON),
+// the three captures merged (ladder, strips, findings, the analysis as JSON),
 // with the lab's own measurements beside the analyzer's and its actions
 // drawn across the ladder. generator names the program that writes it.
 func (res *Result) WriteHTML(w io.Writer, generator string) error {
@@ -31,6 +32,9 @@ func (res *Result) WriteHTML(w io.Writer, generator string) error {
 		opt.Marks = append(opt.Marks, report.Mark{Time: res.at(g.AtMS), Label: "lab: " + g.Action})
 	}
 	opt.Sections = append(opt.Sections, res.stagedSection(verdict), res.measuresSection(a))
+	if len(res.Captures) > 0 {
+		opt.Sections = append(opt.Sections, res.capturesSection())
+	}
 	if len(res.ARP) > 0 || len(res.VIP) > 0 {
 		opt.Sections = append(opt.Sections, res.entriesSection())
 	}
@@ -52,12 +56,15 @@ func (res *Result) stagedSection(verdict string) report.Section {
 	for _, r := range res.Routers {
 		s.Rows = append(s.Rows, []string{r.Host, r.Addr, r.MAC, string(r.Impl), fmt.Sprint(r.Priority)})
 	}
-	if res.Expect != "" {
+	if len(res.Expect) > 0 {
 		seen := "the analyzer reported it"
-		if !res.ExpectSeen {
-			seen = "the analyzer did NOT report it"
+		if len(res.Expect) > 1 {
+			seen = "the analyzer reported them"
 		}
-		s.Notes = append(s.Notes, fmt.Sprintf("This scenario provokes %s on purpose: %s.", res.Expect, seen))
+		if !res.ExpectSeen {
+			seen = "the analyzer did NOT report " + strings.Join(res.ExpectMissing, " and ")
+		}
+		s.Notes = append(s.Notes, fmt.Sprintf("This scenario provokes %s on purpose: %s.", strings.Join(res.Expect, " and "), seen))
 	}
 	if res.SplitBrainMS > 0 {
 		s.Notes = append(s.Notes, "Both routers held the VIP for "+fmtDur(res.SplitBrainMS)+".")
@@ -135,6 +142,29 @@ func (res *Result) measuresSection(a *analyze.Analysis) report.Section {
 			})},
 			[]string{"outage (echoes lost)", fmt.Sprintf("%s (%d)", fmtDur(g.OutageMS), g.Lost), ""},
 		)
+	}
+	return s
+}
+
+// capturesSection lists the captures the analyzer merged.
+func (res *Result) capturesSection() report.Section {
+	s := report.Section{
+		Title: "The captures, merged",
+		Intro: "The lab captures on the client's eth1 and on each router's, both directions; the analyzer aligns their clocks on the frames they share and analyzes them as one.",
+		Head:  []string{"capture", "host", "frames", "clock", "adverts seen"},
+	}
+	for _, v := range res.Captures {
+		clock := "reference"
+		switch {
+		case !v.Aligned:
+			clock = "not aligned"
+		case !v.Reference:
+			clock = fmt.Sprintf("%+.3f ms (± %.3f ms, %d frames matched)", v.OffsetMS, v.ErrorMS, v.Matched)
+		}
+		s.Rows = append(s.Rows, []string{v.Name, v.Host, fmt.Sprint(v.Frames), clock, fmt.Sprint(v.AdvertsSeen)})
+	}
+	if res.CaptureDir != "" {
+		s.Notes = append(s.Notes, "Kept in "+res.CaptureDir+".")
 	}
 	return s
 }

@@ -31,9 +31,12 @@ func TestWriteHTML(t *testing.T) {
 		AdvertMS: 1000, MaxOutageMS: 4960, EchoesSent: 30, EchoesLost: 9,
 		Failovers: []FailoverGrade{{Action: "stop nat1 (SIGTERM)", From: Nat1, To: Nat2, Cause: "resign",
 			DetectMS: &detect, ExpectedMS: 960.9, TakeoverMS: &detect, GarpMS: &garp, OutageMS: 900, Lost: 9, Recovered: true, Moved: true}},
-		ARP:  []ARPChange{{AtMS: -1000, State: "REACHABLE", MAC: "42:27:ce:07:10:a3", Owner: Nat1}, {AtMS: 970, State: "STALE", MAC: "ba:2e:73:81:71:78", Owner: Nat2}},
-		VIP:  []VIPChange{{AtMS: 0, Host: Nat1}, {AtMS: 965, Host: Nat2, Held: true}},
-		Pass: true, start: resign.Time.Add(-1100e6), analysis: a,
+		ARP: []ARPChange{{AtMS: -1000, State: "REACHABLE", MAC: "42:27:ce:07:10:a3", Owner: Nat1}, {AtMS: 970, State: "STALE", MAC: "ba:2e:73:81:71:78", Owner: Nat2}},
+		VIP: []VIPChange{{AtMS: 0, Host: Nat1}, {AtMS: 965, Host: Nat2, Held: true}},
+		Captures: []analyze.Vantage{{Name: Here, Host: "192.168.33.2", Frames: 289, Aligned: true, Reference: true},
+			{Name: Nat1, Host: "192.168.33.101", Frames: 120, Aligned: true, OffsetMS: -0.012, ErrorMS: 0.05, Matched: 100}},
+		CaptureDir: "/tmp/kept",
+		Pass:       true, start: resign.Time.Add(-1100e6), analysis: a,
 	}
 	var b bytes.Buffer
 	if err := res.WriteHTML(&b, "vrrpctl test"); err != nil {
@@ -48,6 +51,9 @@ func TestWriteHTML(t *testing.T) {
 		"192.168.33.101 → 192.168.33.102 (resign), frame 43",
 		"lab: stop nat1 (SIGTERM)",
 		"nat2 gained the VIP",
+		"The captures, merged",
+		"<td>-0.012 ms (± 0.050 ms, 100 frames matched)</td>",
+		"Kept in /tmp/kept.",
 		`id="vrrpctl-analysis"`,
 	} {
 		if !strings.Contains(page, want) {

@@ -8,9 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/vrrpctl/vrrpctl/analyze"
 	"github.com/vrrpctl/vrrpctl/vrrp"
 )
 
@@ -23,6 +25,7 @@ const (
 	Crash             Scenario = "crash"
 	Failback          Scenario = "failback"
 	Partition         Scenario = "partition"
+	OneWay            Scenario = "one-way"
 	ClientIgnoresGARP Scenario = "client-ignores-garp"
 	NoGARP            Scenario = "no-garp"
 	Article           Scenario = "article"
@@ -32,17 +35,18 @@ const (
 var Scenarios = []struct {
 	Name Scenario
 	Help string
-	// Expect is the finding the scenario provokes on purpose, "" for a
-	// healthy one.
-	Expect string
+	// Expect lists the findings the scenario provokes on purpose, none
+	// for a healthy one.
+	Expect []string
 }{
-	{Stop, "the master stops gracefully (priority-0 advert)", ""},
-	{Crash, "the master's link goes down", ""},
-	{Failback, "the master's link goes down, then comes back and it preempts", ""},
-	{Partition, "the routers stop hearing each other's adverts: split brain", "split-brain"},
-	{ClientIgnoresGARP, "the master stops; the client drops gratuitous ARPs: stale ARP", "stale-arp"},
-	{NoGARP, "the master stops; the new master's GARPs are dropped on the bridge", "no-garp"},
-	{Article, "the master stops, with the article's advert_int 5, garp_interval 4, garp_master_refresh 6", ""},
+	{Stop, "the master stops gracefully (priority-0 advert)", nil},
+	{Crash, "the master's link goes down", nil},
+	{Failback, "the master's link goes down, then comes back and it preempts", nil},
+	{Partition, "the routers stop hearing each other's adverts: split brain", []string{analyze.CodeSplitBrain}},
+	{OneWay, "the bridge drops VRRP from nat1 toward nat2 only: nat2 takes the VIP too (split brain) until the drop is lifted", []string{analyze.CodeAdvertLost, analyze.CodeSplitBrain}},
+	{ClientIgnoresGARP, "the master stops; the client drops gratuitous ARPs it received: stale ARP", []string{analyze.CodeGARPIgnored}},
+	{NoGARP, "the master stops; the new master's GARPs are dropped on the bridge", []string{analyze.CodeGARPLost}},
+	{Article, "the master stops, with the article's advert_int 5, garp_interval 4, garp_master_refresh 6", nil},
 }
 
 // ParseScenario checks a --scenario value.
@@ -57,13 +61,13 @@ func ParseScenario(s string) (Scenario, error) {
 	return "", fmt.Errorf("scenario %q: want one of %s", s, strings.Join(names, ", "))
 }
 
-func expectedFinding(sc Scenario) string {
+func expectedFindings(sc Scenario) []string {
 	for _, s := range Scenarios {
 		if s.Name == sc {
-			return s.Expect
+			return slices.Clone(s.Expect)
 		}
 	}
-	return ""
+	return nil
 }
 
 // Config is what a run stages.
@@ -82,6 +86,10 @@ type Config struct {
 	// Pcap keeps the client's capture at this path; with several scenarios
 	// the scenario's name is added before the extension.
 	Pcap string
+	// KeepCaptures keeps the three captures (the client's and each
+	// router's) in this directory as here.pcap, nat1.pcap and nat2.pcap;
+	// with several scenarios in a subdirectory named after each.
+	KeepCaptures string
 	// Keep leaves each lab up after its scenario.
 	Keep bool
 	// Speaker runs vrrpctl's own speaker (ImplVRRPD, ImplMixed).
@@ -163,7 +171,7 @@ func Preflight(cfg Config, scenarios []Scenario) error {
 	}
 	for _, sc := range scenarios {
 		switch sc {
-		case Partition, ClientIgnoresGARP, NoGARP:
+		case Partition, OneWay, ClientIgnoresGARP, NoGARP:
 			if _, err := exec.LookPath("nft"); err != nil {
 				return fmt.Errorf("scenario %s needs nft (apt-get install nftables)", sc)
 			}
@@ -186,7 +194,11 @@ func Run(ctx context.Context, cfg Config, scenarios []Scenario) (*Report, error)
 	rep := &Report{Schema: ReportSchema, Impl: cfg.Impl, Version: cfg.Version, Pass: true}
 	for _, sc := range scenarios {
 		pcap := ScenarioPath(cfg.Pcap, sc, len(scenarios))
-		res, err := runScenario(ctx, cfg.forScenario(sc), sc, pcap)
+		keep := cfg.KeepCaptures
+		if keep != "" && len(scenarios) > 1 {
+			keep = filepath.Join(keep, string(sc))
+		}
+		res, err := runScenario(ctx, cfg.forScenario(sc), sc, pcap, keep)
 		if err != nil {
 			return rep, fmt.Errorf("scenario %s: %w", sc, err)
 		}
@@ -216,9 +228,14 @@ type stage struct {
 	routers [2]*Router
 	watch   *Watch
 	pinger  *Pinger
-	capture *Capture
-	actions []action
+	// captures are the client's and each router's, in Vantages' order.
+	captures []*Capture
+	actions  []action
 }
+
+// Vantages are the hosts the lab captures on, in the order the captures
+// are merged: the client's first.
+var Vantages = []string{Here, Nat1, Nat2}
 
 // action is something the lab did to cause a failover.
 type action struct {
@@ -245,7 +262,7 @@ func routerImpls(impl Impl) [2]Impl {
 	return [2]Impl{ImplVRRPD, ImplVRRPD}
 }
 
-func runScenario(ctx context.Context, cfg Config, sc Scenario, pcap string) (res *Result, err error) {
+func runScenario(ctx context.Context, cfg Config, sc Scenario, pcap, keep string) (res *Result, err error) {
 	l, err := New()
 	if err != nil {
 		return nil, err
@@ -267,27 +284,74 @@ func runScenario(ctx context.Context, cfg Config, sc Scenario, pcap string) (res
 			err = fmt.Errorf("remove lab: %w", cerr)
 		}
 	}()
-	if pcap == "" {
-		pcap = filepath.Join(l.Dir, "here.pcap")
+	dir := l.Dir
+	if keep != "" {
+		if err := os.MkdirAll(keep, 0o755); err != nil {
+			return nil, fmt.Errorf("directory for the captures: %w", err)
+		}
+		dir = keep
 	}
-	if err := s.setUp(pcap); err != nil {
+	var paths []string
+	for _, h := range Vantages {
+		paths = append(paths, filepath.Join(dir, h+".pcap"))
+	}
+	if err := s.setUp(paths); err != nil {
 		return nil, err
 	}
 	if err := s.act(); err != nil {
 		return nil, err
 	}
-	s.stopObservers()
-	return s.grade(pcap)
+	if err := s.stopObservers(); err != nil {
+		return nil, err
+	}
+	if pcap != "" {
+		if err := copyFile(paths[0], pcap); err != nil {
+			return nil, fmt.Errorf("keep the client's capture: %w", err)
+		}
+	}
+	res, err = s.grade(paths)
+	if res != nil {
+		res.Pcap = pcap
+		if keep != "" {
+			res.CaptureDir = keep
+		}
+	}
+	return res, err
 }
 
-// setUp starts the observers and the routers and waits for a steady state:
-// nat1 master, the client's echoes answered.
-func (s *stage) setUp(pcap string) error {
-	l, cfg := s.lab, s.cfg
-	var err error
-	if s.capture, err = l.StartCapture(Here, pcap, "not ip6"); err != nil {
+// copyFile copies the file at from to to.
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
 		return err
 	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// setUp starts the observers (a capture on each host's eth1 into paths,
+// in Vantages' order) and the routers and waits for a steady state: nat1
+// master, the client's echoes answered.
+func (s *stage) setUp(paths []string) error {
+	l, cfg := s.lab, s.cfg
+	for i, h := range Vantages {
+		// Both directions: a router's capture holds what it sent and what
+		// reached it, so that losses on the way to it show.
+		c, err := l.StartCapture(h, paths[i], "not ip6")
+		if err != nil {
+			return err
+		}
+		s.captures = append(s.captures, c)
+	}
+	var err error
 	if s.watch, err = l.WatchVIP(Here, []string{Nat1, Nat2}, VIP.Addr()); err != nil {
 		return err
 	}
@@ -498,10 +562,41 @@ func (s *stage) act() error {
 			return err
 		}
 		return s.observe(b, 0)
-	case Partition:
-		if err := s.routerCheck(-1); err != nil {
+	case Partition, OneWay:
+		return s.split(mdi)
+	}
+	return fmt.Errorf("unknown scenario %q", s.sc)
+}
+
+// oneWayRule drops, on the bridge, VRRP coming in from nat1's port on its
+// way out of nat2's: nat2 stops hearing nat1, nat1 still hears nat2.
+func (s *stage) oneWayRule() string {
+	return fmt.Sprintf(`table bridge vrrpctl_lab {
+	chain forward {
+		type filter hook forward priority 0; policy accept;
+		iifname "%s" oifname "%s" ip protocol 112 drop
+	}
+}
+`, s.lab.Host(Nat1).Port, s.lab.Host(Nat2).Port)
+}
+
+// split stages a split brain: VRRP dropped between the routers (both ways
+// on each router's input for Partition, one way on the bridge for OneWay)
+// until both hold the VIP and two advert intervals more (four for
+// OneWay), then let through again.
+func (s *stage) split(mdi time.Duration) error {
+	cfg := s.cfg
+	if err := s.routerCheck(-1); err != nil {
+		return err
+	}
+	if s.sc == OneWay {
+		a := action{Time: time.Now(), What: "drop VRRP from nat1 toward nat2 on the bridge", From: Nat1, To: Nat2, Cause: "one-way", Expected: mdi}
+		s.actions = append(s.actions, a)
+		s.logf("%s", a.What)
+		if err := s.lab.Nft(switchHost, s.oneWayRule()); err != nil {
 			return err
 		}
+	} else {
 		a := action{Time: time.Now(), What: "drop VRRP between nat1 and nat2", From: Nat1, To: Nat2, Cause: "partition", Expected: mdi}
 		s.actions = append(s.actions, a)
 		s.logf("%s", a.What)
@@ -516,32 +611,46 @@ func (s *stage) act() error {
 				return err
 			}
 		}
-		// The outcome is two masters; watch them for two advert intervals.
-		both, err := s.until(mdi+2*time.Second, func() bool { return s.holders() == Nat1+"+"+Nat2 })
-		if err != nil {
+	}
+	// The outcome is two masters.
+	both, err := s.until(mdi+2*time.Second, func() bool { return s.holders() == Nat1+"+"+Nat2 })
+	if err != nil {
+		return err
+	}
+	if both {
+		s.logf("split brain: both routers hold the VIP")
+		// A one-way loss is kept up longer: nat1's adverts lost on the
+		// way to nat2 while nat2 advertises are the evidence.
+		hold := 2 * cfg.AdvertInt
+		if s.sc == OneWay {
+			hold = 4 * cfg.AdvertInt
+		}
+		if err := s.sleep(hold); err != nil {
 			return err
 		}
-		if both {
-			s.logf("split brain: both routers hold the VIP")
-			if err := s.sleep(2 * cfg.AdvertInt); err != nil {
-				return err
-			}
-		}
-		h := action{Time: time.Now(), What: "let VRRP through again", From: Nat2, To: Nat1, Cause: "heal", Expected: 0}
-		s.actions = append(s.actions, h)
-		s.logf("%s", h.What)
-		for _, host := range []string{Nat1, Nat2} {
-			if err := s.lab.Nft(host, "delete table ip vrrpctl_lab\n"); err != nil {
-				return err
-			}
-		}
-		return s.observe(h, 0)
 	}
-	return fmt.Errorf("unknown scenario %q", s.sc)
+	h := action{Time: time.Now(), What: "let VRRP through again", From: Nat2, To: Nat1, Cause: "heal", Expected: 0}
+	s.actions = append(s.actions, h)
+	s.logf("%s", h.What)
+	if s.sc == OneWay {
+		if err := s.lab.Nft(switchHost, "delete table bridge vrrpctl_lab\n"); err != nil {
+			return err
+		}
+		// The analyzer tells that a split brain ended when the side that
+		// gave up stays quiet for seven advert intervals: capture them.
+		return s.observe(h, 8*cfg.AdvertInt)
+	}
+	for _, host := range []string{Nat1, Nat2} {
+		if err := s.lab.Nft(host, "delete table ip vrrpctl_lab\n"); err != nil {
+			return err
+		}
+	}
+	return s.observe(h, 0)
 }
 
-// stopObservers ends the pinger, the watch and the capture; idempotent.
-func (s *stage) stopObservers() {
+// stopObservers ends the pinger, the watch and the captures; idempotent.
+// The error is the first capture's that failed.
+func (s *stage) stopObservers() error {
 	if s.pinger != nil {
 		// Late answers to the last echoes still count.
 		s.pinger.Stop(300 * time.Millisecond)
@@ -549,7 +658,11 @@ func (s *stage) stopObservers() {
 	if s.watch != nil {
 		s.watch.Stop()
 	}
-	if s.capture != nil {
-		s.capture.Stop()
+	var errs []error
+	for i, c := range s.captures {
+		if err := c.Stop(); err != nil {
+			errs = append(errs, fmt.Errorf("capture on %s: %w", Vantages[i], err))
+		}
 	}
+	return errors.Join(errs...)
 }

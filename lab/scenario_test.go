@@ -8,9 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/vrrpctl/vrrpctl/analyze"
 	"github.com/vrrpctl/vrrpctl/internal/testenv"
 )
 
@@ -105,6 +107,53 @@ func hasCode(res *Result, code string) bool {
 	return false
 }
 
+// checkCaptures asserts the three captures were merged, each on its host,
+// the routers' clocks aligned with the client's (one kernel: the offset is
+// the hop, microseconds).
+func checkCaptures(t *testing.T, res *Result) {
+	t.Helper()
+	if len(res.Captures) != len(Vantages) {
+		t.Fatalf("captures %+v: want %v", res.Captures, Vantages)
+	}
+	for i, v := range res.Captures {
+		if v.Name != Vantages[i] || v.Host == "" || !v.Aligned || v.Frames == 0 {
+			t.Errorf("capture %d: %+v", i, v)
+		}
+		if math.Abs(v.OffsetMS) > 1 {
+			t.Errorf("%s's clock %+.3f ms off the client's, on the same machine", v.Name, v.OffsetMS)
+		}
+	}
+}
+
+// vantageCodes are the findings only several captures make.
+var vantageCodes = []string{analyze.CodeGARPLost, analyze.CodeGARPIgnored, analyze.CodeAdvertLost, analyze.CodeNotSent}
+
+// checkOnly asserts that of the findings only several captures make, just
+// those of want are made, each naming its capture (code -> a phrase its
+// summary holds), and nothing else of them.
+func checkOnly(t *testing.T, res *Result, want map[string]string) {
+	t.Helper()
+	checkCaptures(t, res)
+	for _, code := range vantageCodes {
+		n := 0
+		for _, f := range res.Findings {
+			if f.Code != code {
+				continue
+			}
+			n++
+			phrase, ok := want[code]
+			if !ok {
+				t.Errorf("unexpected %s: %s", code, f.Summary)
+			} else if !strings.Contains(f.Summary, phrase) {
+				t.Errorf("%s does not say %q: %s", code, phrase, f.Summary)
+			}
+		}
+		if _, ok := want[code]; ok && n == 0 {
+			t.Errorf("no %s finding", code)
+		}
+	}
+}
+
 // TestScenarios runs every scenario with both implementations.
 func TestScenarios(t *testing.T) {
 	needRoot(t)
@@ -126,6 +175,7 @@ func TestScenarios(t *testing.T) {
 				if g.Cause != "resign" || !hasCode(res, "resign") {
 					t.Errorf("cause %s, findings %v: want a resign", g.Cause, res.Findings)
 				}
+				checkOnly(t, res, nil)
 				if g.OutageMS > g.ExpectedMS+300 {
 					t.Errorf("outage %.0f ms for a graceful stop (Skew_Time %.0f ms)", g.OutageMS, g.ExpectedMS)
 				}
@@ -139,6 +189,7 @@ func TestScenarios(t *testing.T) {
 				if res.Failovers[0].Lost == 0 {
 					t.Errorf("no echo lost when the master's link went down")
 				}
+				checkOnly(t, res, nil)
 			})
 			t.Run("failback", func(t *testing.T) {
 				res := runOne(t, cfg, Failback)
@@ -154,6 +205,7 @@ func TestScenarios(t *testing.T) {
 					t.Errorf("second failover %+v: want nat1 preempting", back)
 				}
 				checkTimely(t, back, 1100)
+				checkOnly(t, res, nil)
 			})
 			t.Run("partition", func(t *testing.T) {
 				res := runOne(t, cfg, Partition)
@@ -166,15 +218,43 @@ func TestScenarios(t *testing.T) {
 				if res.SplitBrainMS < res.AdvertMS {
 					t.Errorf("both routers held the VIP for %.0f ms only", res.SplitBrainMS)
 				}
+				// Each router drops the other's adverts on its own
+				// input: they are on the wire everywhere, none lost.
+				checkOnly(t, res, nil)
+			})
+			t.Run("one-way", func(t *testing.T) {
+				res := runOne(t, cfg, OneWay)
+				if res.Pass {
+					t.Errorf("a split brain passed")
+				}
+				if !res.ExpectSeen || !hasCode(res, analyze.CodeSplitBrain) || !hasCode(res, analyze.CodeAdvertLost) {
+					t.Errorf("findings %v: want advert-lost and split-brain", res.Findings)
+				}
+				if res.SplitBrainMS < res.AdvertMS {
+					t.Errorf("both routers held the VIP for %.0f ms only", res.SplitBrainMS)
+				}
+				checkOnly(t, res, map[string]string{analyze.CodeAdvertLost: "not at nat2,"})
+				for _, f := range res.Findings {
+					if f.Code == analyze.CodeAdvertLost && !strings.Contains(f.Summary, "adverts of 192.168.33.101 ") {
+						t.Errorf("advert-lost of another router than nat1: %s", f.Summary)
+					}
+				}
+				if len(res.SplitBrains) != 1 {
+					t.Fatalf("split brains %+v: want one", res.SplitBrains)
+				}
+				if sb := res.SplitBrains[0]; !strings.Contains(sb.Cause, "one-way loss") || !strings.Contains(sb.Cause, "not at nat2") || sb.Ongoing {
+					t.Errorf("split brain %+v: want it over, caused by the advert loss at nat2", sb)
+				}
 			})
 			t.Run("client-ignores-garp", func(t *testing.T) {
 				res := runOne(t, cfg, ClientIgnoresGARP)
 				if res.Pass {
 					t.Errorf("a client stuck on the old MAC passed")
 				}
-				if !res.ExpectSeen || !hasCode(res, "stale-arp") {
-					t.Errorf("no stale-arp finding: %v", res.Findings)
+				if !res.ExpectSeen || hasCode(res, analyze.CodeStaleARP) {
+					t.Errorf("findings %v: want garp-ignored instead of stale-arp", res.Findings)
 				}
+				checkOnly(t, res, map[string]string{analyze.CodeGARPIgnored: "its own capture, here,"})
 				g := res.Failovers[0]
 				if g.GarpMS == nil || g.SwitchMS != nil {
 					t.Errorf("GARP %v, switch %v: want a GARP the client ignored", g.GarpMS, g.SwitchMS)
@@ -185,8 +265,18 @@ func TestScenarios(t *testing.T) {
 				if res.Pass {
 					t.Errorf("a failover without GARP passed")
 				}
-				if !res.ExpectSeen || !hasCode(res, "no-garp") {
-					t.Errorf("no no-garp finding: %v", res.Findings)
+				if !res.ExpectSeen || hasCode(res, analyze.CodeNoGARP) || hasCode(res, analyze.CodeStaleARP) {
+					t.Errorf("findings %v: want garp-lost instead of no-garp and stale-arp", res.Findings)
+				}
+				// The bridge drops nat2's GARPs toward every other port:
+				// lost on the way to the client and to nat1.
+				checkOnly(t, res, map[string]string{analyze.CodeGARPLost: "were seen at nat2 and none at "})
+				var atHere bool
+				for _, f := range res.Findings {
+					atHere = atHere || f.Code == analyze.CodeGARPLost && strings.Contains(f.Summary, "none at here,") && f.Severity == analyze.Critical
+				}
+				if !atHere {
+					t.Errorf("no critical garp-lost at the client, which kept the old MAC: %v", res.Findings)
 				}
 				if g := res.Failovers[0]; g.GarpMS != nil {
 					t.Errorf("a GARP from %s reached the client", g.To)
@@ -216,6 +306,7 @@ func TestScenarios(t *testing.T) {
 						t.Errorf("GARPs %.2f s apart, vrrp_garp_interval is 4 s", gap/1000)
 					}
 				}
+				checkOnly(t, res, nil)
 			})
 		})
 	}

@@ -93,7 +93,8 @@ func (res *Result) writeText(b *strings.Builder) {
 	if res.SplitBrainMS > 0 {
 		fmt.Fprintf(b, "   both routers held the VIP for %s\n", fmtDur(res.SplitBrainMS))
 	}
-	fmt.Fprintf(b, "   analyzer findings on the client's capture:\n")
+	res.writeCaptures(b)
+	fmt.Fprintf(b, "   analyzer findings on the captures merged:\n")
 	if res.AnalyzeError != "" {
 		fmt.Fprintf(b, "     (not analyzed: %s)\n", res.AnalyzeError)
 	}
@@ -103,15 +104,18 @@ func (res *Result) writeText(b *strings.Builder) {
 	for _, f := range res.Findings {
 		fmt.Fprintf(b, "     %-8s %-17s %s\n", f.Severity, f.Code, f.Summary)
 	}
-	if res.Expect != "" {
+	if len(res.Expect) > 0 {
 		seen := "reported"
 		if !res.ExpectSeen {
-			seen = "NOT reported"
+			seen = "NOT reported: " + strings.Join(res.ExpectMissing, ", ")
 		}
-		fmt.Fprintf(b, "   this scenario provokes %s on purpose: %s\n", res.Expect, seen)
+		fmt.Fprintf(b, "   this scenario provokes %s on purpose: %s\n", strings.Join(res.Expect, " and "), seen)
 	}
 	if res.Pcap != "" {
-		fmt.Fprintf(b, "   capture: %s\n", res.Pcap)
+		fmt.Fprintf(b, "   client's capture: %s\n", res.Pcap)
+	}
+	if res.CaptureDir != "" {
+		fmt.Fprintf(b, "   captures kept in %s\n", res.CaptureDir)
 	}
 	for _, r := range res.Reasons {
 		fmt.Fprintf(b, "   FAIL: %s\n", r)
@@ -151,5 +155,24 @@ func (res *Result) writeGARPs(b *strings.Builder) {
 			fmt.Fprintf(b, "; gaps between bursts %s s", strings.Join(gaps, ", "))
 		}
 		b.WriteString("\n")
+	}
+}
+
+// writeCaptures lists the captures the analyzer merged: where each was
+// taken, its frames, its clock against the client's and the adverts it saw.
+func (res *Result) writeCaptures(b *strings.Builder) {
+	if len(res.Captures) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "   captures (each host's eth1, both directions):\n")
+	for _, v := range res.Captures {
+		clock := "reference clock"
+		switch {
+		case !v.Aligned:
+			clock = "not aligned"
+		case !v.Reference:
+			clock = fmt.Sprintf("clock %+.3f ms (± %.3f ms, %d frames matched)", v.OffsetMS, v.ErrorMS, v.Matched)
+		}
+		fmt.Fprintf(b, "     %-5s %-15s %5d frames  %4d adverts  %s\n", v.Name, v.Host, v.Frames, v.AdvertsSeen, clock)
 	}
 }

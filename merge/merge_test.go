@@ -436,6 +436,7 @@ var recordings = []string{
 	"failover", "split-brain", "equal-prio", "article-garp", "no-garp", "vrrp-strict", "client-ignores-garp",
 	"v3-100ms", "interval-mismatch", "auth-mismatch", "vmac-failover", "vmac-crash", "vmac-track",
 	"vmac-split-brain", "frr-v2-ipv4", "frr-v3-ipv4", "frr-v3-ipv4-arp-default",
+	"vantages/garps-dropped/here", "vantages/client-drops-garp/here", "vantages/vrrp-one-way/here",
 }
 
 // Every pair of captures of different incidents is told apart, and every

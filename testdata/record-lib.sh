@@ -1,5 +1,5 @@
 # record-lib.sh: the topology, clean-up and process code shared by
-# record.sh and record-vmac.sh. It is sourced, not run.
+# record.sh, record-vmac.sh and record-vantages.sh. It is sourced, not run.
 #
 # The sourcing script sets, before calling rec_main "$@":
 #   PROG      its name, for messages
@@ -11,7 +11,8 @@
 #             needs (checked for existence before anything is created)
 #   scen_SCEN a function per scenario
 # and may define check_system (further checks before anything is created),
-# teardown_hook, and PORT_CAPTURES=1 (see capture_start). Per scenario, a
+# teardown_hook, and PORT_CAPTURES=1 or VANTAGE_CAPTURES=1 (see
+# capture_start). Per scenario, a
 # function scen_setup_SCEN, run before the topology is built, may set
 #   FAMILY    ipv4 (default: IPv6 disabled everywhere, capture filter
 #             "not ip6") or ipv6 (IPv6 on the hosts, nothing filtered)
@@ -191,7 +192,11 @@ log() { awk -v t="$EPOCHREALTIME" -v t0="$T0" -v m="$*" 'BEGIN { printf "%8.3f  
 
 # capture_start / capture_stop: tcpdump on the client's eth1 and, with
 # PORT_CAPTURES=1, on the bridge ports of nat1 and nat2 (frames coming in
-# from the routers only) into $LOGS/port-nat1.pcap and port-nat2.pcap.
+# from the routers only) into $LOGS/port-nat1.pcap and port-nat2.pcap;
+# with VANTAGE_CAPTURES=1, on each router's own eth1 inside its namespace
+# (both directions: what it sent and what reached it), and the scenario's
+# captures are written to $OUT/SCEN/here.pcap, nat1.pcap and nat2.pcap
+# (its logs to $OUT/SCEN/logs) instead of $OUT/SCEN.pcap.
 capture_start() {
 	local filter=() h i
 	[ "$FAMILY" = ipv6 ] || filter=(not ip6)
@@ -213,19 +218,50 @@ capture_start() {
 			done
 		done
 	fi
+	if [ "${VANTAGE_CAPTURES:-0}" = 1 ]; then
+		# Each router's own capture, on its own eth1: the same clock as
+		# the client's (one kernel), so the truth of the alignment is 0.
+		for h in nat1 nat2; do
+			bg "tcpdump-$h" "$(ns_of $h)" tcpdump -Z root -s 0 --immediate-mode -w "$RUN/$h.pcap" -i eth1 "${filter[@]}"
+		done
+		for h in nat1 nat2; do
+			for i in $(seq 50); do
+				grep -q "listening on" "$LOGS/tcpdump-$h.log" 2>/dev/null && break
+				sleep 0.1
+			done
+		done
+	fi
 	T0=$EPOCHREALTIME
 	log "capture started (Unix time $T0)"
 }
 capture_stop() {
+	local h
 	log "capture stopped"
 	stop_pid "$ping_PID" 2>/dev/null || true
 	stop_pid "$tcpdump_PID"
 	stop_pid "${tcpdump_nat1_PID:-}"
 	stop_pid "${tcpdump_nat2_PID:-}"
+	if [ "${VANTAGE_CAPTURES:-0}" = 1 ]; then
+		mkdir -p "$OUT/$SCEN"
+		cp "$RUN/$SCEN.pcap" "$OUT/$SCEN/here.pcap"
+		for h in nat1 nat2; do cp "$RUN/$h.pcap" "$OUT/$SCEN/$h.pcap"; done
+		return
+	fi
 	cp "$RUN/$SCEN.pcap" "$OUT/$SCEN.pcap"
 }
-# save_logs: copy the scenario's logs to $OUT/SCEN-logs.
+# save_logs: copy the scenario's logs to $OUT/SCEN-logs ($OUT/SCEN/logs
+# with VANTAGE_CAPTURES=1).
 save_logs() {
+	local h
+	if [ "${VANTAGE_CAPTURES:-0}" = 1 ]; then
+		rm -rf "$OUT/$SCEN/logs"
+		cp -r "$LOGS" "$OUT/$SCEN/logs"
+		for h in here nat1 nat2; do
+			echo "$SCEN: $OUT/$SCEN/$h.pcap ($(stat -c %s "$OUT/$SCEN/$h.pcap") bytes)"
+		done
+		echo "$SCEN: logs in $OUT/$SCEN/logs"
+		return
+	fi
 	rm -rf "$OUT/$SCEN-logs"
 	cp -r "$LOGS" "$OUT/$SCEN-logs"
 	echo "$SCEN: $OUT/$SCEN.pcap ($(stat -c %s "$OUT/$SCEN.pcap") bytes), logs in $OUT/$SCEN-logs"

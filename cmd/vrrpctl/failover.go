@@ -41,7 +41,8 @@ func newFailoverCmd() *cobra.Command {
 "nat2" on one bridge, VIP 192.168.33.100, all inside network namespaces of
 its own), fail the master, watch from the client and grade the failover:
 detection time against the RFC, first GARP, client switch, outage, the
-client's ARP entry, and the analyzer's findings on the client's capture.
+client's ARP entry, and the analyzer's findings on three captures merged:
+the client's eth1 and each router's.
 
 Scenarios (--scenario, repeatable, run in order; "all" runs every one):
 ` + strings.Join(names, "\n") + `
@@ -63,6 +64,7 @@ Needs root. Exit status: 0 pass, 1 fail, 3 could not run.`,
 	f.DurationVar(&o.cfg.PingInterval, "ping-interval", o.cfg.PingInterval, "the client's ICMP echo interval")
 	f.DurationVar(&o.cfg.MaxOutage, "max-outage", 0, "fail a failover with a longer outage (default: Master_Down_Interval + one advert interval)")
 	f.StringVarP(&o.cfg.Pcap, "write", "w", "", "keep the client's capture in this pcap file (the scenario's name is added with several)")
+	f.StringVar(&o.cfg.KeepCaptures, "keep-captures", "", "keep the three captures (here.pcap, nat1.pcap, nat2.pcap) in this directory (a subdirectory per scenario with several)")
 	f.BoolVar(&o.cfg.Keep, "keep", false, "leave each lab up for inspection and print how to enter it")
 	f.BoolVar(&o.cleanup, "cleanup", false, "remove labs left behind by killed or --keep runs, and exit")
 	f.BoolVar(&o.json, "json", false, "print the report as JSON")
