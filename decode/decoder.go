@@ -353,3 +353,20 @@ func isEcho(proto, typ uint8) bool {
 	}
 	return typ == 128 || typ == 129
 }
+
+// PlainIPv4 recognises, in a few byte comparisons, an Ethernet frame that
+// Decode makes KindIP (or KindOther) and nothing more of: an untagged IPv4
+// packet of a protocol other than VRRP and IGMP. It returns the packet's
+// source and destination addresses as Decode reads them into Frame.IP, and
+// ok; ok is false for every other frame, which must be decoded to know
+// what it is. A caller that has no use for KindIP frames between addresses
+// it does not follow can skip decoding them.
+func PlainIPv4(data []byte) (src, dst uint32, ok bool) {
+	if len(data) < 34 || data[12] != 0x08 || data[13] != 0x00 || data[14]>>4 != 4 {
+		return 0, 0, false
+	}
+	if p := layers.IPProtocol(data[23]); p == layers.IPProtocolVRRP || p == layers.IPProtocolIGMP {
+		return 0, 0, false
+	}
+	return binary.BigEndian.Uint32(data[26:30]), binary.BigEndian.Uint32(data[30:34]), true
+}
