@@ -9,8 +9,14 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcap"
+
+	"github.com/vrrpctl/vrrpctl/capture"
 )
 
 const (
@@ -245,5 +251,46 @@ func TestModeLimits(t *testing.T) {
 	cfg.VLANs = 4095
 	if _, err := Generate(io.Discard, cfg); err == nil {
 		t.Error("no error for VLAN 4095")
+	}
+}
+
+// TestModesFilter reads every mode's file through vrrpctl's reader with the
+// benchmark's filter, which runs as byte comparisons (capture/common.go),
+// and wants exactly the frames libpcap's BPF program matches.
+func TestModesFilter(t *testing.T) {
+	const expr = "vrrp or arp or igmp or host 192.168.33.100"
+	lib, err := pcap.NewBPF(layers.LinkTypeEthernet, capture.MaxFrameSize, expr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []Mode{ModeBackground, ModeClients, ModeARP, ModeVLANs, ModeSourceIPs} {
+		for _, f := range []Format{FormatPcap, FormatPcapng} {
+			cfg := hostileConfig(m, f)
+			raw := generate(t, cfg)
+			var want []uint64
+			for i, fr := range readAll(t, raw, f) {
+				if lib.Matches(fr.ci, fr.data) {
+					want = append(want, uint64(i+1))
+				}
+			}
+			r, err := capture.OpenReader("gen", bytes.NewReader(raw), expr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []uint64
+			for {
+				_, _, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, r.Frame())
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%v, format %d: the reader returns %d frames, libpcap matches %d", m, f, len(got), len(want))
+			}
+		}
 	}
 }
