@@ -137,3 +137,22 @@ func BenchmarkCommonFilter(b *testing.B) {
 		}
 	})
 }
+
+// FuzzCommonFilter holds the byte comparisons to the program they stand
+// for, on any bytes.
+func FuzzCommonFilter(f *testing.F) {
+	f.Add(benchVRRP)
+	f.Add(benchARP)
+	f.Add(benchIGMP)
+	f.Add(benchICMP)
+	f.Add([]byte{})
+	cf, err := compileFilter(layers.LinkTypeEthernet, "vrrp or arp or igmp or host 192.168.33.100")
+	if err != nil || cf.common == nil {
+		f.Fatal("not recognised", err)
+	}
+	f.Fuzz(func(t *testing.T, p []byte) {
+		if got, want := cf.common.run(p), runBPF(cf.prog, p, uint32(len(p))); got != want {
+			t.Fatalf("% x: %d, the program returns %d", p, got, want)
+		}
+	})
+}
