@@ -266,6 +266,9 @@ func FuzzDecode(f *testing.F) {
 		if fr.CapLen != len(data) {
 			t.Fatalf("CapLen %d of %d bytes", fr.CapLen, len(data))
 		}
+		// The direct reading of Ethernet and IPv4 headers decodes as
+		// gopacket's layers do.
+		sameAsGopacket(t, links[int(link)%len(links)], data)
 		// A frame PlainIPv4 recognises is one Decode makes KindIP (with its
 		// addresses) or KindOther, without an error.
 		if d.link == layers.LinkTypeEthernet {
