@@ -49,6 +49,11 @@ var ErrNothingRead = errors.New("no frame could be read")
 // skipped and counted in a note, and only if every frame was skipped is that
 // an error.
 func Run(src PacketSource, opt Options) (*Analysis, error) {
+	return run(src, opt, true)
+}
+
+// run is Run, with or without the prefilter (the tests compare the two).
+func run(src PacketSource, opt Options, prefiltered bool) (*Analysis, error) {
 	var dec *decode.Decoder // for every frame, unless the source says each one's link type
 	var decs decoders
 	typed, _ := src.(frameLinkTyper)
@@ -61,6 +66,7 @@ func Run(src PacketSource, opt Options) (*Analysis, error) {
 	e := NewEngine(opt)
 	numbered, _ := src.(frameNumberer)
 	var f decode.Frame
+	var pf prefilter
 	var n, skipped uint64
 	var readErr error
 	for {
@@ -83,9 +89,18 @@ func Run(src PacketSource, opt Options) (*Analysis, error) {
 				continue
 			}
 		}
+		if prefiltered && pf.skips(dec.LinkType(), data) {
+			b := &pf.bare
+			b.Number, b.Time, b.Length, b.CapLen, b.LinkType, b.HasDstMAC = num, ci.Timestamp, ci.Length, len(data), layers.LinkTypeEthernet, true
+			e.Feed(b)
+			continue
+		}
 		if err := dec.Decode(data, ci, num, &f); err != nil {
 			e.DecodeError(num, ci.Timestamp, err)
 			continue
+		}
+		if f.Kind == decode.KindVRRP {
+			pf.learn(&f)
 		}
 		e.Feed(&f)
 	}

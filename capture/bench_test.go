@@ -108,6 +108,9 @@ func BenchmarkReadFile(b *testing.B) {
 	}
 	b.Run("File", func(b *testing.B) { run(b, openFile("")) })
 	b.Run("File+filter", func(b *testing.B) { run(b, openFile(filter)) })
+	// The same filter with a host: the program of the common filter, run
+	// as byte comparisons (common.go).
+	b.Run("File+common", func(b *testing.B) { run(b, openFile(filter+" or host 192.168.33.100")) })
 	b.Run("pcapgo", func(b *testing.B) {
 		run(b, func() (func() ([]byte, gopacket.CaptureInfo, error), func()) {
 			fh, err := os.Open(path)
@@ -186,7 +189,7 @@ func TestReadAllocatesNothingPerFrame(t *testing.T) {
 		}
 	}
 	for _, path := range []string{writeBenchFile(t, t.TempDir(), 50_000), writeTemp(t, "mixed.pcapng", ng.Bytes())} {
-		for _, filter := range []string{"", "vrrp or igmp or arp"} {
+		for _, filter := range []string{"", "vrrp or igmp or arp", "vrrp or arp or igmp or host 192.168.33.100"} {
 			f, err := OpenFile(path, filter)
 			if err != nil {
 				t.Fatal(err)

@@ -11,8 +11,9 @@ import (
 // bpf_filter), which is several times cheaper per frame than a cgo call into
 // libpcap; a program this interpreter does not accept runs in libpcap.
 type filter struct {
-	prog []pcap.BPFInstruction
-	lib  *pcap.BPF
+	prog   []pcap.BPFInstruction
+	lib    *pcap.BPF
+	common *commonFilter // the program is that of the common filter (common.go)
 }
 
 // compileFilter compiles expr for frames of link type lt. The error is
@@ -24,7 +25,7 @@ func compileFilter(lt layers.LinkType, expr string) (*filter, error) {
 		return nil, err
 	}
 	if validBPF(prog) {
-		return &filter{prog: prog}, nil
+		return &filter{prog: prog, common: recogniseCommon(lt, prog)}, nil
 	}
 	lib, err := pcap.NewBPF(dlt, MaxFrameSize, expr)
 	if err != nil {
@@ -45,6 +46,9 @@ func linkTypeDLT(lt layers.LinkType) layers.LinkType {
 }
 
 func (f *filter) matches(ci gopacket.CaptureInfo, data []byte) bool {
+	if f.common != nil {
+		return f.common.run(data) != 0
+	}
 	if f.lib != nil {
 		return f.lib.Matches(ci, data)
 	}

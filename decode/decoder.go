@@ -30,6 +30,11 @@ type Decoder struct {
 	mld  MLD
 
 	fb truncationFeedback
+
+	// gopacketLayers decodes Ethernet and every IPv4 header through
+	// gopacket's layers, as before the direct reading of the common ones
+	// (the tests compare the two).
+	gopacketLayers bool
 }
 
 // truncationFeedback records whether a layer found its data cut short.
@@ -92,13 +97,26 @@ func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, number uint64, f 
 	var payload []byte
 	switch d.link {
 	case layers.LinkTypeEthernet:
-		if d.eth.DecodeFromBytes(data, &d.fb) != nil {
+		if d.gopacketLayers {
+			if d.eth.DecodeFromBytes(data, &d.fb) != nil {
+				return nil
+			}
+			f.DstMAC = MAC(d.eth.DstMAC)
+			f.SrcMAC = MAC(d.eth.SrcMAC)
+			f.HasDstMAC = true
+			etype, payload = d.eth.EthernetType, d.eth.Payload
+			break
+		}
+		// As gopacket's Ethernet layer reads it, without its slices: an
+		// 802.3 length field (below 0x0600) is LLC, which nothing below
+		// decodes.
+		if len(data) < 14 {
 			return nil
 		}
-		f.DstMAC = MAC(d.eth.DstMAC)
-		f.SrcMAC = MAC(d.eth.SrcMAC)
+		f.DstMAC = MAC(data[0:6])
+		f.SrcMAC = MAC(data[6:12])
 		f.HasDstMAC = true
-		etype, payload = d.eth.EthernetType, d.eth.Payload
+		etype, payload = layers.EthernetType(binary.BigEndian.Uint16(data[12:14])), data[14:]
 	case layers.LinkTypeLinuxSLL:
 		if d.sll.DecodeFromBytes(data, &d.fb) != nil {
 			return nil
@@ -169,6 +187,9 @@ func (d *Decoder) decodeIPv4(data []byte, number uint64, f *Frame) error {
 	if len(data) == 0 || data[0]>>4 != 4 {
 		return nil
 	}
+	if !d.gopacketLayers && len(data) >= 20 && data[0] == 0x45 {
+		return d.decodeIPv4NoOptions(data, number, f)
+	}
 	if err := d.ip4.DecodeFromBytes(data, &d.fb); err != nil {
 		// Only a VRRP or IGMP packet behind a broken header is worth an error.
 		if len(data) >= 10 {
@@ -194,6 +215,40 @@ func (d *Decoder) decodeIPv4(data []byte, number uint64, f *Frame) error {
 		return nil
 	}
 	return d.decodeUpper(d.ip4.Payload, false, number, f)
+}
+
+// decodeIPv4NoOptions reads an IPv4 header without options (IHL 5) as
+// gopacket's IPv4 layer does, with no layer in between: the common header,
+// in a few loads. A total length below 20 is left to the layer, which
+// says what is wrong with it.
+func (d *Decoder) decodeIPv4NoOptions(data []byte, number uint64, f *Frame) error {
+	length := int(binary.BigEndian.Uint16(data[2:4]))
+	if length == 0 {
+		length = len(data) // TCP segmentation offload leaves it 0
+	}
+	if length < 20 {
+		d.gopacketLayers = true
+		defer func() { d.gopacketLayers = false }()
+		return d.decodeIPv4(data, number, f)
+	}
+	if len(data) > length {
+		data = data[:length] // drop link-layer padding
+	} else if len(data) < length {
+		d.fb.SetTruncated()
+	}
+	ip := &f.IP
+	ip.Version = 4
+	ip.Src = netip.AddrFrom4([4]byte(data[12:16]))
+	ip.Dst = netip.AddrFrom4([4]byte(data[16:20]))
+	ip.TTL = data[8]
+	ip.Protocol = data[9]
+	ip.TOS = data[1]
+	if flagsFrags := binary.BigEndian.Uint16(data[6:8]); flagsFrags&0x1fff != 0 || flagsFrags&0x2000 != 0 {
+		// A fragment: the upper layer is not whole (or not here at all).
+		f.Kind = KindIP
+		return nil
+	}
+	return d.decodeUpper(data[20:], false, number, f)
 }
 
 // decodeIPv6 parses the IPv6 header and its extension headers by hand:
@@ -352,4 +407,21 @@ func isEcho(proto, typ uint8) bool {
 		return typ == 0 || typ == 8
 	}
 	return typ == 128 || typ == 129
+}
+
+// PlainIPv4 recognises, in a few byte comparisons, an Ethernet frame that
+// Decode makes KindIP (or KindOther) and nothing more of: an untagged IPv4
+// packet of a protocol other than VRRP and IGMP. It returns the packet's
+// source and destination addresses as Decode reads them into Frame.IP, and
+// ok; ok is false for every other frame, which must be decoded to know
+// what it is. A caller that has no use for KindIP frames between addresses
+// it does not follow can skip decoding them.
+func PlainIPv4(data []byte) (src, dst uint32, ok bool) {
+	if len(data) < 34 || data[12] != 0x08 || data[13] != 0x00 || data[14]>>4 != 4 {
+		return 0, 0, false
+	}
+	if p := layers.IPProtocol(data[23]); p == layers.IPProtocolVRRP || p == layers.IPProtocolIGMP {
+		return 0, 0, false
+	}
+	return binary.BigEndian.Uint32(data[26:30]), binary.BigEndian.Uint32(data[30:34]), true
 }

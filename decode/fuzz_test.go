@@ -266,6 +266,22 @@ func FuzzDecode(f *testing.F) {
 		if fr.CapLen != len(data) {
 			t.Fatalf("CapLen %d of %d bytes", fr.CapLen, len(data))
 		}
+		// The direct reading of Ethernet and IPv4 headers decodes as
+		// gopacket's layers do.
+		sameAsGopacket(t, links[int(link)%len(links)], data)
+		// A frame PlainIPv4 recognises is one Decode makes KindIP (with its
+		// addresses) or KindOther, without an error.
+		if d.link == layers.LinkTypeEthernet {
+			if src, dst, ok := PlainIPv4(data); ok {
+				switch {
+				case err != nil || fr.Kind != KindIP && fr.Kind != KindOther:
+					t.Fatalf("PlainIPv4 recognises a %v frame (error %v)", fr.Kind, err)
+				case fr.Kind == KindIP && (fr.IP.Src.As4() != [4]byte{byte(src >> 24), byte(src >> 16), byte(src >> 8), byte(src)} ||
+					fr.IP.Dst.As4() != [4]byte{byte(dst >> 24), byte(dst >> 16), byte(dst >> 8), byte(dst)}):
+					t.Fatalf("PlainIPv4 says %08x > %08x, Decode %v > %v", src, dst, fr.IP.Src, fr.IP.Dst)
+				}
+			}
+		}
 		if fr.Kind == KindVRRP && len(fr.VRRP.Addrs) != int(fr.VRRP.CountAddr) {
 			t.Fatalf("%d addresses for count %d", len(fr.VRRP.Addrs), fr.VRRP.CountAddr)
 		}

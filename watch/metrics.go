@@ -28,6 +28,7 @@ type metrics struct {
 	haveStats bool
 	failovers map[[4]string]uint64 // vrid, vlan, family, cause
 	findings  map[[2]string]uint64 // code, severity
+	evictions []analyze.Eviction
 }
 
 var (
@@ -58,6 +59,12 @@ var (
 		"Frames that passed the capture filter, as libpcap counts them.", nil, nil)
 	descDropped = prometheus.NewDesc("vrrpctl_capture_dropped_total",
 		"Frames libpcap or the kernel dropped for lack of buffer space.", nil, nil)
+	descEvictions = prometheus.NewDesc("vrrpctl_watch_evictions_total",
+		"Entries the engine evicted from a bounded table (the least recently used) to stay within its limit.",
+		[]string{"table"}, nil)
+	descTableLimit = prometheus.NewDesc("vrrpctl_watch_table_limit",
+		"The most entries a bounded table of the engine holds.",
+		[]string{"table"}, nil)
 )
 
 // startMetrics listens on addr and serves /metrics.
@@ -96,6 +103,13 @@ func (m *metrics) update(groups []analyze.Group, frames, received, dropped uint6
 	}
 }
 
+// evicted records the engine's bounded tables and their eviction counts.
+func (m *metrics) evicted(ev []analyze.Eviction) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.evictions = ev
+}
+
 func (m *metrics) failover(fo analyze.Failover) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -111,7 +125,7 @@ func (m *metrics) finding(f analyze.Finding) {
 // Describe and Collect make metrics a prometheus.Collector.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descMaster, descHasMaster, descLastAdvert, descAdverts, descPriority,
-		descFailovers, descFindings, descFrames, descReceived, descDropped} {
+		descFailovers, descFindings, descFrames, descReceived, descDropped, descEvictions, descTableLimit} {
 		ch <- d
 	}
 }
@@ -146,6 +160,10 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 	for k, v := range m.findings {
 		counter(descFindings, float64(v), k[0], k[1])
+	}
+	for _, ev := range m.evictions {
+		counter(descEvictions, float64(ev.Evicted), ev.Table)
+		gauge(descTableLimit, float64(ev.Limit), ev.Table)
 	}
 	counter(descFrames, float64(m.frames))
 	if m.haveStats {

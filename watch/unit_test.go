@@ -10,6 +10,7 @@ import (
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcap"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	"github.com/vishvananda/netlink"
 
 	"github.com/vrrpctl/vrrpctl/analyze"
@@ -63,12 +64,21 @@ func TestMetrics(t *testing.T) {
 	m.failover(analyze.Failover{VRID: 51, Family: "ipv4", Cause: "resign"})
 	m.failover(analyze.Failover{VRID: 51, Family: "ipv4", Cause: "resign"})
 	m.finding(analyze.Finding{Code: analyze.CodeSplitBrain, Severity: analyze.Critical})
+	m.evicted([]analyze.Eviction{{Table: "clients", Limit: 100000, Evicted: 1900000}, {Table: "groups", Limit: 4096}})
 	resp, err := http.Get("http://" + m.Addr() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	// Names, types and help follow Prometheus' conventions.
+	problems, err := promlint.New(strings.NewReader(string(body))).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+	}
 	for _, want := range []string{
 		`vrrpctl_master{family="ipv4",ip="192.168.33.101",mac="66:03:9a:8f:f0:6a",vlan="0",vrid="51"} 1`,
 		`vrrpctl_adverts_total{family="ipv4",ip="192.168.33.101",vlan="0",vrid="51"} 7`,
@@ -76,6 +86,10 @@ func TestMetrics(t *testing.T) {
 		`vrrpctl_findings_total{code="split-brain",severity="critical"} 1`,
 		`vrrpctl_capture_received_total 40`,
 		`vrrpctl_capture_dropped_total 3`,
+		`vrrpctl_watch_evictions_total{table="clients"} 1.9e+06`,
+		`vrrpctl_watch_evictions_total{table="groups"} 0`,
+		`vrrpctl_watch_table_limit{table="clients"} 100000`,
+		`vrrpctl_watch_table_limit{table="groups"} 4096`,
 		`vrrpctl_last_advert_timestamp_seconds{family="ipv4",ip="192.168.33.101",vlan="0",vrid="51"} 1.79563331e+09`,
 	} {
 		if !strings.Contains(string(body), want) {

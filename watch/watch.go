@@ -329,6 +329,7 @@ func (w *watcher) refresh(now time.Time) {
 	if w.metrics != nil {
 		recv, drop, err := w.src.Stats()
 		w.metrics.update(groups, w.frames, recv, drop, err == nil)
+		w.metrics.evicted(w.engine.Evictions())
 	}
 	if w.pcap != nil {
 		if err := w.pcap.Flush(); err != nil && w.outErr == nil {
@@ -394,6 +395,7 @@ func (w *watcher) finish(stopReader func()) (*Result, error) {
 	}
 	if w.metrics != nil {
 		w.metrics.update(a.Groups, w.frames, recv, drop, serr == nil)
+		w.metrics.evicted(w.engine.Evictions())
 	}
 	if w.pcap != nil {
 		if err := w.pcap.Flush(); err != nil && w.outErr == nil {

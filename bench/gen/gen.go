@@ -40,6 +40,13 @@ type Config struct {
 	// off by it: several files of one base with different seeds and
 	// shifts are captures of one incident taken at different places.
 	Shift time.Duration
+
+	// Mode is what the generated frames are (see Mode); the zero value is
+	// ModeBackground. Clients, VLANs and StaleShare apply to their modes.
+	Mode       Mode
+	Clients    int     // ModeClients: distinct client MACs
+	VLANs      int     // ModeVLANs: 802.1Q VLANs 1..VLANs, each with VRIDs 1..255
+	StaleShare float64 // ModeClients: share of clients that keep the old MAC after a failover
 }
 
 // Stats summarizes what Generate wrote.
@@ -48,7 +55,7 @@ type Stats struct {
 	BaseFrames    int   // of which copied from the base capture
 	BasePerRepeat int   // frames in the base capture
 	Background    int   // generated frames
-	ToVIP         int   // generated frames addressed to the VIP
+	ToVIP         int   // generated frames addressed to the VIP (ModeARP: ARP requests for it)
 	Bytes         int64 // frame bytes written (headers of the file format excluded)
 }
 
@@ -118,6 +125,12 @@ func Generate(w io.Writer, cfg Config) (Stats, error) {
 
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x76727270637472)) // second word: fixed stream id
 	g := newBackground(rng, base, vip, cfg.VIPShare)
+	var tr traffic = g
+	if cfg.Mode != ModeBackground {
+		if tr, err = newHostile(g, cfg, base, nBG); err != nil {
+			return st, err
+		}
+	}
 
 	// Timeline: the base story played cfg.Repeat times, each play shifted by
 	// period (its span plus a gap, rounded up to a whole second so that
@@ -130,9 +143,13 @@ func Generate(w io.Writer, cfg Config) (Stats, error) {
 	span := base[len(base)-1].ts - t0
 	period := (span + int64(repeatGap) + int64(time.Second) - 1) / int64(time.Second) * int64(time.Second)
 	total := int64(cfg.Repeat-1)*period + span + int64(repeatGap)
+	tl := timeline{{0, total}}
+	if cfg.Mode == ModeClients {
+		tl = aroundChanges(vipChanges(base, period, cfg.Repeat), total)
+	}
 	slot := 0.0
 	if nBG > 0 {
-		slot = float64(total) / float64(nBG)
+		slot = float64(tl.length()) / float64(nBG)
 	}
 
 	bw := bufio.NewWriterSize(w, 1<<20)
@@ -168,7 +185,7 @@ func Generate(w io.Writer, cfg Config) (Stats, error) {
 	emitBase := func() error {
 		f := &base[bi%len(base)]
 		if f.vipMAC != nil {
-			copy(g.vipMAC[:], f.vipMAC)
+			g.owner.announce([6]byte(f.vipMAC), baseTS(bi))
 		}
 		if err := write(baseTS(bi), f.data, f.origLen); err != nil {
 			return err
@@ -179,13 +196,13 @@ func Generate(w io.Writer, cfg Config) (Stats, error) {
 		return nil
 	}
 	for m := 0; m < nBG; m++ {
-		ts := t0 + int64((float64(m)+rng.Float64())*slot)
+		ts := t0 + tl.at(int64((float64(m)+rng.Float64())*slot))
 		for bi < nBase && baseTS(bi) <= ts {
 			if err := emitBase(); err != nil {
 				return st, err
 			}
 		}
-		data, toVIP := g.next()
+		data, toVIP := tr.next(m, ts)
 		if err := write(ts, data, len(data)); err != nil {
 			return st, err
 		}
@@ -315,8 +332,8 @@ type background struct {
 	flows    []flow
 	vipFlows []flow
 	vipShare float64
-	vipMAC   [6]byte // MAC the VIP currently resolves to
-	payload  []byte  // random bytes payloads are cut from
+	owner    vipOwner // the MAC the VIP currently resolves to, and the one before
+	payload  []byte   // random bytes payloads are cut from
 	psum     []uint64
 	buf      [maxFrame]byte
 }
@@ -385,13 +402,14 @@ func newBackground(rng *rand.Rand, base []baseFrame, vip [4]byte, vipShare float
 	}
 	// Until the base capture announces the VIP's MAC, use the first one it
 	// will announce; a made-up one when it never does.
-	g.vipMAC = newMAC()
+	g.owner.mac = newMAC()
 	for _, f := range base {
 		if f.vipMAC != nil {
-			copy(g.vipMAC[:], f.vipMAC)
+			g.owner.mac = [6]byte(f.vipMAC)
 			break
 		}
 	}
+	g.owner.prev, g.owner.changed = g.owner.mac, math.MinInt64
 	return g
 }
 
@@ -413,7 +431,7 @@ func (g *background) frameSize() int {
 
 // next builds one background frame in g.buf and returns it; the slice is
 // valid until the next call.
-func (g *background) next() ([]byte, bool) {
+func (g *background) next(int, int64) ([]byte, bool) {
 	var f *flow
 	toVIP := g.vipShare > 0 && g.rng.Float64() < g.vipShare
 	if toVIP {
@@ -431,91 +449,124 @@ func (g *background) next() ([]byte, bool) {
 		src, dst = dst, src
 		sport, dport = dport, sport
 	}
-	dstMAC := &dst.mac
+	dstMAC := dst.mac
 	if f.vip {
-		dstMAC = &g.vipMAC
+		dstMAC = g.owner.mac
 	}
+	s := segment{
+		srcMAC: src.mac, dstMAC: dstMAC, srcIP: src.ip, dstIP: dst.ip,
+		sport: sport, dport: dport, tcp: f.tcp, flags: tcpACK,
+		seq: f.seq[dir], ack: f.seq[1-dir], ipid: f.ipid[dir],
+		size: g.frameSize(),
+	}
+	s.off = 2 * g.rng.IntN(payloadBlock/2)
+	b, plen := g.build(&s)
+	f.ipid[dir]++
+	f.seq[dir] += uint32(plen)
+	return b, toVIP
+}
 
-	size := g.frameSize()
+// TCP flags the generator sends.
+const (
+	tcpSYN = 0x02
+	tcpPSH = 0x08
+	tcpACK = 0x10
+)
+
+// segment is one generated TCP or UDP frame.
+type segment struct {
+	srcMAC, dstMAC [6]byte
+	srcIP, dstIP   [4]byte
+	sport, dport   uint16
+	tcp            bool
+	flags          byte // TCP; PSH is added when there is a payload
+	seq, ack       uint32
+	ipid           uint16
+	size           int // frame length without FCS
+	off            int // even offset of the payload in the random block
+}
+
+// build writes s into g.buf and returns the frame, valid until the next
+// call, and its payload length.
+func (g *background) build(s *segment) ([]byte, int) {
+	size := s.size
 	b := g.buf[:size]
 	l4 := 20 // TCP header without options
 	proto := byte(6)
-	if !f.tcp {
+	if !s.tcp {
 		l4 = 8
 		proto = 17
 	}
 	plen := size - 14 - 20 - l4
-	if f.tcp && size == minFrame {
-		plen = 0 // a bare ACK, padded to the Ethernet minimum
+	if s.tcp && (size == minFrame || s.flags&tcpSYN != 0) {
+		plen = 0 // a bare ACK or a SYN, padded to the Ethernet minimum
 	}
 	ipLen := 20 + l4 + plen
 
 	// Ethernet
-	copy(b[0:6], dstMAC[:])
-	copy(b[6:12], src.mac[:])
+	copy(b[0:6], s.dstMAC[:])
+	copy(b[6:12], s.srcMAC[:])
 	b[12], b[13] = 0x08, 0x00
 	// IPv4
 	ip := b[14:34]
 	ip[0], ip[1] = 0x45, 0
 	binary.BigEndian.PutUint16(ip[2:], uint16(ipLen))
-	binary.BigEndian.PutUint16(ip[4:], f.ipid[dir])
-	f.ipid[dir]++
+	binary.BigEndian.PutUint16(ip[4:], s.ipid)
 	ip[6], ip[7] = 0x40, 0 // DF
 	ip[8], ip[9] = 64, proto
 	ip[10], ip[11] = 0, 0
-	copy(ip[12:16], src.ip[:])
-	copy(ip[16:20], dst.ip[:])
+	copy(ip[12:16], s.srcIP[:])
+	copy(ip[16:20], s.dstIP[:])
 	binary.BigEndian.PutUint16(ip[10:], fold(sum16(ip)))
 
 	// Payload, cut from the random block at an even offset.
-	off := 2 * g.rng.IntN(payloadBlock/2)
+	off := s.off
 	seg := b[34 : 34+l4+plen]
 	copy(seg[l4:], g.payload[off:off+plen])
 	clear(b[34+l4+plen:]) // Ethernet padding
 
 	// Pseudo-header + payload sums; the L4 header is summed once filled in.
-	s := uint64(binary.BigEndian.Uint16(src.ip[0:])) + uint64(binary.BigEndian.Uint16(src.ip[2:])) +
-		uint64(binary.BigEndian.Uint16(dst.ip[0:])) + uint64(binary.BigEndian.Uint16(dst.ip[2:])) +
+	sum := uint64(binary.BigEndian.Uint16(s.srcIP[0:])) + uint64(binary.BigEndian.Uint16(s.srcIP[2:])) +
+		uint64(binary.BigEndian.Uint16(s.dstIP[0:])) + uint64(binary.BigEndian.Uint16(s.dstIP[2:])) +
 		uint64(proto) + uint64(l4+plen)
-	s += g.psum[off/2+plen/2] - g.psum[off/2]
+	sum += g.psum[off/2+plen/2] - g.psum[off/2]
 	if plen%2 == 1 {
-		s += uint64(g.payload[off+plen-1]) << 8
+		sum += uint64(g.payload[off+plen-1]) << 8
 	}
 	// Payloads begin with four zero bytes, which no heuristic dissector of
 	// tshark (RTP/RTCP, QUIC, WireGuard, TDS, CLTP, ...) accepts as its
 	// header: random data would now and then be taken for one of them and
 	// shown as a malformed packet.
 	if plen >= 4 {
-		s -= g.psum[off/2+2] - g.psum[off/2]
+		sum -= g.psum[off/2+2] - g.psum[off/2]
 		clear(seg[l4 : l4+4])
 	}
 
 	h := seg[:l4]
-	binary.BigEndian.PutUint16(h[0:], sport)
-	binary.BigEndian.PutUint16(h[2:], dport)
-	if f.tcp {
-		binary.BigEndian.PutUint32(h[4:], f.seq[dir])
-		binary.BigEndian.PutUint32(h[8:], f.seq[1-dir])
-		f.seq[dir] += uint32(plen)
+	binary.BigEndian.PutUint16(h[0:], s.sport)
+	binary.BigEndian.PutUint16(h[2:], s.dport)
+	if s.tcp {
+		binary.BigEndian.PutUint32(h[4:], s.seq)
+		binary.BigEndian.PutUint32(h[8:], s.ack)
 		h[12] = 5 << 4
-		h[13] = 0x10 // ACK
+		h[13] = s.flags
 		if plen > 0 {
-			h[13] |= 0x08 // PSH
+			h[13] |= tcpPSH
 		}
 		binary.BigEndian.PutUint16(h[14:], 502) // window
 		h[16], h[17] = 0, 0
 		h[18], h[19] = 0, 0
-		binary.BigEndian.PutUint16(h[16:], fold(s+sum16(h)))
+		binary.BigEndian.PutUint16(h[16:], fold(sum+sum16(h)))
 	} else {
 		binary.BigEndian.PutUint16(h[4:], uint16(l4+plen))
 		h[6], h[7] = 0, 0
-		c := fold(s + sum16(h))
+		c := fold(sum + sum16(h))
 		if c == 0 {
 			c = 0xffff // zero means "no checksum" in UDP
 		}
 		binary.BigEndian.PutUint16(h[6:], c)
 	}
-	return b, toVIP
+	return b, plen
 }
 
 // sum16 adds the big-endian 16-bit words of an even-length slice.
