@@ -148,29 +148,30 @@ func (e *Engine) followState(fl *follow, c *client) *followState {
 
 // recordFollow writes a client's state into the failover's client list.
 func (e *Engine) recordFollow(fl *follow, st *followState) {
-	if fl.failover < 0 {
+	if fl.failover < 0 || st.listed == -2 {
 		return
 	}
 	fo := &e.a.Failovers[fl.failover]
-	cs := ClientSwitch{IP: st.c.ip.String(), MAC: st.c.key.mac.String(), StaleFrames: st.stale, Unanswered: st.requests}
-	if st.switched && fl.oldMAC != fl.newMAC {
+	if st.listed < 0 {
+		if len(fo.Clients) >= MaxListedClients {
+			st.listed = -2 // counted once
+			e.evicted("listed clients", 1)
+			return
+		}
+		// The names are written once; later frames only move the counts.
+		st.listed = len(fo.Clients)
+		fo.Clients = append(fo.Clients, ClientSwitch{IP: st.c.ip.String(), MAC: st.c.key.mac.String()})
+	}
+	cs := &fo.Clients[st.listed]
+	cs.StaleFrames, cs.Unanswered = st.stale, st.requests
+	if st.switched && fl.oldMAC != fl.newMAC && cs.SwitchMS == nil {
 		cs.SwitchMS = msPtr(st.switchAt.Sub(fl.t0))
 	}
-	if st.answered {
+	if st.answered && cs.AnswerMS == nil {
 		cs.AnswerMS = msPtr(st.answerAt.Sub(fl.t0))
 	}
 	if st.stale > 0 {
 		cs.StaleFrom, cs.StaleTo = st.firstStale, st.lastStale
-	}
-	switch {
-	case st.listed >= 0:
-		fo.Clients[st.listed] = cs
-	case len(fo.Clients) < MaxListedClients:
-		st.listed = len(fo.Clients)
-		fo.Clients = append(fo.Clients, cs)
-	default:
-		st.listed = -2 // counted once
-		e.evicted("listed clients", 1)
 	}
 }
 
