@@ -195,7 +195,7 @@ func (ds *decoders) names() []string {
 	var names []string
 	for _, d := range ds.all {
 		if d.dec != nil {
-			names = append(names, linkTypeName(d.lt))
+			names = append(names, decode.LinkTypeName(d.lt))
 		}
 	}
 	return names
@@ -219,22 +219,7 @@ func (ds *decoders) skipNotes() []string {
 			frames = "frame"
 		}
 		notes = append(notes, fmt.Sprintf("%d %s of interface %d (link type %s) skipped: not supported.",
-			s.n, frames, s.iface, linkTypeName(s.lt)))
+			s.n, frames, s.iface, decode.LinkTypeName(s.lt)))
 	}
 	return notes
-}
-
-// linkTypeName names a link type as gopacket does, or by its number where
-// gopacket has no name for it.
-func linkTypeName(lt layers.LinkType) string {
-	switch lt {
-	case layers.LinkTypeIPv4:
-		return "Raw IPv4"
-	case layers.LinkTypeIPv6:
-		return "Raw IPv6"
-	}
-	if name := lt.String(); name != "UnknownLinkType" {
-		return name
-	}
-	return fmt.Sprint(uint16(lt))
 }

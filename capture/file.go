@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
+	"github.com/vrrpctl/vrrpctl/decode"
 	"io"
 	"io/fs"
 	"maps"
@@ -363,7 +364,7 @@ func (f *File) Notes() []string {
 	for _, lt := range slices.Sorted(maps.Keys(f.filters)) {
 		if lf := f.filters[lt]; lf.err != nil && lf.left > 0 {
 			notes = append(notes, fmt.Sprintf("The filter %q does not apply to link type %s (%v): %s of that link type left out.",
-				f.expr, linkTypeName(lf.lt), lf.err, plural(lf.left, "frame", "frames")))
+				f.expr, decode.LinkTypeName(lf.lt), lf.err, plural(lf.left, "frame", "frames")))
 		}
 	}
 	return notes
@@ -375,21 +376,6 @@ func plural(n uint64, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
-}
-
-// linkTypeName names a link type as gopacket does, or by its number where
-// gopacket has no name for it.
-func linkTypeName(lt layers.LinkType) string {
-	switch lt {
-	case layers.LinkTypeIPv4:
-		return "Raw IPv4"
-	case layers.LinkTypeIPv6:
-		return "Raw IPv6"
-	}
-	if name := lt.String(); name != "UnknownLinkType" {
-		return name
-	}
-	return fmt.Sprintf("%d", uint16(lt))
 }
 
 // Frame is the 1-based number of the frame Next returned last, counting every

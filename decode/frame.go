@@ -152,3 +152,18 @@ type Frame struct {
 	// short. A bad checksum does not stop the message from decoding.
 	ICMPv6Checksum ChecksumStatus
 }
+
+// LinkTypeName names a link type as gopacket does, or by its number where
+// gopacket has no name for it (raw IPv4 and IPv6, 228 and 229).
+func LinkTypeName(lt layers.LinkType) string {
+	switch lt {
+	case layers.LinkTypeIPv4:
+		return "Raw IPv4"
+	case layers.LinkTypeIPv6:
+		return "Raw IPv6"
+	}
+	if name := lt.String(); name != "UnknownLinkType" {
+		return name
+	}
+	return fmt.Sprint(uint16(lt))
+}

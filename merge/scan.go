@@ -3,9 +3,9 @@ package merge
 import (
 	"encoding/binary"
 	"errors"
+	"github.com/vrrpctl/vrrpctl/decode"
 	"io"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/gopacket/gopacket/layers"
@@ -185,20 +185,7 @@ func (s *scan) outgoingFrame(fr *frame) {
 func linkTypeNames(lts []layers.LinkType) string {
 	names := make([]string, len(lts))
 	for i, lt := range lts {
-		names[i] = linkTypeName(lt)
+		names[i] = decode.LinkTypeName(lt)
 	}
 	return strings.Join(names, ", ")
-}
-
-func linkTypeName(lt layers.LinkType) string {
-	switch lt {
-	case layers.LinkTypeIPv4:
-		return "Raw IPv4"
-	case layers.LinkTypeIPv6:
-		return "Raw IPv6"
-	}
-	if name := lt.String(); name != "UnknownLinkType" {
-		return name
-	}
-	return strconv.Itoa(int(uint16(lt)))
 }
