@@ -18,102 +18,6 @@ const (
 	IGMPv3Report = 0x22
 )
 
-// IGMPv3 group record types (RFC 3376 section 4.2.12), also the MLDv2
-// multicast address record types (RFC 3810 section 5.2.12).
-const (
-	IGMPModeIsInclude   = 1
-	IGMPModeIsExclude   = 2
-	IGMPChangeToInclude = 3
-	IGMPChangeToExclude = 4
-	IGMPAllowNewSources = 5
-	IGMPBlockOldSources = 6
-)
-
-// Membership is what an IGMP or MLD report means for a host's membership
-// in a group.
-type Membership uint8
-
-const (
-	MembershipNone    Membership = iota // a query, or a record of unknown type
-	MembershipJoin                      // CHANGE_TO_EXCLUDE / MODE_IS_EXCLUDE with no sources, IGMP v1/v2 report, MLDv1 report
-	MembershipLeave                     // CHANGE_TO_INCLUDE / MODE_IS_INCLUDE with no sources, IGMPv2 leave, MLDv1 done
-	MembershipSources                   // a source-filtered change: ALLOW/BLOCK, or INCLUDE/EXCLUDE with sources
-)
-
-func (m Membership) String() string {
-	switch m {
-	case MembershipJoin:
-		return "join"
-	case MembershipLeave:
-		return "leave"
-	case MembershipSources:
-		return "sources"
-	}
-	return "none"
-}
-
-// IGMPRecord is one IGMPv3 group record. Sources is reused between decodes.
-type IGMPRecord struct {
-	Type    uint8
-	AuxLen  uint8 // in 32-bit words; the aux data itself is skipped
-	Group   netip.Addr
-	Sources []netip.Addr
-}
-
-// Meaning says what the record does to the membership of its group: see
-// recordMeaning.
-func (r *IGMPRecord) Meaning() Membership { return recordMeaning(r.Type, len(r.Sources)) }
-
-// recordMeaning is the rule for IGMPv3 and MLDv2 records alike (their
-// record types share numbers and names: RFC 3376 section 4.2.12, RFC 3810
-// section 5.2.12): an exclude-mode record with no sources is a join (RFC
-// 3376 section 5.1: a v2-style join), an include-mode record with no
-// sources a leave, anything else with a known type a change of sources.
-func recordMeaning(typ uint8, sources int) Membership {
-	switch typ {
-	case IGMPModeIsExclude, IGMPChangeToExclude:
-		if sources == 0 {
-			return MembershipJoin
-		}
-		return MembershipSources
-	case IGMPModeIsInclude, IGMPChangeToInclude:
-		if sources == 0 {
-			return MembershipLeave
-		}
-		return MembershipSources
-	case IGMPAllowNewSources, IGMPBlockOldSources:
-		return MembershipSources
-	}
-	return MembershipNone
-}
-
-// TypeName is the RFC 3376 name of the record type, e.g. CHANGE_TO_EXCLUDE.
-func (r *IGMPRecord) TypeName() string { return IGMPRecordTypeName(r.Type) }
-
-// IGMPRecordTypeName names an IGMPv3 group record type as RFC 3376 does,
-// or an MLDv2 multicast address record type (the same names, RFC 3810).
-func IGMPRecordTypeName(t uint8) string {
-	switch t {
-	case IGMPModeIsInclude:
-		return "MODE_IS_INCLUDE"
-	case IGMPModeIsExclude:
-		return "MODE_IS_EXCLUDE"
-	case IGMPChangeToInclude:
-		return "CHANGE_TO_INCLUDE"
-	case IGMPChangeToExclude:
-		return "CHANGE_TO_EXCLUDE"
-	case IGMPAllowNewSources:
-		return "ALLOW_NEW_SOURCES"
-	case IGMPBlockOldSources:
-		return "BLOCK_OLD_SOURCES"
-	}
-	return fmt.Sprintf("record type %d", t)
-}
-
-func (r IGMPRecord) String() string {
-	return fmt.Sprintf("%s %v sources %v", IGMPRecordTypeName(r.Type), r.Group, r.Sources)
-}
-
 // IGMP is an IGMP v1, v2 or v3 message (RFC 1112, 2236, 3376).
 //
 // The version follows RFC 3376 section 7.1: a query of 8 bytes is v1 when
@@ -137,9 +41,8 @@ type IGMP struct {
 }
 
 const (
-	igmpMinLen         = 8
-	igmpv3QueryMinLen  = 12
-	igmpv3RecordMinLen = 8
+	igmpMinLen        = 8
+	igmpv3QueryMinLen = 12
 )
 
 // LayerTypeIGMP is the layer type of IGMP. It replaces gopacket's own IGMP
@@ -224,11 +127,8 @@ func (g *IGMP) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 				df.SetTruncated()
 				return fmt.Errorf("igmp: query source count %d needs %d bytes, %d remain", n, 4*n, rest)
 			}
-			end = igmpv3QueryMinLen
-			for i := 0; i < n; i++ {
-				g.Sources = append(g.Sources, netip.AddrFrom4([4]byte(data[end:end+4])))
-				end += 4
-			}
+			g.Sources = igmpAddrs.decodeSources(g.Sources, data[igmpv3QueryMinLen:], n)
+			end = igmpv3QueryMinLen + 4*n
 		}
 	case IGMPv1Report:
 		g.Version = 1
@@ -238,30 +138,10 @@ func (g *IGMP) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 		g.Group = netip.AddrFrom4([4]byte(data[4:8]))
 	case IGMPv3Report:
 		g.Version = 3
-		n := int(binary.BigEndian.Uint16(data[6:8]))
-		for i := 0; i < n; i++ {
-			if rest := len(data) - end; rest < igmpv3RecordMinLen {
-				df.SetTruncated()
-				return fmt.Errorf("igmp: record %d of %d needs 8 bytes, %d remain", i+1, n, rest)
-			}
-			h := data[end : end+igmpv3RecordMinLen]
-			auxLen := h[1]
-			nsrc := int(binary.BigEndian.Uint16(h[2:4]))
-			need := igmpv3RecordMinLen + 4*nsrc + 4*int(auxLen)
-			if rest := len(data) - end; need > rest {
-				df.SetTruncated()
-				return fmt.Errorf("igmp: record %d of %d with %d sources and %d words of aux data needs %d bytes, %d remain", i+1, n, nsrc, auxLen, need, rest)
-			}
-			r := g.nextRecord()
-			r.Type = h[0]
-			r.AuxLen = auxLen
-			r.Group = netip.AddrFrom4([4]byte(h[4:8]))
-			off := end + igmpv3RecordMinLen
-			for j := 0; j < nsrc; j++ {
-				r.Sources = append(r.Sources, netip.AddrFrom4([4]byte(data[off:off+4])))
-				off += 4
-			}
-			end += need
+		var err error
+		g.Records, end, err = igmpAddrs.decodeRecords(g.Records, data, igmpMinLen, int(binary.BigEndian.Uint16(data[6:8])), df)
+		if err != nil {
+			return err
 		}
 	default:
 		g.Version = 0
@@ -269,19 +149,6 @@ func (g *IGMP) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 	}
 	g.BaseLayer = layers.BaseLayer{Contents: data[:end], Payload: data[end:]}
 	return nil
-}
-
-// nextRecord extends Records by one, reusing the Sources of a record
-// decoded earlier in the same slot.
-func (g *IGMP) nextRecord() *IGMPRecord {
-	if len(g.Records) < cap(g.Records) {
-		g.Records = g.Records[:len(g.Records)+1]
-	} else {
-		g.Records = append(g.Records, IGMPRecord{})
-	}
-	r := &g.Records[len(g.Records)-1]
-	r.Sources = r.Sources[:0]
-	return r
 }
 
 func decodeIGMP(data []byte, p gopacket.PacketBuilder) error {
@@ -302,17 +169,11 @@ func (g *IGMP) SerializeTo(b gopacket.SerializeBuffer, opts gopacket.SerializeOp
 	var err error
 	switch {
 	case g.Type == IGMPv3Report:
-		if len(g.Records) > 0xffff {
-			return fmt.Errorf("igmp: %d records, at most 65535 fit", len(g.Records))
+		size, err := igmpAddrs.recordsLen(g.Records)
+		if err != nil {
+			return err
 		}
-		size := igmpMinLen
-		for i := range g.Records {
-			r := &g.Records[i]
-			if len(r.Sources) > 0xffff {
-				return fmt.Errorf("igmp: record %d has %d sources, at most 65535 fit", i+1, len(r.Sources))
-			}
-			size += igmpv3RecordMinLen + 4*len(r.Sources) + 4*int(r.AuxLen)
-		}
+		size += igmpMinLen
 		if buf, err = b.PrependBytes(size); err != nil {
 			return err
 		}
@@ -320,23 +181,8 @@ func (g *IGMP) SerializeTo(b gopacket.SerializeBuffer, opts gopacket.SerializeOp
 		buf[0] = g.Type
 		buf[1] = g.MaxResp // reserved in a v3 report: normally 0
 		binary.BigEndian.PutUint16(buf[6:8], uint16(len(g.Records)))
-		off := igmpMinLen
-		for i := range g.Records {
-			r := &g.Records[i]
-			buf[off] = r.Type
-			buf[off+1] = r.AuxLen
-			binary.BigEndian.PutUint16(buf[off+2:off+4], uint16(len(r.Sources)))
-			if !putIPv4(buf[off+4:off+8], r.Group) {
-				return fmt.Errorf("igmp: record %d group %v is not IPv4", i+1, r.Group)
-			}
-			off += igmpv3RecordMinLen
-			for _, s := range r.Sources {
-				if !putIPv4(buf[off:off+4], s) {
-					return fmt.Errorf("igmp: record %d source %v is not IPv4", i+1, s)
-				}
-				off += 4
-			}
-			off += 4 * int(r.AuxLen)
+		if err := igmpAddrs.putRecords(buf[igmpMinLen:], g.Records); err != nil {
+			return err
 		}
 	case g.Type == IGMPQuery && g.Version == 3:
 		if len(g.Sources) > 0xffff {

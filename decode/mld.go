@@ -21,35 +21,11 @@ const (
 	mldv1Len          = 24
 	mldv2QueryMinLen  = 28
 	mldv2ReportMinLen = 8
-	mldv2RecordMinLen = 20
 )
 
 // isMLDType reports whether an ICMPv6 type is an MLD message.
 func isMLDType(t uint8) bool {
 	return t == MLDQuery || t == MLDv1Report || t == MLDv1Done || t == MLDv2Report
-}
-
-// MLDRecord is one MLDv2 multicast address record (RFC 3810 section
-// 5.2.4). Its types are those of IGMPv3 group records, with the same
-// numbers and names (IGMPModeIsInclude ... IGMPBlockOldSources). Sources
-// is reused between decodes.
-type MLDRecord struct {
-	Type    uint8
-	Group   netip.Addr
-	Sources []netip.Addr
-	AuxLen  uint8 // in 32-bit words; the aux data itself is skipped (MLDv2 defines none)
-}
-
-// Meaning says what the record does to the membership of its group, by
-// the same rule as an IGMPv3 record: an exclude-mode record with no
-// sources is a join, an include-mode one a leave (see recordMeaning).
-func (r *MLDRecord) Meaning() Membership { return recordMeaning(r.Type, len(r.Sources)) }
-
-// TypeName is the RFC 3810 name of the record type, e.g. CHANGE_TO_EXCLUDE.
-func (r *MLDRecord) TypeName() string { return IGMPRecordTypeName(r.Type) }
-
-func (r MLDRecord) String() string {
-	return fmt.Sprintf("%s %v sources %v", IGMPRecordTypeName(r.Type), r.Group, r.Sources)
 }
 
 // MLD is a Multicast Listener Discovery message, version 1 (RFC 2710) or
@@ -194,59 +170,22 @@ func (m *MLD) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 				df.SetTruncated()
 				return fmt.Errorf("mld: query source count %d needs %d bytes, %d remain", n, 16*n, rest)
 			}
-			end = mldv2QueryMinLen
-			for i := 0; i < n; i++ {
-				m.Sources = append(m.Sources, netip.AddrFrom16([16]byte(data[end:end+16])))
-				end += 16
-			}
+			m.Sources = mldAddrs.decodeSources(m.Sources, data[mldv2QueryMinLen:], n)
+			end = mldv2QueryMinLen + 16*n
 		}
 	case MLDv1Report, MLDv1Done:
 		m.Version = 1
 		m.Group = netip.AddrFrom16([16]byte(data[8:24]))
 	case MLDv2Report:
 		m.Version = 2
-		end = mldv2ReportMinLen
-		n := int(binary.BigEndian.Uint16(data[6:8]))
-		for i := 0; i < n; i++ {
-			if rest := len(data) - end; rest < mldv2RecordMinLen {
-				df.SetTruncated()
-				return fmt.Errorf("mld: record %d of %d needs 20 bytes, %d remain", i+1, n, rest)
-			}
-			h := data[end : end+mldv2RecordMinLen]
-			auxLen := h[1]
-			nsrc := int(binary.BigEndian.Uint16(h[2:4]))
-			need := mldv2RecordMinLen + 16*nsrc + 4*int(auxLen)
-			if rest := len(data) - end; need > rest {
-				df.SetTruncated()
-				return fmt.Errorf("mld: record %d of %d with %d sources and %d words of aux data needs %d bytes, %d remain", i+1, n, nsrc, auxLen, need, rest)
-			}
-			r := m.nextRecord()
-			r.Type = h[0]
-			r.AuxLen = auxLen
-			r.Group = netip.AddrFrom16([16]byte(h[4:20]))
-			off := end + mldv2RecordMinLen
-			for j := 0; j < nsrc; j++ {
-				r.Sources = append(r.Sources, netip.AddrFrom16([16]byte(data[off:off+16])))
-				off += 16
-			}
-			end += need
+		var err error
+		m.Records, end, err = mldAddrs.decodeRecords(m.Records, data, mldv2ReportMinLen, int(binary.BigEndian.Uint16(data[6:8])), df)
+		if err != nil {
+			return err
 		}
 	}
 	m.BaseLayer = layers.BaseLayer{Contents: data[:end], Payload: data[end:]}
 	return nil
-}
-
-// nextRecord extends Records by one, reusing the Sources of a record
-// decoded earlier in the same slot.
-func (m *MLD) nextRecord() *MLDRecord {
-	if len(m.Records) < cap(m.Records) {
-		m.Records = m.Records[:len(m.Records)+1]
-	} else {
-		m.Records = append(m.Records, MLDRecord{})
-	}
-	r := &m.Records[len(m.Records)-1]
-	r.Sources = r.Sources[:0]
-	return r
 }
 
 func decodeMLD(data []byte, p gopacket.PacketBuilder) error {
@@ -284,39 +223,18 @@ func (m *MLD) SerializeTo(b gopacket.SerializeBuffer, opts gopacket.SerializeOpt
 	var err error
 	switch {
 	case m.Type == MLDv2Report:
-		if len(m.Records) > 0xffff {
-			return fmt.Errorf("mld: %d records, at most 65535 fit", len(m.Records))
+		size, err := mldAddrs.recordsLen(m.Records)
+		if err != nil {
+			return err
 		}
-		size := mldv2ReportMinLen
-		for i := range m.Records {
-			r := &m.Records[i]
-			if len(r.Sources) > 0xffff {
-				return fmt.Errorf("mld: record %d has %d sources, at most 65535 fit", i+1, len(r.Sources))
-			}
-			size += mldv2RecordMinLen + 16*len(r.Sources) + 4*int(r.AuxLen)
-		}
+		size += mldv2ReportMinLen
 		if buf, err = b.PrependBytes(size); err != nil {
 			return err
 		}
 		clear(buf)
 		binary.BigEndian.PutUint16(buf[6:8], uint16(len(m.Records)))
-		off := mldv2ReportMinLen
-		for i := range m.Records {
-			r := &m.Records[i]
-			buf[off] = r.Type
-			buf[off+1] = r.AuxLen
-			binary.BigEndian.PutUint16(buf[off+2:off+4], uint16(len(r.Sources)))
-			if !putIPv6(buf[off+4:off+20], r.Group) {
-				return fmt.Errorf("mld: record %d group %v is not IPv6", i+1, r.Group)
-			}
-			off += mldv2RecordMinLen
-			for _, s := range r.Sources {
-				if !putIPv6(buf[off:off+16], s) {
-					return fmt.Errorf("mld: record %d source %v is not IPv6", i+1, s)
-				}
-				off += 16
-			}
-			off += 4 * int(r.AuxLen)
+		if err := mldAddrs.putRecords(buf[mldv2ReportMinLen:], m.Records); err != nil {
+			return err
 		}
 	case m.Type == MLDQuery && m.Version == 2:
 		if len(m.Sources) > 0xffff {
