@@ -2,11 +2,12 @@ package analyze
 
 import (
 	"fmt"
-	"github.com/vrrpctl/vrrpctl/kaconf"
 	"net/netip"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/vrrpctl/vrrpctl/kaconf"
 )
 
 // garpTrain is the gratuitous ARP a speaker sent for one VIP during one

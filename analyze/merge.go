@@ -84,23 +84,13 @@ func RunMerged(src MergedSource, opt Options) (*Analysis, error) {
 		}
 		e.FeedSeen(&f, seen)
 	}
-	if readErr != nil && n == 0 {
-		return nil, fmt.Errorf("%w: %w", ErrNothingRead, readErr)
-	}
-	if skipped > 0 && skipped == n {
-		return nil, decs.unsupported()
-	}
-	a := e.Finish()
-	if names := decs.names(); len(names) > 0 {
-		a.Source.LinkType = strings.Join(names, ", ")
+	a, err := finish(e, src, &decs, readErr, n, skipped)
+	if err != nil {
+		return nil, err
 	}
 	if a.Sources == nil {
 		a.Sources = src.Vantages()
 	}
-	if ns, ok := src.(noter); ok {
-		a.Notes = append(a.Notes, ns.Notes()...)
-	}
-	a.Notes = append(a.Notes, decs.skipNotes()...)
 	// A capture damaged part way stops on its own; the others go on.
 	var damaged []string
 	for _, v := range a.Sources {

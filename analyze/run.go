@@ -104,20 +104,10 @@ func run(src PacketSource, opt Options, prefiltered bool) (*Analysis, error) {
 		}
 		e.Feed(&f)
 	}
-	if readErr != nil && n == 0 {
-		return nil, fmt.Errorf("%w: %w", ErrNothingRead, readErr)
+	a, err := finish(e, src, &decs, readErr, n, skipped)
+	if err != nil {
+		return nil, err
 	}
-	if skipped > 0 && skipped == n {
-		return nil, decs.unsupported()
-	}
-	a := e.Finish()
-	if names := decs.names(); len(names) > 0 {
-		a.Source.LinkType = strings.Join(names, ", ")
-	}
-	if ns, ok := src.(noter); ok {
-		a.Notes = append(a.Notes, ns.Notes()...)
-	}
-	a.Notes = append(a.Notes, decs.skipNotes()...)
 	if readErr != nil {
 		a.Source.Damaged = true
 		a.Source.ReadError = readErr.Error()
@@ -222,4 +212,26 @@ func (ds *decoders) skipNotes() []string {
 			s.n, frames, s.iface, decode.LinkTypeName(s.lt)))
 	}
 	return notes
+}
+
+// finish ends the reading of src after n frames, skipped of them of link
+// types decode does not support: an error when no frame could be read or
+// none decoded, otherwise the engine's analysis with the link types met
+// and the source's notes.
+func finish(e *Engine, src any, decs *decoders, readErr error, n, skipped uint64) (*Analysis, error) {
+	if readErr != nil && n == 0 {
+		return nil, fmt.Errorf("%w: %w", ErrNothingRead, readErr)
+	}
+	if skipped > 0 && skipped == n {
+		return nil, decs.unsupported()
+	}
+	a := e.Finish()
+	if names := decs.names(); len(names) > 0 {
+		a.Source.LinkType = strings.Join(names, ", ")
+	}
+	if ns, ok := src.(noter); ok {
+		a.Notes = append(a.Notes, ns.Notes()...)
+	}
+	a.Notes = append(a.Notes, decs.skipNotes()...)
+	return a, nil
 }
