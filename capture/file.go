@@ -4,13 +4,14 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
-	"github.com/vrrpctl/vrrpctl/decode"
 	"io"
 	"io/fs"
 	"maps"
 	"os"
 	"slices"
 	"time"
+
+	"github.com/vrrpctl/vrrpctl/decode"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"

@@ -3,10 +3,11 @@ package merge
 import (
 	"encoding/binary"
 	"errors"
-	"github.com/vrrpctl/vrrpctl/decode"
 	"io"
 	"net/netip"
 	"strings"
+
+	"github.com/vrrpctl/vrrpctl/decode"
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/vrrpctl/vrrpctl/capture"

@@ -3,12 +3,13 @@ package vrrpd
 import (
 	"fmt"
 
-	"github.com/vrrpctl/vrrpctl/analyze"
-	"github.com/vrrpctl/vrrpctl/lab"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vrrpctl/vrrpctl/analyze"
+	"github.com/vrrpctl/vrrpctl/lab"
 )
 
 var testVIP = netip.MustParseAddr("192.168.33.100")

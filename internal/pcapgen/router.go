@@ -1,10 +1,11 @@
 package pcapgen
 
 import (
-	"github.com/vrrpctl/vrrpctl/kaconf"
 	"net"
 	"net/netip"
 	"time"
+
+	"github.com/vrrpctl/vrrpctl/kaconf"
 
 	"github.com/vrrpctl/vrrpctl/vrrp"
 )

@@ -2,11 +2,12 @@ package pcapgen
 
 import (
 	"fmt"
-	"github.com/vrrpctl/vrrpctl/analyze"
 	"hash/fnv"
 	"net/netip"
 	"slices"
 	"time"
+
+	"github.com/vrrpctl/vrrpctl/analyze"
 )
 
 // Scenario is a named capture with what a correct analysis concludes.

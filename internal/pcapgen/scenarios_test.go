@@ -3,13 +3,14 @@ package pcapgen
 import (
 	"bytes"
 	"cmp"
-	"github.com/vrrpctl/vrrpctl/analyze"
 	"math"
 	"net/netip"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/vrrpctl/vrrpctl/analyze"
 
 	"github.com/gopacket/gopacket"
 
