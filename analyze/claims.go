@@ -297,12 +297,17 @@ func (e *Engine) learnOwnMAC(f *decode.Frame, ip netip.Addr, mac decode.MAC) {
 // resolved records a client's resolution of a VIP (an ARP reply or a
 // solicited neighbour advertisement to it).
 func (e *Engine) resolved(g *group, f *decode.Frame, clientMAC decode.MAC, clientIP, vip netip.Addr, vipMAC decode.MAC) {
-	if e.speakerOf[clientMAC] || clientMAC.IsZero() || clientMAC.IsMulticast() {
+	if e.speakerOf.has(clientMAC) || clientMAC.IsZero() || clientMAC.IsMulticast() {
 		return
 	}
-	c := e.client(f, clientMAC, clientIP)
-	if len(c.resolutions) < 32 {
-		c.resolutions = append(c.resolutions, fmt.Sprintf("frame %d: %s is-at %s", f.Number, vip, vipMAC))
+	if c := e.client(g, f, clientMAC, clientIP); c != nil {
+		rs, _, evicted := e.resolutions.touch(c.key, nil)
+		if evicted > 0 {
+			e.evicted("resolutions", uint64(evicted))
+		}
+		if len(*rs) < maxResolutions {
+			*rs = append(*rs, resolution{frame: f.Number, vip: vip, mac: vipMAC})
+		}
 	}
 	// Resolutions that follow each other within a second, to the same MAC,
 	// fold into one event: an ARP storm is one line, not thousands.
@@ -378,7 +383,13 @@ func (e *Engine) onND(f *decode.Frame) {
 // VIP's holder.
 func (e *Engine) onIP(f *decode.Frame) {
 	k := vipKey{vlan: f.VLAN, outer: f.OuterVLAN, addr: f.IP.Dst}
+	// The VIP of the previous frame to one spares the map a flood.
+	if h := &e.lastVIP; h.g != nil && h.k == k {
+		e.toVIP(h.g, f)
+		return
+	}
 	if g := e.byVIP[k]; g != nil {
+		e.lastVIP = vipHit{k, g}
 		e.toVIP(g, f)
 		return
 	}

@@ -1,8 +1,10 @@
 package analyze
 
 import (
+	"container/heap"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"time"
 
@@ -10,55 +12,159 @@ import (
 )
 
 // clientKey identifies a host sending to a VIP by its MAC on its VLAN (its IP
-// may be NATed or change; its MAC is what the ARP cache question is about).
+// may be NATed or change; its MAC is what the ARP cache question is about),
+// for one virtual router (group.seq): a host that uses two VIPs is followed
+// through each one's changes of master apart.
 type clientKey struct {
+	group       uint32
 	vlan, outer uint16
 	mac         decode.MAC
 }
 
-// client is little state: what a host that is not stale needs.
+// client is what the engine keeps of a host sending to a VIP: little, and
+// no pointer (see clientTable). Its followState is that of the latest change
+// of master of its group it was followed through.
 type client struct {
-	key         clientKey
-	ip          netip.Addr
-	frames      int
-	answers     int // frames from a VIP to it: answers are on the wire
-	resolutions []string
-	first       uint64
-	seenAll     uint64 // the captures that saw every frame it sent to a VIP
+	key     clientKey
+	ip      [16]byte
+	ipLen   uint8 // 0: no address seen; 4 or 16
+	ref     bool  // touched since the table's CLOCK hand last passed
+	frames  uint32
+	answers uint32 // frames from a VIP to it: answers are on the wire
+	first   uint64
+	seenAll uint64 // the captures that saw every frame it sent to a VIP
+	st      followState
 }
 
-func (c *client) model() Client {
-	out := Client{IP: c.ip.String(), MAC: c.key.mac.String(), Frames: c.frames, Resolutions: c.resolutions}
-	if out.Resolutions == nil {
-		out.Resolutions = []string{}
+func (c *client) addr() netip.Addr {
+	switch c.ipLen {
+	case 4:
+		return netip.AddrFrom4([4]byte(c.ip[:4]))
+	case 16:
+		return netip.AddrFrom16(c.ip)
+	}
+	return netip.Addr{}
+}
+
+func (c *client) setAddr(ip netip.Addr) {
+	if ip.Is4() {
+		c.ipLen = 4
+		a := ip.As4()
+		copy(c.ip[:], a[:])
+		return
+	}
+	c.ipLen, c.ip = 16, ip.As16()
+}
+
+// judging reports whether the client is under judgement in a change of
+// master: frames to the old MAC or unanswered requests not yet reported.
+// The table forgets it last.
+func (c *client) judging() bool {
+	st := &c.st
+	return st.gen != 0 && (st.stale > 0 && !st.staleReported || st.requests > 0 && !st.answered && !st.outageReported)
+}
+
+// resolution is a client's resolution of a VIP: frame N, VIP is-at MAC.
+type resolution struct {
+	frame uint64
+	vip   netip.Addr
+	mac   decode.MAC
+}
+
+// maxResolving bounds the clients whose resolutions of a VIP are kept, and
+// maxResolutions those kept of each.
+const (
+	maxResolving   = 4096
+	maxResolutions = 32
+)
+
+func (e *Engine) clientModel(key clientKey, ip netip.Addr, frames int) Client {
+	out := Client{IP: ip.String(), MAC: key.mac.String(), Frames: frames, Resolutions: []string{}}
+	if rs := e.resolutions.get(key); rs != nil {
+		for _, r := range *rs {
+			out.Resolutions = append(out.Resolutions, fmt.Sprintf("frame %d: %s is-at %s", r.frame, r.vip, r.mac))
+		}
 	}
 	return out
 }
 
-func (e *Engine) client(f *decode.Frame, mac decode.MAC, ip netip.Addr) *client {
-	k := clientKey{vlan: f.VLAN, outer: f.OuterVLAN, mac: mac}
-	c, _, evicted := e.clients.touch(k, func(c *client) { *c = client{key: k, ip: ip, first: f.Number} })
-	if evicted > 0 {
-		e.evicted("clients", uint64(evicted))
-	}
-	if ip.IsValid() {
-		c.ip = ip
+// client returns the entry of the host with mac sending to a VIP of g, or
+// nil when the table, full, does not take it in (see clientTable).
+func (e *Engine) client(g *group, f *decode.Frame, mac decode.MAC, ip netip.Addr) *client {
+	k := clientKey{group: uint32(g.seq), vlan: f.VLAN, outer: f.OuterVLAN, mac: mac}
+	c := e.clients.touch(k, func(c *client) { c.first = f.Number })
+	if c != nil && ip.IsValid() {
+		c.setAddr(ip)
 	}
 	return c
 }
 
 // listedClients are the clients of the report: the MaxListedClients that
-// sent the most frames, in the order they appeared.
-func (e *Engine) listedClients() []*client {
-	out := make([]*client, 0, e.clients.len())
-	e.clients.each(func(_ clientKey, c *client) { out = append(out, c) })
-	if len(out) > MaxListedClients {
-		sort.Slice(out, func(i, j int) bool { return out[i].frames > out[j].frames })
-		e.evicted("listed clients", uint64(len(out)-MaxListedClients))
-		out = out[:MaxListedClients]
+// sent the most frames, in the order they appeared. A host that used the
+// VIPs of several virtual routers is listed once. The choice keeps a heap of
+// the list's size, not a copy of the table.
+func (e *Engine) listedClients() []Client {
+	t := e.clients
+	less := func(a, b int32) bool { // fewer frames, or as many and later
+		ca, cb := &t.slots[a], &t.slots[b]
+		return ca.frames < cb.frames || ca.frames == cb.frames && ca.first > cb.first
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].first < out[j].first })
-	return out
+	var top clientHeap
+	top.less = less
+	for i := range t.slots {
+		switch {
+		case len(top.slots) < MaxListedClients:
+			heap.Push(&top, int32(i))
+		case less(top.slots[0], int32(i)):
+			top.slots[0] = int32(i)
+			heap.Fix(&top, 0)
+		}
+	}
+	if n := t.len() - len(top.slots); n > 0 {
+		e.evicted("listed clients", uint64(n))
+	}
+	type listed struct {
+		c      *client
+		frames int
+	}
+	idx := make(map[clientKey]int, len(top.slots))
+	var out []listed
+	for _, slot := range top.slots {
+		c := &t.slots[slot]
+		k := c.key
+		k.group = 0
+		if i, ok := idx[k]; ok {
+			out[i].frames += int(c.frames)
+			if c.first < out[i].c.first {
+				out[i].c = c
+			}
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, listed{c: c, frames: int(c.frames)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].c.first < out[j].c.first })
+	models := make([]Client, 0, len(out))
+	for _, l := range out {
+		models = append(models, e.clientModel(l.c.key, l.c.addr(), l.frames))
+	}
+	return models
+}
+
+// clientHeap is a min-heap of table slots under less.
+type clientHeap struct {
+	slots []int32
+	less  func(a, b int32) bool
+}
+
+func (h *clientHeap) Len() int           { return len(h.slots) }
+func (h *clientHeap) Less(i, j int) bool { return h.less(h.slots[i], h.slots[j]) }
+func (h *clientHeap) Swap(i, j int)      { h.slots[i], h.slots[j] = h.slots[j], h.slots[i] }
+func (h *clientHeap) Push(x any)         { h.slots = append(h.slots, x.(int32)) }
+func (h *clientHeap) Pop() any {
+	x := h.slots[len(h.slots)-1]
+	h.slots = h.slots[:len(h.slots)-1]
+	return x
 }
 
 // follow tracks how clients follow a change of master (or, provisionally,
@@ -68,11 +174,14 @@ func (e *Engine) listedClients() []*client {
 // MAC on the new master's port: its requests go unanswered (client-outage).
 type follow struct {
 	failover       int // index into Analysis.Failovers; -1 while provisional
+	gen            uint32
 	from, to       *speaker
 	oldMAC, newMAC decode.MAC
 	t0             time.Time
 	garpAt         time.Time
-	clients        *lru[clientKey, followState]
+	// members are the table slots of the clients that joined it (a slot
+	// reused by another client is told by its followState's gen).
+	members []int32
 
 	// With several captures (vantages.go): where the new master's GARPs
 	// were seen first, where they went missing, and which captures'
@@ -84,26 +193,101 @@ type follow struct {
 	lostReported uint64
 }
 
+// followState is how one client follows one change of master. Times are
+// offsets from the change (follow.t0): nothing in it is a pointer.
 type followState struct {
-	c                     *client
-	stale                 int
-	firstStale, lastStale time.Time
-	frames                []uint64
-	switched              bool
-	switchAt              time.Time
-	staleReported         bool
+	firstStale, lastStale time.Duration
+	switchAt              time.Duration
+	firstReq              time.Duration // requests to the new master's MAC before the first answer
+	answerAt              time.Duration
 
-	// Requests to the new master's MAC before the first answer.
-	requests          int
-	firstReq, lastReq time.Time
-	reqFrames         []uint64
-	answered          bool
-	answerAt          time.Time
-	answeredBefore    bool // answers to this client were on the wire before t0
-	outageReported    bool
+	gen      uint32 // the follow it belongs to; 0: none
+	stale    uint32
+	requests uint32
 	// listed is the index of its entry in the failover's client list, -1
-	// while it has none.
-	listed int
+	// while it has none, -2 when the list was full.
+	listed int32
+	// ev is its evidence record (Engine.evidence) + 1; 0: none.
+	ev int32
+
+	switched       bool
+	staleReported  bool
+	answered       bool
+	answeredBefore bool // answers to this client were on the wire before t0
+	outageReported bool
+}
+
+// maxClientEvidence bounds the frames kept as evidence of one client in one
+// change of master, of each kind (to the old MAC, unanswered requests).
+const maxClientEvidence = 16
+
+// clientEvidence is the frame numbers of a client under judgement.
+type clientEvidence struct {
+	stale, req   [maxClientEvidence]uint64
+	nStale, nReq uint8
+	next         int32 // the free list
+}
+
+func (ev *clientEvidence) staleFrames() []uint64 { return ev.stale[:ev.nStale] }
+func (ev *clientEvidence) reqFrames() []uint64   { return ev.req[:ev.nReq] }
+
+// evidenceOf returns the evidence record of st, taking one when it has
+// none; nil when MaxFollowed clients already hold one (counted: its
+// findings will name no frame).
+func (e *Engine) evidenceOf(st *followState) *clientEvidence {
+	switch {
+	case st.ev > 0:
+		return &e.evidence[st.ev-1]
+	case st.ev < 0:
+		return nil
+	}
+	switch {
+	case e.freeEvidence > 0:
+		st.ev = e.freeEvidence
+		e.freeEvidence = e.evidence[st.ev-1].next
+	case len(e.evidence) < MaxFollowed:
+		if len(e.evidence) == cap(e.evidence) {
+			// As the client table grows: by doubling, then at once.
+			n := 2 * cap(e.evidence)
+			if n > 1024 {
+				n = MaxFollowed
+			}
+			grown := make([]clientEvidence, len(e.evidence), min(MaxFollowed, max(16, n)))
+			copy(grown, e.evidence)
+			e.evidence = grown
+		}
+		e.evidence = e.evidence[:len(e.evidence)+1]
+		st.ev = int32(len(e.evidence))
+	default:
+		st.ev = -1
+		e.evicted("followed clients", 1)
+	}
+	if st.ev < 0 {
+		return nil
+	}
+	e.evidence[st.ev-1] = clientEvidence{}
+	return &e.evidence[st.ev-1]
+}
+
+// evidenceFrames are st's frames of one kind, nil without a record.
+func (e *Engine) evidenceFrames(st *followState, req bool) []uint64 {
+	if st.ev <= 0 {
+		return nil
+	}
+	if req {
+		return e.evidence[st.ev-1].reqFrames()
+	}
+	return e.evidence[st.ev-1].staleFrames()
+}
+
+// release ends st's part in its change of master, returning its evidence
+// record.
+func (e *Engine) release(st *followState) {
+	if st.ev > 0 {
+		e.evidence[st.ev-1].next = e.freeEvidence
+		e.freeEvidence = st.ev
+	}
+	*st = followState{}
 }
 
 // followClients starts following clients for a change of master at t0. A
@@ -113,18 +297,17 @@ func (e *Engine) followClients(g *group, failover int, from, to *speaker, t0 tim
 	oldMAC, newMAC := from.mac, to.mac
 	if fl := g.follow; fl != nil && fl.failover < 0 && fl.newMAC == newMAC && fl.oldMAC == oldMAC && fl.t0.Equal(t0) && failover >= 0 {
 		fl.failover = failover
-		fl.clients.each(func(_ clientKey, st *followState) { e.recordFollow(fl, st) })
+		e.eachFollowed(fl, func(c *client) { e.recordFollow(fl, c) })
 		return
 	}
 	if g.follow != nil {
 		e.closeFollow(g)
 	}
-	fl := &follow{failover: failover, from: from, to: to, oldMAC: oldMAC, newMAC: newMAC, t0: t0, clients: newLRU[clientKey, followState](MaxFollowed)}
-	// A client forgotten is judged on what was seen of it.
-	fl.clients.forget = func(_ clientKey, st *followState) {
-		e.reportStale(g, fl, st, true)
-		e.reportOutage(g, fl, st, e.last)
+	e.followGen++
+	if e.followGen == 0 {
+		e.followGen = 1
 	}
+	fl := &follow{failover: failover, gen: e.followGen, from: from, to: to, oldMAC: oldMAC, newMAC: newMAC, t0: t0}
 	g.follow = fl
 	if failover >= 0 {
 		for _, tr := range g.openTrains(g.master) {
@@ -136,18 +319,54 @@ func (e *Engine) followClients(g *group, failover int, from, to *speaker, t0 tim
 	}
 }
 
+// followState returns c's state in fl, starting it when c has none there.
 func (e *Engine) followState(fl *follow, c *client) *followState {
-	st, _, evicted := fl.clients.touch(c.key, func(st *followState) {
-		*st = followState{c: c, answeredBefore: c.answers > 0, listed: -1}
-	})
-	if evicted > 0 {
-		e.evicted("followed clients", uint64(evicted))
+	st := &c.st
+	if st.gen == fl.gen {
+		return st
 	}
+	e.release(st)
+	*st = followState{gen: fl.gen, answeredBefore: c.answers > 0, listed: -1}
+	if len(fl.members) >= 2*e.clients.limit {
+		fl.members = e.liveMembers(fl)
+	}
+	fl.members = append(fl.members, e.clients.slotOf(c))
 	return st
 }
 
+// liveMembers are fl's members still in it, each once.
+func (e *Engine) liveMembers(fl *follow) []int32 {
+	slices.Sort(fl.members)
+	members := slices.Compact(fl.members)
+	live := members[:0]
+	for _, slot := range members {
+		if e.clients.slots[slot].st.gen == fl.gen {
+			live = append(live, slot)
+		}
+	}
+	return live
+}
+
+// eachFollowed calls f for every client followed through fl.
+func (e *Engine) eachFollowed(fl *follow, f func(*client)) {
+	fl.members = e.liveMembers(fl)
+	for _, slot := range fl.members {
+		f(&e.clients.slots[slot])
+	}
+}
+
+// dropFollow ends g's follow without judging its clients (a provisional
+// follow the contender did not turn into a failover, a group forgotten).
+func (e *Engine) dropFollow(g *group) {
+	if fl := g.follow; fl != nil {
+		e.eachFollowed(fl, func(c *client) { e.release(&c.st) })
+		g.follow = nil
+	}
+}
+
 // recordFollow writes a client's state into the failover's client list.
-func (e *Engine) recordFollow(fl *follow, st *followState) {
+func (e *Engine) recordFollow(fl *follow, c *client) {
+	st := &c.st
 	if fl.failover < 0 || st.listed == -2 {
 		return
 	}
@@ -159,43 +378,44 @@ func (e *Engine) recordFollow(fl *follow, st *followState) {
 			return
 		}
 		// The names are written once; later frames only move the counts.
-		st.listed = len(fo.Clients)
-		fo.Clients = append(fo.Clients, ClientSwitch{IP: st.c.ip.String(), MAC: st.c.key.mac.String()})
+		st.listed = int32(len(fo.Clients))
+		fo.Clients = append(fo.Clients, ClientSwitch{IP: c.addr().String(), MAC: c.key.mac.String()})
 	}
 	cs := &fo.Clients[st.listed]
-	cs.StaleFrames, cs.Unanswered = st.stale, st.requests
+	cs.StaleFrames, cs.Unanswered = int(st.stale), int(st.requests)
 	if st.switched && fl.oldMAC != fl.newMAC && cs.SwitchMS == nil {
-		cs.SwitchMS = msPtr(st.switchAt.Sub(fl.t0))
+		cs.SwitchMS = msPtr(st.switchAt)
 	}
 	if st.answered && cs.AnswerMS == nil {
-		cs.AnswerMS = msPtr(st.answerAt.Sub(fl.t0))
+		cs.AnswerMS = msPtr(st.answerAt)
 	}
 	if st.stale > 0 {
-		cs.StaleFrom, cs.StaleTo = st.firstStale, st.lastStale
+		cs.StaleFrom, cs.StaleTo = fl.t0.Add(st.firstStale), fl.t0.Add(st.lastStale)
 	}
 }
 
 // staleEnough says whether a client's frames to the old MAC amount to a stale
 // ARP entry rather than a frame in flight.
-func (st *followState) staleEnough(t0 time.Time) bool {
-	return st.stale >= 3 || (st.stale > 0 && st.lastStale.Sub(t0) >= 500*time.Millisecond)
+func (st *followState) staleEnough() bool {
+	return st.stale >= 3 || (st.stale > 0 && st.lastStale >= 500*time.Millisecond)
 }
 
 // reportStale makes the stale-arp finding of a client; with several
 // captures it waits for the end of the change (final), when the captures
 // may tell garp-ignored or garp-lost instead.
-func (e *Engine) reportStale(g *group, fl *follow, st *followState, final bool) {
-	if st.staleReported || fl.failover < 0 || !st.staleEnough(fl.t0) || e.vant != nil && !final {
+func (e *Engine) reportStale(g *group, fl *follow, c *client, final bool) {
+	st := &c.st
+	if st.staleReported || fl.failover < 0 || !st.staleEnough() || e.vant != nil && !final {
 		return
 	}
-	code, why, refined := e.staleVerdict(fl, st)
+	code, why, refined := e.staleVerdict(fl, c)
 	if refined && code == CodeGARPLost {
 		st.staleReported = true // judgeFollow's garp-lost says it
 		return
 	}
 	st.staleReported = true
-	dur := st.lastStale.Sub(fl.t0)
-	summary := fmt.Sprintf("client %s (%s) sent %d frame(s) for the VIP to the old master's MAC %s for %.1f s after the failover", st.c.ip, st.c.key.mac, st.stale, fl.oldMAC, dur.Seconds())
+	dur := st.lastStale
+	summary := fmt.Sprintf("client %s (%s) sent %d frame(s) for the VIP to the old master's MAC %s for %.1f s after the failover", c.addr(), c.key.mac, st.stale, fl.oldMAC, dur.Seconds())
 	if st.switched {
 		summary += fmt.Sprintf(", then switched to %s", fl.newMAC)
 	} else {
@@ -204,7 +424,7 @@ func (e *Engine) reportStale(g *group, fl *follow, st *followState, final bool) 
 	switch {
 	case refined:
 		summary += why
-	case !fl.garpAt.IsZero() && fl.garpAt.Before(st.lastStale):
+	case !fl.garpAt.IsZero() && fl.garpAt.Before(fl.t0.Add(st.lastStale)):
 		summary += fmt.Sprintf(" (the new master's GARP at +%.3f s was ignored)", fl.garpAt.Sub(fl.t0).Seconds())
 	default:
 		summary += " (no GARP from the new master was on the wire before)"
@@ -212,7 +432,7 @@ func (e *Engine) reportStale(g *group, fl *follow, st *followState, final bool) 
 	if !refined {
 		code = CodeStaleARP
 	}
-	fd := g.finding(code, st.frames, st.firstStale, summary)
+	fd := g.finding(code, e.evidenceFrames(st, false), fl.t0.Add(st.firstStale), summary)
 	if !st.switched || dur >= 5*time.Second {
 		fd.Severity = Critical
 	}
@@ -233,29 +453,30 @@ const (
 // reportOutage judges a client whose requests to the new master's MAC went
 // unanswered after a failover. Only clients whose answers the capture holds
 // are judged: a capture that sees one direction only proves nothing.
-func (e *Engine) reportOutage(g *group, fl *follow, st *followState, end time.Time) {
+func (e *Engine) reportOutage(g *group, fl *follow, c *client, end time.Time) {
+	st := &c.st
 	if st.outageReported || fl.failover < 0 || !st.answeredBefore || st.requests < outageMinRequests {
 		return
 	}
-	until := end
+	until := end.Sub(fl.t0)
 	if st.answered {
 		until = st.answerAt
 	}
 	// From its first request after the failover: a client that sent to the
 	// old MAC first is stale-arp's, not this.
-	dur := until.Sub(st.firstReq)
+	dur := until - st.firstReq
 	if dur < outageMin {
 		return
 	}
 	st.outageReported = true
-	summary := fmt.Sprintf("client %s (%s) got no answer from the VIP for %.1f s after the failover (%+.3f s): %d request(s) to %s unanswered", st.c.ip, st.c.key.mac, dur.Seconds(), st.firstReq.Sub(fl.t0).Seconds(), st.requests, fl.newMAC)
+	summary := fmt.Sprintf("client %s (%s) got no answer from the VIP for %.1f s after the failover (%+.3f s): %d request(s) to %s unanswered", c.addr(), c.key.mac, dur.Seconds(), st.firstReq.Seconds(), st.requests, fl.newMAC)
 	switch {
 	case !st.answered:
 		summary += "; none was answered in the capture"
 	case fl.oldMAC == fl.newMAC:
 		summary += "; with the virtual MAC its ARP entry was right: the frames went to the old master's switch port until the switches learned the MAC on the new one"
 	}
-	fd := g.finding(CodeClientOutage, st.reqFrames, st.firstReq, summary)
+	fd := g.finding(CodeClientOutage, e.evidenceFrames(st, true), fl.t0.Add(st.firstReq), summary)
 	switch {
 	case !st.answered || dur >= outageCritical:
 		fd.Severity = Critical
@@ -271,9 +492,10 @@ func (e *Engine) closeFollow(g *group) {
 		return
 	}
 	e.judgeFollow(g, fl)
-	fl.clients.each(func(_ clientKey, st *followState) {
-		e.reportStale(g, fl, st, true)
-		e.reportOutage(g, fl, st, e.last)
+	e.eachFollowed(fl, func(c *client) {
+		e.reportStale(g, fl, c, true)
+		e.reportOutage(g, fl, c, e.last)
+		e.release(&c.st)
 	})
 	g.follow = nil
 }
@@ -293,18 +515,22 @@ type unanswered struct {
 
 // toVIP follows a client's frame to a VIP.
 func (e *Engine) toVIP(g *group, f *decode.Frame) {
-	if e.speakerOf[f.SrcMAC] {
+	if e.speakerOf.has(f.SrcMAC) {
 		return
 	}
-	c := e.client(f, f.SrcMAC, f.IP.Src)
-	c.frames++
+	c := e.client(g, f, f.SrcMAC, f.IP.Src)
+	if c != nil {
+		c.frames++
+	}
 	if e.vant != nil {
 		e.vant.clientFrame(c)
 	}
 	if ct := g.contest; ct != nil && f.HasDstMAC && f.DstMAC == ct.challenger.mac && ct.challenger.mac != ct.holder.mac {
-		ct.movedClient(c, f.Number)
+		ct.movedClient(f)
 	}
-	if fl := g.follow; fl != nil && !f.Time.Before(fl.t0) && (f.HasDstMAC || g.usesVirtualMAC()) {
+	fl := g.follow
+	after := fl != nil && !f.Time.Before(fl.t0)
+	if c != nil && after && (f.HasDstMAC || g.usesVirtualMAC()) {
 		e.followFrame(g, fl, c, f)
 	}
 	// Without destination MACs a client with a stale ARP entry looks the
@@ -317,10 +543,8 @@ func (e *Engine) toVIP(g *group, f *decode.Frame) {
 	if m == nil || !isRequest(f) || g.contest != nil || !f.HasDstMAC || f.DstMAC != m.mac {
 		return
 	}
-	if fl := g.follow; fl != nil && !f.Time.Before(fl.t0) {
-		if st := fl.clients.get(c.key); st != nil && !st.answered {
-			return // waiting for its first answer since the failover: client-outage's to judge
-		}
+	if after && (c == nil || c.st.gen == fl.gen && !c.st.answered) {
+		return // waiting for its first answer since the failover (or not followed): client-outage's to judge
 	}
 	if f.Time.Sub(m.lastLive) > m.interval*3/2 {
 		return
@@ -344,31 +568,37 @@ func (e *Engine) toVIP(g *group, f *decode.Frame) {
 // followFrame updates how client c follows the change of master.
 func (e *Engine) followFrame(g *group, fl *follow, c *client, f *decode.Frame) {
 	st := e.followState(fl, c)
+	at := f.Time.Sub(fl.t0)
 	toNew := !f.HasDstMAC || f.DstMAC == fl.newMAC
 	switch {
 	case fl.oldMAC == fl.newMAC:
 	case st.switched:
 	case f.DstMAC == fl.oldMAC:
 		if st.stale == 0 {
-			st.firstStale = f.Time
+			st.firstStale = at
 		}
 		st.stale++
-		st.lastStale = f.Time
-		st.frames = addEvidence(st.frames, f.Number)
-		e.recordFollow(fl, st)
+		st.lastStale = at
+		if ev := e.evidenceOf(st); ev != nil && ev.nStale < maxClientEvidence {
+			ev.stale[ev.nStale] = f.Number
+			ev.nStale++
+		}
+		e.recordFollow(fl, c)
 	case f.DstMAC == fl.newMAC:
-		st.switched, st.switchAt = true, f.Time
-		e.recordFollow(fl, st)
-		e.reportStale(g, fl, st, false)
+		st.switched, st.switchAt = true, at
+		e.recordFollow(fl, c)
+		e.reportStale(g, fl, c, false)
 	}
 	if toNew && isRequest(f) && !st.answered {
 		if st.requests == 0 {
-			st.firstReq = f.Time
+			st.firstReq = at
 		}
 		st.requests++
-		st.lastReq = f.Time
-		st.reqFrames = addEvidence(st.reqFrames, f.Number)
-		e.recordFollow(fl, st)
+		if ev := e.evidenceOf(st); ev != nil && ev.nReq < maxClientEvidence {
+			ev.req[ev.nReq] = f.Number
+			ev.nReq++
+		}
+		e.recordFollow(fl, c)
 	}
 }
 
@@ -378,10 +608,10 @@ func (e *Engine) fromVIP(g *group, f *decode.Frame) {
 	if u := g.unans[f.IP.Src]; u != nil && isAnswer(f) {
 		*u = unanswered{reported: u.reported}
 	}
-	var c *client
-	if f.HasDstMAC {
-		c = e.clients.get(clientKey{vlan: f.VLAN, outer: f.OuterVLAN, mac: f.DstMAC})
+	if !f.HasDstMAC {
+		return
 	}
+	c := e.clients.get(clientKey{group: uint32(g.seq), vlan: f.VLAN, outer: f.OuterVLAN, mac: f.DstMAC})
 	if c == nil {
 		return
 	}
@@ -394,12 +624,12 @@ func (e *Engine) fromVIP(g *group, f *decode.Frame) {
 	if st.answered {
 		return
 	}
-	st.answered, st.answerAt = true, f.Time
+	st.answered, st.answerAt = true, f.Time.Sub(fl.t0)
 	if st.requests > 0 {
 		st.requests-- // the request this answers
 	}
-	e.recordFollow(fl, st)
-	e.reportOutage(g, fl, st, f.Time)
+	e.recordFollow(fl, c)
+	e.reportOutage(g, fl, c, f.Time)
 }
 
 // checkUnanswered runs on each of the master's adverts: requests that went
@@ -415,18 +645,19 @@ func (e *Engine) checkUnanswered(g *group, m *speaker, t time.Time) {
 	}
 }
 
-// movedClient notes a client that sent to the contender's MAC.
-func (ct *contest) movedClient(c *client, frame uint64) {
+// movedClient notes a client that sent frame f to the contender's MAC.
+func (ct *contest) movedClient(f *decode.Frame) {
 	for i := range ct.moved {
-		if ct.moved[i].MAC == c.key.mac.String() {
+		if ct.movedMACs[i] == f.SrcMAC {
 			if len(ct.moved[i].Frames) < 8 {
-				ct.moved[i].Frames = append(ct.moved[i].Frames, frame)
+				ct.moved[i].Frames = append(ct.moved[i].Frames, f.Number)
 			}
 			return
 		}
 	}
 	if len(ct.moved) < 16 {
-		ct.moved = append(ct.moved, ClientMove{IP: c.ip.String(), MAC: c.key.mac.String(), Frames: []uint64{frame}})
+		ct.movedMACs = append(ct.movedMACs, f.SrcMAC)
+		ct.moved = append(ct.moved, ClientMove{IP: f.IP.Src.String(), MAC: f.SrcMAC.String(), Frames: []uint64{f.Number}})
 	}
 }
 

@@ -42,14 +42,23 @@ type Engine struct {
 	opt Options
 	a   Analysis
 
-	groups    *lru[groupKey, *group]
-	groupSeq  uint64 // groups created so far: their order in the report
-	byVIP     map[vipKey]*group
-	byAddr    map[netip.Addr]*group // the latest group of each VIP, on any VLAN
-	clients   *lru[clientKey, client]
-	members   *lru[memberKey, member]  // hosts that joined 224.0.0.18 or ff02::12
-	speakerOf map[decode.MAC]bool      // MACs that advertise: never clients
-	routers   map[memberKey][]*speaker // the speakers of each router address
+	groups   *lru[groupKey, *group]
+	groupSeq uint64 // groups created so far: their order in the report
+	byVIP    map[vipKey]*group
+	lastVIP  vipHit                // the latest VIP found in byVIP
+	byAddr   map[netip.Addr]*group // the latest group of each VIP, on any VLAN
+	clients  *clientTable
+	// resolutions are clients' resolutions of a VIP, for the client list.
+	resolutions *lru[clientKey, []resolution]
+	// followGen numbers the follows of changes of master; evidence holds the
+	// frames of the clients under judgement in one, freeEvidence its free
+	// list (+1).
+	followGen    uint32
+	evidence     []clientEvidence
+	freeEvidence int32
+	members      *lru[memberKey, member]  // hosts that joined 224.0.0.18 or ff02::12
+	speakerOf    macSet                   // MACs that advertise: never clients
+	routers      map[memberKey][]*speaker // the speakers of each router address
 	// pendingGroups are the groups holding claims from the virtual MAC not
 	// yet attributed.
 	pendingGroups []*group
@@ -72,14 +81,14 @@ type Engine struct {
 // NewEngine returns an engine ready for Feed.
 func NewEngine(opt Options) *Engine {
 	e := &Engine{
-		opt:       opt,
-		groups:    newLRU[groupKey, *group](MaxGroups),
-		byVIP:     make(map[vipKey]*group),
-		byAddr:    make(map[netip.Addr]*group),
-		clients:   newLRU[clientKey, client](MaxClients),
-		members:   newLRU[memberKey, member](MaxMembers),
-		speakerOf: make(map[decode.MAC]bool),
-		routers:   make(map[memberKey][]*speaker),
+		opt:         opt,
+		groups:      newLRU[groupKey, *group](MaxGroups),
+		byVIP:       make(map[vipKey]*group),
+		byAddr:      make(map[netip.Addr]*group),
+		clients:     newClientTable(MaxClients),
+		resolutions: newLRU[clientKey, []resolution](maxResolving),
+		members:     newLRU[memberKey, member](MaxMembers),
+		routers:     make(map[memberKey][]*speaker),
 	}
 	e.groups.forget = func(_ groupKey, g **group) { e.forgetGroup(*g) }
 	e.a.Schema = Schema
@@ -98,6 +107,11 @@ type groupKey struct {
 type vipKey struct {
 	vlan, outer uint16
 	addr        netip.Addr
+}
+
+type vipHit struct {
+	k vipKey
+	g *group
 }
 
 type memberKey struct {
@@ -231,9 +245,7 @@ func (e *Engine) Finish() *Analysis {
 	for _, g := range groups {
 		e.a.Groups = append(e.a.Groups, g.model())
 	}
-	for _, c := range e.listedClients() {
-		e.a.Clients = append(e.a.Clients, c.model())
-	}
+	e.a.Clients = append(e.a.Clients, e.listedClients()...)
 	e.reportEvictions()
 	if v := e.vant; v != nil {
 		for i := range e.a.Findings {
@@ -353,6 +365,9 @@ func (e *Engine) group(f *decode.Frame) *group {
 
 // forgetGroup drops what refers to an evicted virtual router.
 func (e *Engine) forgetGroup(g *group) {
+	if e.lastVIP.g == g {
+		e.lastVIP = vipHit{}
+	}
 	for _, v := range g.vips {
 		k := vipKey{vlan: g.key.vlan, outer: g.key.outer, addr: v}
 		if e.byVIP[k] == g {
@@ -368,6 +383,7 @@ func (e *Engine) forgetGroup(g *group) {
 	if len(g.pending) > 0 {
 		e.unpend(g)
 	}
+	e.dropFollow(g)
 }
 
 func (e *Engine) learnVIPs(g *group, addrs []netip.Addr) {

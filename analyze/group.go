@@ -118,7 +118,7 @@ func (e *Engine) forgetSpeaker(g *group, s *speaker) {
 		e.routers[k] = rs
 	}
 	if !s.virtual {
-		delete(e.speakerOf, s.mac)
+		e.speakerOf.remove(s.mac)
 	}
 	for i, tr := range g.trains {
 		if tr.s == s {

@@ -8,7 +8,7 @@ import "fmt"
 // contest). What was forgotten is counted (Eviction) and said in the notes.
 const (
 	// MaxClients bounds the hosts followed as clients of a VIP.
-	MaxClients = 65536
+	MaxClients = 131072
 	// MaxFollowed bounds the clients followed through one change of master
 	// (stale ARP entries, answers); one that is forgotten is judged first.
 	MaxFollowed = 16384
@@ -56,6 +56,8 @@ var tables = []struct {
 	{"speakers", MaxSpeakers, "routers of one virtual router"},
 	{"vips", MaxVIPs, "addresses of one virtual router"},
 	{"members", MaxMembers, "members of 224.0.0.18 and ff02::12"},
+	{"resolutions", maxResolving, "clients whose resolutions of a VIP are listed"},
+	{"speaker MACs", maxSpeakerMACs, "MACs known to advertise (never taken for clients)"},
 	{"findings", MaxFindingsPerCode, "findings of one code"},
 	{"timeline", maxTimeline, "timeline events"},
 }
@@ -73,7 +75,7 @@ func (e *Engine) evicted(table string, n uint64) {
 func (e *Engine) Evictions() []Eviction {
 	out := make([]Eviction, 0, len(tables))
 	for _, t := range tables {
-		out = append(out, Eviction{Table: t.name, Limit: t.limit, Evicted: e.evictions[t.name]})
+		out = append(out, Eviction{Table: t.name, Limit: t.limit, Evicted: e.evictedFrom(t.name)})
 	}
 	return out
 }
@@ -82,13 +84,26 @@ func (e *Engine) Evictions() []Eviction {
 // analysis and its notes.
 func (e *Engine) reportEvictions() {
 	for _, t := range tables {
-		n := e.evictions[t.name]
+		n := e.evictedFrom(t.name)
 		if n == 0 {
 			continue
 		}
 		e.a.Evictions = append(e.a.Evictions, Eviction{Table: t.name, Limit: t.limit, Evicted: n})
+		if t.name == "clients" {
+			e.note(fmt.Sprintf("The table of %s is limited to %d entries: once full, a new host took the place of one only after it had sent more often; %d were not followed and %d forgotten (their frames still count in the totals).", t.what, t.limit, e.clients.rejected, e.clients.evicted))
+			continue
+		}
 		e.note(fmt.Sprintf("The table of %s is limited to %d entries: %d were forgotten, least recently seen first (their frames still count in the totals).", t.what, t.limit, n))
 	}
+}
+
+// evictedFrom is what table forgot so far.
+func (e *Engine) evictedFrom(table string) uint64 {
+	n := e.evictions[table]
+	if table == "clients" {
+		n += e.clients.rejected + e.clients.evicted
+	}
+	return n
 }
 
 // lru is a table of at most limit entries that forgets the least recently

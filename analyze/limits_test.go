@@ -1,6 +1,7 @@
 package analyze_test
 
 import (
+	"fmt"
 	"io"
 	"net/netip"
 	"runtime"
@@ -114,7 +115,7 @@ func TestFloodOfClients(t *testing.T) {
 	if evicted["clients"] < uint64(hosts-analyze.MaxClients-2*perGap) {
 		t.Errorf("evictions %+v: the clients table should have forgotten about %d", a.Evictions, hosts-analyze.MaxClients)
 	}
-	if !strings.Contains(strings.Join(a.Notes, "\n"), "clients (hosts sending to a VIP) is limited to 65536 entries") {
+	if !strings.Contains(strings.Join(a.Notes, "\n"), fmt.Sprintf("clients (hosts sending to a VIP) is limited to %d entries", analyze.MaxClients)) {
 		t.Errorf("notes do not say the clients were limited: %q", a.Notes)
 	}
 	// The real client, which sends all through the capture, is still listed.

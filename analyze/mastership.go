@@ -52,6 +52,7 @@ type contest struct {
 	hFrames, cFrames       []uint64
 	challengerAds          int
 	moved                  []ClientMove
+	movedMACs              []decode.MAC // of moved, to find a client without formatting its MAC
 }
 
 // endContest forgets the contest, noting when it ended.
@@ -89,7 +90,9 @@ func (e *Engine) onAdvert(f *decode.Frame) {
 	} else {
 		s.own = f.SrcMAC
 	}
-	e.speakerOf[f.SrcMAC] = true
+	if !e.speakerOf.add(f.SrcMAC) {
+		e.evicted("speaker MACs", 1)
+	}
 	prevLive, prevLiveFrame := s.lastLive, s.lastLiveFrame
 	if s.adverts == 0 {
 		s.firstFrame, s.firstTime = f.Number, f.Time
@@ -333,7 +336,7 @@ func (g *group) contenderGaveUp(e *Engine) {
 		fmt.Sprintf("%s stopped after %d advert(s); %s stays master", c.ip, ct.challengerAds, ct.holder.ip)).between(c.ip, ct.holder.ip))
 	e.endTrains(g, c, c.lastClaim)
 	if f := g.follow; f != nil && f.failover < 0 {
-		g.follow = nil // the provisional follow-up of the contender's takeover
+		e.dropFollow(g) // the provisional follow-up of the contender's takeover
 	}
 }
 
@@ -577,7 +580,7 @@ func (g *group) endSplit(e *Engine, loser *speaker, end time.Time, endFrame uint
 	if loser == ct.challenger {
 		e.endTrains(g, loser, end)
 		if f := g.follow; f != nil && f.failover < 0 {
-			g.follow = nil
+			e.dropFollow(g)
 		}
 		return
 	}

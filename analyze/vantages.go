@@ -155,6 +155,9 @@ func (v *vantages) advert(s *speaker, f *decode.Frame) {
 // clientFrame notes where a client's frame to a VIP was seen.
 func (v *vantages) clientFrame(c *client) {
 	each(v.mask, func(i int) { v.obs[i].clients++ })
+	if c == nil {
+		return
+	}
 	if c.frames == 1 {
 		c.seenAll = v.mask
 	} else {
@@ -189,7 +192,7 @@ func (v *vantages) routerOwn(s *speaker) int {
 // clientOwn is the capture taken on client c, or -1: its host's, or the
 // receiving one that saw every frame it sent to a VIP.
 func (v *vantages) clientOwn(c *client) int {
-	if i := v.ownOf(c.ip); i >= 0 {
+	if i := v.ownOf(c.addr()); i >= 0 {
 		return i
 	}
 	for m := c.seenAll; m != 0; m &^= 1 << bits.TrailingZeros64(m) {
@@ -259,9 +262,9 @@ func (e *Engine) judgeFollow(g *group, fl *follow) {
 		}
 		fl.lostReported |= 1 << i
 		var stale []string
-		fl.clients.each(func(_ clientKey, st *followState) {
-			if st.staleEnough(fl.t0) && v.clientOwn(st.c) == i {
-				stale = append(stale, fmt.Sprintf("%s (%d frames to the old MAC over %.1f s)", st.c.ip, st.stale, st.lastStale.Sub(fl.t0).Seconds()))
+		e.eachFollowed(fl, func(c *client) {
+			if st := &c.st; st.staleEnough() && v.clientOwn(c) == i {
+				stale = append(stale, fmt.Sprintf("%s (%d frames to the old MAC over %.1f s)", c.addr(), st.stale, st.lastStale.Seconds()))
 				st.staleReported = true // garp-lost says why
 			}
 		})
@@ -282,16 +285,16 @@ func (e *Engine) judgeFollow(g *group, fl *follow) {
 // the new master's GARP and ignored it (garp-ignored), or the GARP never
 // reached it (garp-lost, reported by judgeFollow). ok is false when the
 // captures do not tell.
-func (e *Engine) staleVerdict(fl *follow, st *followState) (code, why string, ok bool) {
+func (e *Engine) staleVerdict(fl *follow, c *client) (code, why string, ok bool) {
 	v := e.vant
 	if v == nil || fl.garpSeenAt == nil {
 		return "", "", false
 	}
-	i := v.clientOwn(st.c)
+	i := v.clientOwn(c)
 	if i < 0 {
 		return "", "", false
 	}
-	if t := fl.garpSeenAt[i]; !t.IsZero() && t.Before(st.lastStale) {
+	if t := fl.garpSeenAt[i]; !t.IsZero() && t.Before(fl.t0.Add(c.st.lastStale)) {
 		return CodeGARPIgnored, fmt.Sprintf(" (its own capture, %s, holds the new master's GARP at +%.3f s: it ignored it)", v.list[i].Name, t.Sub(fl.t0).Seconds()), true
 	}
 	if fl.lostReported&(1<<i) != 0 {
