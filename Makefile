@@ -6,6 +6,8 @@ BIN     ?= ./vrrpctl
 # The Debian packages of the build and the tests, listed in one file with the
 # programs the tests run from each (internal/testenv checks the list).
 PKGS    := $(shell sed 's/\#.*//' .ci/debian-packages | awk 'NF { print $$1 }')
+# The packages the build alone needs (cgo and libpcap), for make deb.
+BUILD_PKGS := gcc libpcap-dev
 FUZZTIME ?= 10s
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Packages whose tests need no root, namespaces or other program, run again
@@ -13,7 +15,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 RACE_PKGS := ./decode ./capture ./kaconf ./analyze ./merge ./report ./vrrp ./internal/testcheck
 RACE_VRRPD := ^(TestConformance|TestFromKeepalived|TestFromKeepalivedRefuses|TestFromKeepalivedUnsupported|TestFromKeepalivedTracking|TestDefaultGARP|TestDefaultNames|TestTrackResult|TestScriptRiseFall|TestNotifierOrder|TestSyncFaultEvents|FuzzReceive)$$
 
-.PHONY: all build deps test lint race fuzz demo bench screenshots clean readme
+.PHONY: all build deps build-deps deb test lint race fuzz demo bench screenshots clean readme
 
 all: build
 
@@ -26,14 +28,45 @@ readme:
 	$(GO) generate ./kaconf
 
 # deps installs the packages the build and the tests use, when any is
-# missing: one apt-get update, then one apt-get install.
+# missing: one apt-get update, then one apt-get install. No service a
+# package brings is started (Prometheus among them: the tests run their own
+# server in a namespace): a policy-rc.d that denies every start is put in
+# place for the install when the machine has none, and removed after;
+# where systemd runs, the prometheus units the install enabled are
+# disabled again.
 deps:
-	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get update -q && apt-get install -y -q $$missing; \
-	fi
+	@$(call install-missing,$(PKGS))
+
+# build-deps installs what the build alone needs (make deb).
+build-deps:
+	@$(call install-missing,$(BUILD_PKGS))
+
+define install-missing
+missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+if [ -n "$$missing" ]; then \
+	echo "installing:$$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	policy=/usr/sbin/policy-rc.d; \
+	if [ ! -e $$policy ]; then \
+		trap 'rm -f '$$policy EXIT INT TERM; \
+		printf '#!/bin/sh\n# make deps: no service starts during the install\nexit 101\n' > $$policy; \
+		chmod 755 $$policy; \
+	fi; \
+	apt-get update -q && apt-get install -y -q $$missing || exit 1; \
+	case " $$missing " in *" prometheus "*) \
+		if [ -d /run/systemd/system ]; then \
+			systemctl disable --now prometheus.service prometheus-node-exporter.service >/dev/null 2>&1 || true; \
+		fi;; \
+	esac; \
+fi
+endef
+
+# deb builds the Debian package into dist/: vrrpctl, a man page per command,
+# bash, zsh and fish completions, the systemd units, the Prometheus rules
+# and the Grafana dashboard (packaging/build-deb, with nfpm run as a Go
+# module; packaging/nfpm.yaml lists the contents).
+deb: build-deps
+	GO=$(GO) packaging/build-deb dist
 
 # test runs every check and test: go vet, go.mod tidy, staticcheck, every
 # test (unit, decoder cross-checks against tshark, namespace integration
@@ -85,3 +118,4 @@ screenshots: deps
 
 clean:
 	rm -f $(BIN)
+	rm -rf dist

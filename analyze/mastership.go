@@ -551,6 +551,8 @@ func (g *group) checkGap(e *Engine, s *speaker, prev time.Time, prevFrame uint64
 		return
 	}
 	missed := max(int(gap/s.interval)-1, 1)
+	s.gaps++
+	s.missed += uint64(missed)
 	mdi := vrrp.MasterDownInterval(s.version, 1, s.interval)
 	fd := g.finding(CodeAdvertGap, []uint64{prevFrame, f.Number}, f.Time,
 		fmt.Sprintf("master %s was silent for %.2f s (%d advert(s) missed at %.2f s intervals) and kept mastership", s.ip, gap.Seconds(), missed, s.interval.Seconds()))

@@ -38,6 +38,9 @@ type speaker struct {
 
 	firstFrame, lastFrame uint64
 	firstTime, lastTime   time.Time
+	// gaps and missed count the silences checkGap found while it was
+	// master and the adverts they lacked (Engine.Live).
+	gaps, missed uint64
 	// lastLive is the last advert with a non-zero priority.
 	lastLive      time.Time
 	lastLiveFrame uint64

@@ -129,7 +129,7 @@ func httpGetIn(t testing.TB, nsPath, url string) string {
 
 // wantMetrics are the metric families /metrics serves: keepalived-exporter's
 // names, so that dashboards built for keepalived work unchanged, and the
-// speaker's own discard counters.
+// speaker's own: discard counters, priority, RFC timers, state change time.
 var wantMetrics = []string{
 	"keepalived_address_list_errors_total",
 	"keepalived_advertisements_interval_errors_total",
@@ -146,8 +146,13 @@ var wantMetrics = []string{
 	"keepalived_priority_zero_sent_total",
 	"keepalived_release_master_total",
 	"keepalived_vrrp_state",
+	"vrrpctl_speaker_advert_interval_seconds",
 	"vrrpctl_speaker_discards_total",
 	"vrrpctl_speaker_interface_discards_total",
+	"vrrpctl_speaker_master_down_interval_seconds",
+	"vrrpctl_speaker_priority",
+	"vrrpctl_speaker_skew_time_seconds",
+	"vrrpctl_speaker_state_change_timestamp_seconds",
 }
 
 // metricFamilies parses an exposition and returns its families with their
@@ -227,6 +232,12 @@ func checkMetrics(t testing.TB, text, iname string, wantState int) {
 	}
 	if v, ok := samples[seriesKey("keepalived_advertisements_sent_total", lbl...)]; !ok || v == "0" {
 		t.Errorf("keepalived_advertisements_sent_total of a master = %q", v)
+	}
+	for _, n := range []string{"vrrpctl_speaker_priority", "vrrpctl_speaker_advert_interval_seconds", "vrrpctl_speaker_skew_time_seconds",
+		"vrrpctl_speaker_master_down_interval_seconds", "vrrpctl_speaker_state_change_timestamp_seconds"} {
+		if v, ok := samples[seriesKey(n, lbl...)]; !ok || v == "0" {
+			t.Errorf("%s of a master = %q (present %v)", n, v, ok)
+		}
 	}
 }
 

@@ -134,6 +134,31 @@ var (
 		[]string{"intf", "reason"}, nil)
 )
 
+// routerGauge is a per-router gauge taken from a RouterStatus.
+type routerGauge struct {
+	desc *prometheus.Desc
+	get  func(*RouterStatus) float64
+}
+
+func newRouterGauge(name, help string, get func(*RouterStatus) float64) routerGauge {
+	return routerGauge{prometheus.NewDesc(name, help, routerLabels, nil), get}
+}
+
+// routerGauges are the speaker's own: what the RFC times of a failover are
+// made of, and when the state last changed.
+var routerGauges = []routerGauge{
+	newRouterGauge("vrrpctl_speaker_priority", "The priority the router advertises now (tracking included); 0 while it does not take part.", func(r *RouterStatus) float64 { return float64(r.EffectivePriority) }),
+	newRouterGauge("vrrpctl_speaker_advert_interval_seconds", "The configured advert interval.", func(r *RouterStatus) float64 { return r.AdvertIntervalMS / 1e3 }),
+	newRouterGauge("vrrpctl_speaker_skew_time_seconds", "Skew_Time: how long after a priority-0 advert this router takes over.", func(r *RouterStatus) float64 { return r.SkewTimeMS / 1e3 }),
+	newRouterGauge("vrrpctl_speaker_master_down_interval_seconds", "Master_Down_Interval: how long a silent master takes to be declared down by this router.", func(r *RouterStatus) float64 { return r.MasterDownIntervalMS / 1e3 }),
+	newRouterGauge("vrrpctl_speaker_state_change_timestamp_seconds", "When the router entered its current state, in Unix seconds.", func(r *RouterStatus) float64 {
+		if r.Since.IsZero() {
+			return 0
+		}
+		return float64(r.Since.UnixNano()) / 1e9
+	}),
+}
+
 // stateValues are keepalived_vrrp_state's values, as keepalived-exporter's.
 var stateValues = map[string]float64{"INIT": 0, "BACKUP": 1, "MASTER": 2, "FAULT": 3}
 
@@ -173,6 +198,9 @@ func (c statusCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, rc := range routerCounters {
 		ch <- rc.desc
 	}
+	for _, rg := range routerGauges {
+		ch <- rg.desc
+	}
 	ch <- descDiscards
 	ch <- descIfaceDiscards
 }
@@ -202,6 +230,9 @@ func (c statusCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		for _, rc := range routerCounters {
 			emit(rc.desc, prometheus.CounterValue, float64(rc.get(r)), r.Name, r.Interface, vrid)
+		}
+		for _, rg := range routerGauges {
+			emit(rg.desc, prometheus.GaugeValue, rg.get(r), r.Name, r.Interface, vrid)
 		}
 		for _, d := range DiscardReasons() {
 			emit(descDiscards, prometheus.CounterValue, float64(r.Discards[d.String()]), r.Name, r.Interface, vrid, d.String())

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"maps"
 	"net"
 	"net/http"
 	"strconv"
@@ -22,14 +23,46 @@ type metrics struct {
 
 	mu        sync.Mutex
 	groups    []analyze.Group
+	live      []analyze.LiveGroup
 	frames    uint64
 	received  uint64
 	dropped   uint64
 	haveStats bool
-	failovers map[[4]string]uint64 // vrid, vlan, family, cause
-	findings  map[[2]string]uint64 // code, severity
+	failovers map[[4]string]uint64       // vrid, vlan, family, cause
+	findings  map[[2]string]uint64       // code, severity
+	takeovers map[[4]string]*histogram   // vrid, vlan, family, cause
+	last      map[[3]string]lastFailover // vrid, vlan, family
 	evictions []analyze.Eviction
 }
+
+// lastFailover is the latest change of master of a virtual router.
+type lastFailover struct {
+	at       time.Time
+	took     float64 // seconds, as detect_ms
+	expected float64 // the RFC time in seconds; 0 when none applies
+}
+
+// histogram counts observations into cumulative buckets, for a const
+// histogram.
+type histogram struct {
+	count   uint64
+	sum     float64
+	buckets map[float64]uint64
+}
+
+func (h *histogram) observe(v float64) {
+	h.count++
+	h.sum += v
+	for _, b := range takeoverBuckets {
+		if v <= b {
+			h.buckets[b]++
+		}
+	}
+}
+
+// takeoverBuckets span takeovers from a 100 ms VRRPv3 Skew_Time to a 10 s
+// VRRPv2 Master_Down_Interval and beyond.
+var takeoverBuckets = []float64{0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 7.5, 10, 15, 30}
 
 var (
 	descMaster = prometheus.NewDesc("vrrpctl_master",
@@ -65,6 +98,34 @@ var (
 	descTableLimit = prometheus.NewDesc("vrrpctl_watch_table_limit",
 		"The most entries a bounded table of the engine holds.",
 		[]string{"table"}, nil)
+
+	descSplitBrain = prometheus.NewDesc("vrrpctl_split_brain",
+		"1 while two routers hold the virtual router's VIP at once, 0 otherwise.",
+		[]string{"vrid", "vlan", "family"}, nil)
+	descStaleClients = prometheus.NewDesc("vrrpctl_stale_clients",
+		"Clients that, since the last change of master, still send to the old master's MAC (and did so within the last 30 s).",
+		[]string{"vrid", "vlan", "family"}, nil)
+	descAdvertInterval = prometheus.NewDesc("vrrpctl_advert_interval_seconds",
+		"The advert interval the speaker advertises.",
+		[]string{"vrid", "vlan", "family", "ip"}, nil)
+	descAdvertGaps = prometheus.NewDesc("vrrpctl_advert_gaps_total",
+		"Silences of 1.8 advert intervals or more of the speaker while master (the advert-gap finding).",
+		[]string{"vrid", "vlan", "family", "ip"}, nil)
+	descAdvertsMissed = prometheus.NewDesc("vrrpctl_adverts_missed_total",
+		"Adverts the speaker's silences as master lacked, counted in its advertised interval.",
+		[]string{"vrid", "vlan", "family", "ip"}, nil)
+	descTakeover = prometheus.NewDesc("vrrpctl_takeover_seconds",
+		"Time of each change of master, from the old master's last advert (its priority-0 advert for a resign) to the new master's first, by cause.",
+		[]string{"vrid", "vlan", "family", "cause"}, nil)
+	descLastTakeover = prometheus.NewDesc("vrrpctl_last_takeover_seconds",
+		"The takeover time of the virtual router's latest change of master.",
+		[]string{"vrid", "vlan", "family"}, nil)
+	descLastTakeoverRFC = prometheus.NewDesc("vrrpctl_last_takeover_rfc_seconds",
+		"The RFC time of the latest change of master (Skew_Time for a resign, Master_Down_Interval when the master went silent); absent when none applies (a preemption, a new master that was not running).",
+		[]string{"vrid", "vlan", "family"}, nil)
+	descLastFailover = prometheus.NewDesc("vrrpctl_last_failover_timestamp_seconds",
+		"When the latest change of master happened (the new master's first advert), in Unix seconds.",
+		[]string{"vrid", "vlan", "family"}, nil)
 )
 
 // startMetrics listens on addr and serves /metrics.
@@ -73,7 +134,8 @@ func startMetrics(addr string) (*metrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &metrics{ln: ln, failovers: map[[4]string]uint64{}, findings: map[[2]string]uint64{}}
+	m := &metrics{ln: ln, failovers: map[[4]string]uint64{}, findings: map[[2]string]uint64{},
+		takeovers: map[[4]string]*histogram{}, last: map[[3]string]lastFailover{}}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(m)
 	mux := http.NewServeMux()
@@ -94,10 +156,10 @@ func (m *metrics) close() {
 	m.srv.Shutdown(ctx)
 }
 
-func (m *metrics) update(groups []analyze.Group, frames, received, dropped uint64, haveStats bool) {
+func (m *metrics) update(groups []analyze.Group, live []analyze.LiveGroup, frames, received, dropped uint64, haveStats bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.groups, m.frames = groups, frames
+	m.groups, m.live, m.frames = groups, live, frames
 	if haveStats {
 		m.received, m.dropped, m.haveStats = received, dropped, true
 	}
@@ -113,7 +175,15 @@ func (m *metrics) evicted(ev []analyze.Eviction) {
 func (m *metrics) failover(fo analyze.Failover) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.failovers[[4]string{strconv.Itoa(fo.VRID), strconv.Itoa(fo.VLAN), fo.Family, fo.Cause}]++
+	k := [4]string{strconv.Itoa(fo.VRID), strconv.Itoa(fo.VLAN), fo.Family, fo.Cause}
+	m.failovers[k]++
+	h := m.takeovers[k]
+	if h == nil {
+		h = &histogram{buckets: map[float64]uint64{}}
+		m.takeovers[k] = h
+	}
+	h.observe(fo.DetectMS / 1e3)
+	m.last[[3]string{k[0], k[1], k[2]}] = lastFailover{at: fo.Time, took: fo.DetectMS / 1e3, expected: fo.ExpectedMS / 1e3}
 }
 
 func (m *metrics) finding(f analyze.Finding) {
@@ -125,7 +195,9 @@ func (m *metrics) finding(f analyze.Finding) {
 // Describe and Collect make metrics a prometheus.Collector.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descMaster, descHasMaster, descLastAdvert, descAdverts, descPriority,
-		descFailovers, descFindings, descFrames, descReceived, descDropped, descEvictions, descTableLimit} {
+		descFailovers, descFindings, descFrames, descReceived, descDropped,
+		descSplitBrain, descStaleClients, descAdvertInterval, descAdvertGaps, descAdvertsMissed,
+		descTakeover, descLastTakeover, descLastTakeoverRFC, descLastFailover, descEvictions, descTableLimit} {
 		ch <- d
 	}
 }
@@ -150,10 +222,34 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		for _, s := range g.Speakers {
 			counter(descAdverts, float64(s.Adverts), vrid, vlan, g.Family, s.IP)
 			gauge(descPriority, float64(s.Priority), vrid, vlan, g.Family, s.IP)
+			gauge(descAdvertInterval, s.AdvertIntervalMS/1e3, vrid, vlan, g.Family, s.IP)
 			if !s.LastAdvert.IsZero() {
 				gauge(descLastAdvert, float64(s.LastAdvert.UnixNano())/1e9, vrid, vlan, g.Family, s.IP)
 			}
 		}
+	}
+	for _, g := range m.live {
+		vrid, vlan := strconv.Itoa(g.VRID), strconv.Itoa(g.VLAN)
+		split := 0.0
+		if g.SplitBrain {
+			split = 1
+		}
+		gauge(descSplitBrain, split, vrid, vlan, g.Family)
+		gauge(descStaleClients, float64(g.StaleClients), vrid, vlan, g.Family)
+		for _, s := range g.Speakers {
+			counter(descAdvertGaps, float64(s.AdvertGaps), vrid, vlan, g.Family, s.IP)
+			counter(descAdvertsMissed, float64(s.MissedAdverts), vrid, vlan, g.Family, s.IP)
+		}
+	}
+	for k, h := range m.takeovers {
+		ch <- prometheus.MustNewConstHistogram(descTakeover, h.count, h.sum, maps.Clone(h.buckets), k[0], k[1], k[2], k[3])
+	}
+	for k, l := range m.last {
+		gauge(descLastTakeover, l.took, k[0], k[1], k[2])
+		if l.expected > 0 {
+			gauge(descLastTakeoverRFC, l.expected, k[0], k[1], k[2])
+		}
+		gauge(descLastFailover, float64(l.at.UnixNano())/1e9, k[0], k[1], k[2])
 	}
 	for k, v := range m.failovers {
 		counter(descFailovers, float64(v), k[0], k[1], k[2], k[3])

@@ -59,10 +59,14 @@ func TestMetrics(t *testing.T) {
 	m.update([]analyze.Group{{
 		VRID: 51, Family: "ipv4",
 		Master:   &analyze.Endpoint{IP: "192.168.33.101", MAC: "66:03:9a:8f:f0:6a"},
-		Speakers: []analyze.Speaker{{IP: "192.168.33.101", Priority: 100, Adverts: 7, LastAdvert: now}},
+		Speakers: []analyze.Speaker{{IP: "192.168.33.101", Priority: 100, Adverts: 7, LastAdvert: now, AdvertIntervalMS: 1000}},
+	}}, []analyze.LiveGroup{{
+		VRID: 51, Family: "ipv4", SplitBrain: true, StaleClients: 2,
+		Speakers: []analyze.LiveSpeaker{{IP: "192.168.33.101", AdvertGaps: 1, MissedAdverts: 3}},
 	}}, 42, 40, 3, true)
-	m.failover(analyze.Failover{VRID: 51, Family: "ipv4", Cause: "resign"})
-	m.failover(analyze.Failover{VRID: 51, Family: "ipv4", Cause: "resign"})
+	m.failover(analyze.Failover{VRID: 51, Family: "ipv4", Cause: "resign", DetectMS: 965.4, ExpectedMS: 960.9, Time: now})
+	m.failover(analyze.Failover{VRID: 51, Family: "ipv4", Cause: "resign", DetectMS: 2100, ExpectedMS: 960.9, Time: now.Add(time.Minute)})
+	m.failover(analyze.Failover{VRID: 52, Family: "ipv4", Cause: "preempt", DetectMS: 752.9, Time: now})
 	m.finding(analyze.Finding{Code: analyze.CodeSplitBrain, Severity: analyze.Critical})
 	m.evicted([]analyze.Eviction{{Table: "clients", Limit: 100000, Evicted: 1900000}, {Table: "groups", Limit: 4096}})
 	resp, err := http.Get("http://" + m.Addr() + "/metrics")
@@ -91,10 +95,26 @@ func TestMetrics(t *testing.T) {
 		`vrrpctl_watch_table_limit{table="clients"} 100000`,
 		`vrrpctl_watch_table_limit{table="groups"} 4096`,
 		`vrrpctl_last_advert_timestamp_seconds{family="ipv4",ip="192.168.33.101",vlan="0",vrid="51"} 1.79563331e+09`,
+		`vrrpctl_advert_interval_seconds{family="ipv4",ip="192.168.33.101",vlan="0",vrid="51"} 1`,
+		`vrrpctl_split_brain{family="ipv4",vlan="0",vrid="51"} 1`,
+		`vrrpctl_stale_clients{family="ipv4",vlan="0",vrid="51"} 2`,
+		`vrrpctl_advert_gaps_total{family="ipv4",ip="192.168.33.101",vlan="0",vrid="51"} 1`,
+		`vrrpctl_adverts_missed_total{family="ipv4",ip="192.168.33.101",vlan="0",vrid="51"} 3`,
+		`vrrpctl_takeover_seconds_bucket{cause="resign",family="ipv4",vlan="0",vrid="51",le="1"} 1`,
+		`vrrpctl_takeover_seconds_bucket{cause="resign",family="ipv4",vlan="0",vrid="51",le="3"} 2`,
+		`vrrpctl_takeover_seconds_count{cause="resign",family="ipv4",vlan="0",vrid="51"} 2`,
+		`vrrpctl_last_takeover_seconds{family="ipv4",vlan="0",vrid="51"} 2.1`,
+		`vrrpctl_last_takeover_rfc_seconds{family="ipv4",vlan="0",vrid="51"} 0.9609`,
+		`vrrpctl_last_failover_timestamp_seconds{family="ipv4",vlan="0",vrid="51"} 1.79563337e+09`,
+		`vrrpctl_last_takeover_seconds{family="ipv4",vlan="0",vrid="52"} 0.7529`,
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %s\n%s", want, body)
 		}
+	}
+	// A preemption has no RFC time: no series rather than a 0 to compare with.
+	if strings.Contains(string(body), `vrrpctl_last_takeover_rfc_seconds{family="ipv4",vlan="0",vrid="52"}`) {
+		t.Errorf("an RFC time for a preemption\n%s", body)
 	}
 }
 

@@ -328,7 +328,7 @@ func (w *watcher) refresh(now time.Time) {
 	}
 	if w.metrics != nil {
 		recv, drop, err := w.src.Stats()
-		w.metrics.update(groups, w.frames, recv, drop, err == nil)
+		w.metrics.update(groups, w.engine.Live(now), w.frames, recv, drop, err == nil)
 		w.metrics.evicted(w.engine.Evictions())
 	}
 	if w.pcap != nil {
@@ -394,7 +394,7 @@ func (w *watcher) finish(stopReader func()) (*Result, error) {
 		a.Notes = append(a.Notes, fmt.Sprintf("The capture stopped early: %v. The analysis covers the %d frame(s) before.", w.readErr, w.frames))
 	}
 	if w.metrics != nil {
-		w.metrics.update(a.Groups, w.frames, recv, drop, serr == nil)
+		w.metrics.update(a.Groups, w.engine.Live(time.Time{}), w.frames, recv, drop, serr == nil)
 		w.metrics.evicted(w.engine.Evictions())
 	}
 	if w.pcap != nil {
