@@ -182,6 +182,8 @@ type follow struct {
 	// members are the table slots of the clients that joined it (a slot
 	// reused by another client is told by its followState's gen).
 	members []int32
+	// unlisted counts the clients the failover's full list left out.
+	unlisted int
 
 	// With several captures (vantages.go): where the new master's GARPs
 	// were seen first, where they went missing, and which captures'
@@ -374,6 +376,7 @@ func (e *Engine) recordFollow(fl *follow, c *client) {
 	if st.listed < 0 {
 		if len(fo.Clients) >= MaxListedClients {
 			st.listed = -2 // counted once
+			fl.unlisted++
 			e.evicted("listed clients", 1)
 			return
 		}
@@ -495,9 +498,42 @@ func (e *Engine) closeFollow(g *group) {
 	e.eachFollowed(fl, func(c *client) {
 		e.reportStale(g, fl, c, true)
 		e.reportOutage(g, fl, c, e.last)
-		e.release(&c.st)
 	})
+	if fl.unlisted > 0 {
+		e.relist(fl)
+	}
+	e.eachFollowed(fl, func(c *client) { e.release(&c.st) })
 	g.follow = nil
+}
+
+// relist rewrites a failover's client list that filled up: first come is
+// no rule under a flood of hosts that sent once. It keeps the clients that
+// lagged (stale, then unanswered the longest), then those that sent most.
+func (e *Engine) relist(fl *follow) {
+	fo := &e.a.Failovers[fl.failover]
+	var cs []*client
+	e.eachFollowed(fl, func(c *client) { cs = append(cs, c) })
+	sort.SliceStable(cs, func(i, j int) bool {
+		a, b := &cs[i].st, &cs[j].st
+		if a.stale != b.stale {
+			return a.stale > b.stale
+		}
+		if a.requests != b.requests {
+			return a.requests > b.requests
+		}
+		if cs[i].frames != cs[j].frames {
+			return cs[i].frames > cs[j].frames
+		}
+		return cs[i].first < cs[j].first
+	})
+	cs = cs[:min(len(cs), MaxListedClients)]
+	// In the order they first sent, as the list was written.
+	sort.Slice(cs, func(i, j int) bool { return cs[i].first < cs[j].first })
+	fo.Clients = fo.Clients[:0]
+	for _, c := range cs {
+		c.st.listed = -1
+		e.recordFollow(fl, c)
+	}
 }
 
 func (e *Engine) finishClients() {
