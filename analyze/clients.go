@@ -91,8 +91,7 @@ func (e *Engine) clientModel(key clientKey, ip netip.Addr, frames int) Client {
 // client returns the entry of the host with mac sending to a VIP of g, or
 // nil when the table, full, does not take it in (see clientTable).
 func (e *Engine) client(g *group, f *decode.Frame, mac decode.MAC, ip netip.Addr) *client {
-	k := clientKey{group: uint32(g.seq), vlan: f.VLAN, outer: f.OuterVLAN, mac: mac}
-	c := e.clients.touch(k, func(c *client) { c.first = f.Number })
+	c := e.clients.touch(clientKey{group: uint32(g.seq), vlan: f.VLAN, outer: f.OuterVLAN, mac: mac}, f.Number)
 	if c != nil && ip.IsValid() {
 		c.setAddr(ip)
 	}

@@ -1,6 +1,9 @@
 package analyze
 
-import "math/bits"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // clientTable holds the clients of the VIPs: at most limit entries, flat
 // and free of pointers, so that the garbage collector never walks them and
@@ -63,8 +66,7 @@ func (t *clientTable) slotAt(v uint32) int { return int(v&(1<<t.slotBits-1)) - 1
 // capture gives the same table, run after run).
 func hashClient(k clientKey) uint64 {
 	a := uint64(k.group) | uint64(k.vlan)<<32 | uint64(k.outer)<<48
-	b := uint64(k.mac[0]) | uint64(k.mac[1])<<8 | uint64(k.mac[2])<<16 | uint64(k.mac[3])<<24 |
-		uint64(k.mac[4])<<32 | uint64(k.mac[5])<<40
+	b := uint64(binary.LittleEndian.Uint32(k.mac[:4])) | uint64(binary.LittleEndian.Uint16(k.mac[4:]))<<32
 	return mix64(a*0x9e3779b97f4a7c15 ^ b)
 }
 
@@ -114,10 +116,10 @@ func (t *clientTable) slotOf(c *client) int32 {
 }
 
 // touch returns the entry of k, counting the frame. A missing client is
-// added (created by init) while the table has room, or in place of a
+// added (first sent in frame first) while the table has room, or in place of a
 // victim it was seen more often than; otherwise touch returns nil. The
 // pointer is valid until the next touch.
-func (t *clientTable) touch(k clientKey, init func(*client)) *client {
+func (t *clientTable) touch(k clientKey, first uint64) *client {
 	h := hashClient(k)
 	full := t.len() >= t.limit
 	if full {
@@ -183,11 +185,7 @@ func (t *clientTable) touch(k clientKey, init func(*client)) *client {
 		slot = victim
 	}
 	c := &t.slots[slot]
-	*c = client{}
-	if init != nil {
-		init(c)
-	}
-	c.key, c.ref = k, true
+	*c = client{key: k, ref: true, first: first}
 	t.hashes[slot] = h
 	t.insert(h, slot)
 	return c

@@ -171,7 +171,6 @@ func (e *Engine) start(t time.Time) {
 	if t.After(e.last) {
 		e.last = t
 	}
-	e.a.Source.End = e.last
 }
 
 // DecodeError records a frame that could not be decoded.
@@ -240,6 +239,7 @@ func (e *Engine) Finish() *Analysis {
 	e.finishVantages()
 	e.expect.compare(e)
 	if e.started {
+		e.a.Source.End = e.last
 		e.a.Source.SpanMS = ms(e.a.Source.End.Sub(e.a.Source.Start))
 	}
 	for _, g := range groups {
