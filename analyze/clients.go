@@ -248,14 +248,7 @@ func (e *Engine) evidenceOf(st *followState) *clientEvidence {
 		e.freeEvidence = e.evidence[st.ev-1].next
 	case len(e.evidence) < MaxFollowed:
 		if len(e.evidence) == cap(e.evidence) {
-			// As the client table grows: by doubling, then at once.
-			n := 2 * cap(e.evidence)
-			if n > 1024 {
-				n = MaxFollowed
-			}
-			grown := make([]clientEvidence, len(e.evidence), min(MaxFollowed, max(16, n)))
-			copy(grown, e.evidence)
-			e.evidence = grown
+			e.evidence = append(make([]clientEvidence, 0, nextCap(cap(e.evidence), MaxFollowed)), e.evidence...)
 		}
 		e.evidence = e.evidence[:len(e.evidence)+1]
 		st.ev = int32(len(e.evidence))

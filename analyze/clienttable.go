@@ -151,15 +151,7 @@ func (t *clientTable) touch(k clientKey, first uint64) *client {
 	var slot int
 	if !full {
 		if len(t.slots) == cap(t.slots) {
-			// A few clients grow the table by doubling; past a thousand,
-			// it takes its whole size at once: memory the system lends
-			// page by page as entries fill it, and no copies left behind
-			// for the garbage collector.
-			n := 2 * cap(t.slots)
-			if n > 1024 {
-				n = t.limit
-			}
-			n = min(t.limit, max(64, n))
+			n := nextCap(cap(t.slots), t.limit)
 			t.slots = append(make([]client, 0, n), t.slots...)
 			t.hashes = append(make([]uint64, 0, n), t.hashes...)
 		}
@@ -363,4 +355,16 @@ func (s *freqSketch) tick() bool {
 	}
 	clear(s.door)
 	return true
+}
+
+// nextCap is the capacity a pointer-free table of cur entries grows to, at
+// most limit: by doubling while small; past a thousand entries, the whole
+// limit at once. The system lends that memory page by page as entries fill
+// it, and no copies are left behind for the garbage collector.
+func nextCap(cur, limit int) int {
+	n := max(16, 2*cur)
+	if n > 1024 {
+		n = limit
+	}
+	return min(limit, n)
 }
