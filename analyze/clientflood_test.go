@@ -85,3 +85,28 @@ func TestStaleClientInFlood(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFeedClientFlood is the engine's cost of a frame from a host never
+// seen before, sent to the VIP, once the client table is full.
+func BenchmarkFeedClientFlood(b *testing.B) {
+	e := analyze.NewEngine(analyze.Options{})
+	var last decode.Frame
+	replayFailover(&testing.T{}, e, func(prev, next *decode.Frame) { last = *next })
+	f := decode.Frame{LinkType: last.LinkType, DstMAC: nat1MAC, HasDstMAC: true, Kind: decode.KindIP,
+		IP: decode.IPHeader{Version: 4, Dst: vip, TTL: 64, Protocol: 6}, L4: decode.Transport{Protocol: 6, TCPFlags: 0x02}}
+	feed := func(i int) {
+		f.Number = last.Number + uint64(i)
+		f.Time = last.Time.Add(time.Duration(i) * time.Microsecond)
+		f.SrcMAC = floodMAC(i)
+		f.IP.Src = netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+		e.Feed(&f)
+	}
+	for i := range 2 * analyze.MaxClients {
+		feed(i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		feed(2*analyze.MaxClients + i)
+	}
+}
