@@ -4,8 +4,11 @@ import "fmt"
 
 // The engine's tables are bounded, so that no input, a MAC flood or a
 // capture of days, takes memory beyond a ceiling: at its limit a table
-// forgets its least recently seen entry (never a master or a router in a
-// contest). What was forgotten is counted (Eviction) and said in the notes.
+// forgets its least recently seen entry. A table may pass over a few
+// entries it should keep (maxKeepTries of them, given a second chance as
+// if seen now); after those it forgets the least recently seen regardless,
+// so no input takes a table past its limit. What was forgotten is counted
+// (Eviction) and said in the notes.
 const (
 	// MaxClients bounds the hosts followed as clients of a VIP.
 	MaxClients = 65536
@@ -33,6 +36,9 @@ const (
 	maxErrors = 1000
 	// maxLocal bounds this host's neighbour entries followed (live).
 	maxLocal = 1024
+	// maxKeepTries bounds the entries a full table passes over because it
+	// should keep them, before it forgets the least recently seen anyway.
+	maxKeepTries = 8
 )
 
 // Eviction counts the entries a bounded table forgot to stay within its
@@ -92,14 +98,14 @@ func (e *Engine) reportEvictions() {
 }
 
 // lru is a table of at most limit entries that forgets the least recently
-// touched one. Entries are linked through their node, so touching one and
-// forgetting one cost the same whatever the size.
+// touched one (evictOne). Entries are linked through their node, so
+// touching one and forgetting one cost the same whatever the size.
 type lru[K comparable, V any] struct {
 	m          map[K]*lruNode[K, V]
 	head, tail *lruNode[K, V] // head: most recently touched
 	limit      int
-	// keep says an entry must not be forgotten now (a master, a router in
-	// a contest); forget is told what is forgotten.
+	// keep says an entry should not be forgotten now: evictOne passes over
+	// a few such; forget is told what is forgotten.
 	keep   func(*V) bool
 	forget func(K, *V)
 }
@@ -125,9 +131,9 @@ func (l *lru[K, V]) get(k K) *V {
 }
 
 // touch returns the entry of k, creating it with init when it is missing
-// (after forgetting the least recently touched entry when the table is
-// full), and makes it the most recently touched. evicted reports how many
-// entries were forgotten.
+// (after forgetting an entry when the table is full, see evictOne), and
+// makes it the most recently touched. evicted reports how many entries
+// were forgotten. The table never holds more than limit entries.
 func (l *lru[K, V]) touch(k K, init func(*V)) (v *V, created bool, evicted int) {
 	if n := l.m[k]; n != nil {
 		l.front(n)
@@ -145,26 +151,25 @@ func (l *lru[K, V]) touch(k K, init func(*V)) (v *V, created bool, evicted int) 
 	return &n.val, true, evicted
 }
 
-// evictOne forgets the least recently touched entry that may be forgotten;
-// it looks at no more than a few that must be kept.
+// evictOne forgets the least recently touched entry, passing over (and
+// moving to the front) at most maxKeepTries that keep says to keep: after
+// those it forgets the least recently touched regardless. It reports
+// false only when the table is empty.
 func (l *lru[K, V]) evictOne() bool {
-	for n, tries := l.tail, 0; n != nil && tries < 8; tries++ {
-		if l.keep != nil && l.keep(&n.val) {
-			prev := n.prev
-			l.front(n)
-			n = prev
-			if n == nil {
-				n = l.tail
-			}
-			continue
-		}
-		l.remove(n)
-		if l.forget != nil {
-			l.forget(n.key, &n.val)
-		}
-		return true
+	n := l.tail
+	if n == nil {
+		return false
 	}
-	return false
+	for tries := 0; tries < maxKeepTries && n.prev != nil && l.keep != nil && l.keep(&n.val); tries++ {
+		prev := n.prev
+		l.front(n)
+		n = prev
+	}
+	l.remove(n)
+	if l.forget != nil {
+		l.forget(n.key, &n.val)
+	}
+	return true
 }
 
 // each calls f for every entry, most recently touched first.
