@@ -46,3 +46,42 @@ func TestLRUKeepsWhatItCan(t *testing.T) {
 		t.Errorf("kept entry forgotten (or %d entries)", l.len())
 	}
 }
+
+// The ghosts remember exactly the last MaxGhosts keys forgotten, with
+// their counts; a key taken and forgotten again is remembered from then.
+func TestGhosts(t *testing.T) {
+	if 1<<ghostBits != 2*MaxGhosts {
+		t.Fatalf("index of %d slots for %d ghosts", 1<<ghostBits, MaxGhosts)
+	}
+	var gh ghosts
+	const n = 3 * MaxGhosts
+	key := func(i int) uint64 {
+		return groupKey{vlan: uint16(i % 4094), vrid: uint8(i / 4094), v6: i%2 == 0}.packed()
+	}
+	for i := range n {
+		gh.add(key(i), i)
+	}
+	for _, i := range []int{0, n - MaxGhosts - 1} {
+		if _, ok := gh.take(key(i)); ok {
+			t.Errorf("key %d still remembered", i)
+		}
+	}
+	// A key forgotten again after it came back outlives its first slot (the
+	// 21 adds below expire the 21 oldest).
+	back := n - MaxGhosts + 10
+	if c, ok := gh.take(key(back)); !ok || c != back {
+		t.Fatalf("key %d: %d, %v", back, c, ok)
+	}
+	gh.add(key(back), 7)
+	for i := range 20 {
+		gh.add(key(n+i), 0)
+	}
+	if c, ok := gh.take(key(back)); !ok || c != 7 {
+		t.Errorf("key %d forgotten again: %d, %v", back, c, ok)
+	}
+	for i := n - MaxGhosts + 21; i < n; i++ {
+		if c, ok := gh.take(key(i)); !ok || c != i {
+			t.Fatalf("key %d: %d, %v", i, c, ok)
+		}
+	}
+}
