@@ -3,6 +3,7 @@ package analyze_test
 import (
 	"bytes"
 	"io"
+	"net/netip"
 	"os"
 	"runtime"
 	"testing"
@@ -143,5 +144,26 @@ func TestEngineMemoryIsBounded(t *testing.T) {
 	// 10x the frames; the timeline is capped, state is per router and client.
 	if large > small*3+8<<20 {
 		t.Errorf("heap after 200 rounds %d KiB, after 20 rounds %d KiB: memory grows with frames", large>>10, small>>10)
+	}
+}
+
+// BenchmarkFloodOfGroups is the engine's cost of an advert for a virtual
+// router it has not seen, the table of virtual routers full (one op = one
+// advert; every VRID on VLANs 1..4000, round-robin).
+func BenchmarkFloodOfGroups(b *testing.B) {
+	e := analyze.NewEngine(analyze.Options{})
+	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	v := decode.VRRP{Version: 2, Type: 1, Priority: 100, CountAddr: 1, AdverInt: 1, Addrs: make([]netip.Addr, 1)}
+	f := decode.Frame{LinkType: 1, HasDstMAC: true, Kind: decode.KindVRRP, VRRP: &v, VRRPChecksum: decode.ChecksumOK,
+		IP: decode.IPHeader{Version: 4, Dst: netip.MustParseAddr("224.0.0.18"), TTL: 255, Protocol: 112}}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		vlan, vrid := uint16(1+i/255%4000), uint8(1+i%255)
+		f.Number, f.Time, f.VLAN = uint64(i+1), t0.Add(time.Duration(i)*30*time.Microsecond), vlan
+		f.SrcMAC = decode.MAC{0x02, 0x56, byte(vlan >> 8), byte(vlan), 0, 1}
+		f.IP.Src = netip.AddrFrom4([4]byte{100, 64 | byte(vlan>>8), byte(vlan), 1})
+		v.VRID = vrid
+		v.Addrs[0] = netip.AddrFrom4([4]byte{10, byte(vlan >> 8), byte(vlan), vrid})
+		e.Feed(&f)
 	}
 }

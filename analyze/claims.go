@@ -79,6 +79,7 @@ type pendingClaim struct {
 
 // claimVIP takes a claim to vip, one of g's addresses.
 func (e *Engine) claimVIP(g *group, kind claimKind, vip netip.Addr, mac decode.MAC, f *decode.Frame) {
+	e.promote(g)
 	pc := pendingClaim{kind: kind, vip: vip, mac: mac, src: f.SrcMAC, t: f.Time, frame: f.Number}
 	if e.vant != nil {
 		pc.mask = e.vant.mask
@@ -190,7 +191,7 @@ func (e *Engine) applyClaim(g *group, pc pendingClaim, s *speaker, weakHost bool
 	}
 	switch {
 	case weakHost:
-		e.emit(g.event(pc.frame, pc.t, "arp",
+		g.emit(e, g.event(pc.frame, pc.t, "arp",
 			fmt.Sprintf("%s answered ARP for %s with its own MAC %s, not the virtual MAC: not a claim of mastership", s.ip, pc.vip, pc.mac)).between(s.ip, nil))
 		return
 	case s == nil:
@@ -199,7 +200,7 @@ func (e *Engine) applyClaim(g *group, pc pendingClaim, s *speaker, weakHost bool
 			if pc.mac == g.vmac || pc.src == g.vmac {
 				who = fmt.Sprintf("the virtual MAC %s, from no router in particular", g.vmac)
 			}
-			e.emit(g.event(pc.frame, pc.t, "garp", fmt.Sprintf("%s for %s from %s", announcement(pc.vip, 1), pc.vip, who)).between(pc.mac, broadcast))
+			g.emit(e, g.event(pc.frame, pc.t, "garp", fmt.Sprintf("%s for %s from %s", announcement(pc.vip, 1), pc.vip, who)).between(pc.mac, broadcast))
 		}
 		return
 	}
@@ -289,8 +290,10 @@ func (e *Engine) learnOwnMAC(f *decode.Frame, ip netip.Addr, mac decode.MAC) {
 	if _, _, virtual := vrrp.ParseVirtualMAC(mac); virtual || mac.IsZero() || mac.IsMulticast() {
 		return
 	}
-	for _, s := range e.routers[memberKey{vlan: f.VLAN, outer: f.OuterVLAN, ip: ip}] {
-		s.own = mac
+	if rl := e.routers[memberKey{vlan: f.VLAN, outer: f.OuterVLAN, ip: ip}]; rl != nil {
+		for _, s := range rl.s {
+			s.own = mac
+		}
 	}
 }
 
@@ -325,6 +328,7 @@ func (e *Engine) resolved(g *group, f *decode.Frame, clientMAC decode.MAC, clien
 		ev.LastFrame = f.Number
 		return
 	}
+	// Not held back: the answer was a claim, which took g off probation.
 	e.emit(g.event(f.Number, f.Time, "arp", fmt.Sprintf("client %s resolved %s to %s", clientIP, vip, vipMAC)).between(vip, clientIP))
 	g.resolving = resolutionRun{idx: len(e.a.Timeline) - 1, vip: vip, mac: vipMAC, first: f.Time}
 }

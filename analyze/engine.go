@@ -10,8 +10,11 @@ package analyze
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/vrrpctl/vrrpctl/decode"
@@ -28,7 +31,8 @@ type Options struct {
 
 	// Streaming callbacks, called as soon as the engine concludes something.
 	// Folded timeline events (advert runs, GARP bursts) are reported when
-	// the run ends, so they may arrive after later events.
+	// the run ends, and those of a virtual router on probation (limits.go)
+	// when it leaves probation, so they may arrive after later events.
 	OnEvent    func(Event)
 	OnFinding  func(Finding)
 	OnFailover func(Failover)
@@ -42,7 +46,7 @@ type Engine struct {
 	opt Options
 	a   Analysis
 
-	groups   *lru[groupKey, *group]
+	groups   *groupTable
 	groupSeq uint64 // groups created so far: their order in the report
 	byVIP    map[vipKey]*group
 	lastVIP  vipHit                // the latest VIP found in byVIP
@@ -58,7 +62,7 @@ type Engine struct {
 	freeEvidence int32
 	members      *lru[memberKey, member]  // hosts that joined 224.0.0.18 or ff02::12
 	speakerOf    macSet                   // MACs that advertise: never clients
-	routers      map[memberKey][]*speaker // the speakers of each router address
+	routers      map[memberKey]*routerSet // the speakers of each router address
 	// pendingGroups are the groups holding claims from the virtual MAC not
 	// yet attributed.
 	pendingGroups []*group
@@ -73,6 +77,8 @@ type Engine struct {
 	expect *expectations
 
 	started   bool
+	finishing bool   // Finish is under way: groups on probation hold nothing back
+	unlisted  uint64 // groups on probation not listed (listedGroups)
 	last      time.Time
 	nextCheck time.Time
 	dstMissed bool
@@ -82,15 +88,15 @@ type Engine struct {
 func NewEngine(opt Options) *Engine {
 	e := &Engine{
 		opt:         opt,
-		groups:      newLRU[groupKey, *group](MaxGroups),
+		groups:      newGroupTable(),
 		byVIP:       make(map[vipKey]*group),
 		byAddr:      make(map[netip.Addr]*group),
 		clients:     newClientTable(MaxClients),
 		resolutions: newLRU[clientKey, []resolution](maxResolving),
 		members:     newLRU[memberKey, member](MaxMembers),
-		routers:     make(map[memberKey][]*speaker),
+		routers:     make(map[memberKey]*routerSet),
 	}
-	e.groups.forget = func(_ groupKey, g **group) { e.forgetGroup(*g) }
+	e.groups.forget = e.forgetGroup
 	e.a.Schema = Schema
 	e.a.Source.File = opt.File
 	e.a.Source.HasDstMAC = true
@@ -102,6 +108,15 @@ type groupKey struct {
 	vlan, outer uint16
 	vrid        uint8
 	v6          bool
+}
+
+// packed is the key as one number: a cheaper map key.
+func (k groupKey) packed() uint64 {
+	p := uint64(k.vlan) | uint64(k.outer)<<16 | uint64(k.vrid)<<32
+	if k.v6 {
+		p |= 1 << 40
+	}
+	return p
 }
 
 type vipKey struct {
@@ -202,10 +217,8 @@ func (e *Engine) advance(now time.Time) {
 	e.judgeLocals(now)
 }
 
-// eachGroup calls f for every virtual router, most recently heard first.
-func (e *Engine) eachGroup(f func(*group)) {
-	e.groups.each(func(_ groupKey, g **group) { f(*g) })
-}
+// eachGroup calls f for every virtual router.
+func (e *Engine) eachGroup(f func(*group)) { e.groups.each(f) }
 
 // sortedGroups returns the virtual routers in the order they appeared.
 func (e *Engine) sortedGroups() []*group {
@@ -213,6 +226,47 @@ func (e *Engine) sortedGroups() []*group {
 	e.eachGroup(func(g *group) { out = append(out, g) })
 	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
 	return out
+}
+
+// listedGroups bounds the groups listed in the analysis (limits.go):
+// none still on probation when groups on probation were forgotten, then
+// those that saw two routers or a change of master first, then those with
+// most adverts, in the order they appeared.
+func (e *Engine) listedGroups(groups []*group) []*group {
+	out := make([]*group, 0, len(groups))
+	for _, g := range groups {
+		if g.unlisted(e) {
+			e.unlisted++
+			continue
+		}
+		out = append(out, g)
+	}
+	if len(out) > MaxListedGroups {
+		sort.SliceStable(out, func(i, j int) bool {
+			if a, b := out[i].eventful(), out[j].eventful(); a != b {
+				return a
+			}
+			return out[i].adverts > out[j].adverts
+		})
+		out = out[:MaxListedGroups]
+		sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
+	}
+	if n := len(groups) - len(out); n > 0 {
+		e.evicted("listed groups", uint64(n))
+	}
+	return out
+}
+
+// listedNote says why n groups were not listed.
+func (e *Engine) listedNote(n uint64) string {
+	var why []string
+	if e.unlisted > 0 {
+		why = append(why, fmt.Sprintf("%d seen in one advert only were on probation when the capture ended, like the %d forgotten on probation: they are counted here, and their timeline events are left out", e.unlisted, e.groups.onProbation))
+	}
+	if beyond := n - e.unlisted; beyond > 0 {
+		why = append(why, fmt.Sprintf("%d are beyond the %d listed, which are those that saw two routers or a change of master, then those with most adverts", beyond, MaxListedGroups))
+	}
+	return fmt.Sprintf("%d virtual routers are not listed: %s.", n, strings.Join(why, "; "))
 }
 
 // Groups returns a snapshot of the virtual routers as they stand, for a live
@@ -230,6 +284,12 @@ func (e *Engine) Groups() []Group {
 // be fed afterwards.
 func (e *Engine) Finish() *Analysis {
 	end := e.last
+	e.finishing = true
+	e.eachGroup(func(g *group) {
+		if !g.unlisted(e) {
+			g.release(e)
+		}
+	})
 	e.advance(end)
 	groups := e.sortedGroups()
 	for _, g := range groups {
@@ -242,7 +302,7 @@ func (e *Engine) Finish() *Analysis {
 		e.a.Source.End = e.last
 		e.a.Source.SpanMS = ms(e.a.Source.End.Sub(e.a.Source.Start))
 	}
-	for _, g := range groups {
+	for _, g := range e.listedGroups(groups) {
 		e.a.Groups = append(e.a.Groups, g.model())
 	}
 	e.a.Clients = append(e.a.Clients, e.listedClients()...)
@@ -305,9 +365,21 @@ func (a *Analysis) HasFinding(code string) bool {
 }
 
 func (e *Engine) emit(ev Event) {
-	if e.vant != nil && ev.Frame != 0 {
-		ev.SeenAt = e.vant.seenAt(ev.Frame)
+	ev.SeenAt = e.seenAt(ev.Frame)
+	e.record(ev)
+}
+
+// seenAt is where a frame was seen, in a merged analysis: to be read
+// while the frame is recent.
+func (e *Engine) seenAt(frame uint64) []Sighting {
+	if e.vant == nil || frame == 0 {
+		return nil
 	}
+	return e.vant.seenAt(frame)
+}
+
+// record adds an event, its SeenAt set, to the timeline.
+func (e *Engine) record(ev Event) {
 	if len(e.a.Timeline) < maxTimeline {
 		e.a.Timeline = append(e.a.Timeline, ev)
 	} else if len(e.a.Timeline) == maxTimeline {
@@ -348,19 +420,32 @@ func (e *Engine) note(s string) {
 	e.a.Notes = append(e.a.Notes, s)
 }
 
-// group returns the virtual router for a frame's VRRP header, creating it.
+// group returns the virtual router of an advert, creating it, and counts
+// the advert.
 func (e *Engine) group(f *decode.Frame) *group {
 	k := groupKey{vlan: f.VLAN, outer: f.OuterVLAN, vrid: f.VRRP.VRID, v6: f.IP.Version == 6}
-	gp, created, evicted := e.groups.touch(k, nil)
-	if created {
+	g, promoted := e.groups.touch(k)
+	if g == nil {
+		var evicted int
+		g, evicted = e.groups.add(k)
+		if evicted > 0 {
+			e.evicted("groups", uint64(evicted))
+		}
 		e.groupSeq++
-		*gp = newGroup(k)
-		(*gp).seq = e.groupSeq
+		g.seq = e.groupSeq
 	}
-	if evicted > 0 {
-		e.evicted("groups", uint64(evicted))
+	g.adverts++
+	if promoted {
+		g.release(e)
 	}
-	return *gp
+	return g
+}
+
+// promote takes g off probation: a claim to its VIPs.
+func (e *Engine) promote(g *group) {
+	if e.groups.promote(g) {
+		g.release(e)
+	}
 }
 
 // forgetGroup drops what refers to an evicted virtual router.
@@ -369,21 +454,22 @@ func (e *Engine) forgetGroup(g *group) {
 		e.lastVIP = vipHit{}
 	}
 	for _, v := range g.vips {
-		k := vipKey{vlan: g.key.vlan, outer: g.key.outer, addr: v}
-		if e.byVIP[k] == g {
-			delete(e.byVIP, k)
-		}
+		// g.vips holds the addresses whose byVIP entry is g (learnVIPs).
+		delete(e.byVIP, vipKey{vlan: g.key.vlan, outer: g.key.outer, addr: v})
 		if e.byAddr[v] == g {
 			delete(e.byAddr, v)
 		}
 	}
 	for _, s := range g.speakers {
-		e.forgetSpeaker(g, s)
+		e.unlistSpeaker(g, s)
 	}
 	if len(g.pending) > 0 {
 		e.unpend(g)
 	}
 	e.dropFollow(g)
+	if e.vant != nil {
+		g.speakers = nil // a merged analysis knows routers by their address in memory: none is reused
+	}
 }
 
 func (e *Engine) learnVIPs(g *group, addrs []netip.Addr) {
@@ -402,6 +488,4 @@ func (e *Engine) learnVIPs(g *group, addrs []netip.Addr) {
 	}
 }
 
-func sortAddrs(a []netip.Addr) {
-	sort.Slice(a, func(i, j int) bool { return a[i].Less(a[j]) })
-}
+func sortAddrs(a []netip.Addr) { slices.SortFunc(a, netip.Addr.Compare) }

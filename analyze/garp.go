@@ -82,7 +82,9 @@ func (e *Engine) startTrains(g *group, s *speaker, t time.Time, frame uint64) {
 		vips = g.vips
 	}
 	for _, v := range vips {
-		g.trains = append(g.trains, &garpTrain{s: s, vip: v, start: t, startFrame: frame, expect: expect, failover: -1})
+		tr := g.newTrain()
+		*tr = garpTrain{s: s, vip: v, start: t, startFrame: frame, expect: expect, failover: -1}
+		g.trains = append(g.trains, tr)
 	}
 }
 
@@ -108,7 +110,7 @@ func (e *Engine) announce(g *group, s *speaker, pc pendingClaim) {
 		}
 	}
 	if tr == nil {
-		e.emit(g.event(pc.frame, pc.t, "garp", fmt.Sprintf("%s for %s from %s (%s), which is not master", announcement(pc.vip, 1), pc.vip, s.ip, pc.mac)).between(s.ip, broadcast))
+		g.emit(e, g.event(pc.frame, pc.t, "garp", fmt.Sprintf("%s for %s from %s (%s), which is not master", announcement(pc.vip, 1), pc.vip, s.ip, pc.mac)).between(s.ip, broadcast))
 		return
 	}
 	plan := e.garpPlan(g)
@@ -170,7 +172,7 @@ func (e *Engine) closeBurst(g *group, tr *garpTrain) {
 	}
 	ev := g.event(tr.burstFirst, start, "garp", s).between(tr.s.ip, broadcast)
 	ev.Count = tr.burstCount
-	e.emit(ev)
+	g.emit(e, ev)
 	tr.burstCount = 0
 }
 

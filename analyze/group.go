@@ -15,13 +15,14 @@ import (
 type group struct {
 	key      groupKey
 	seq      uint64     // its order of appearance
+	adverts  int        // adverts heard, including before it was last forgotten
 	vmac     decode.MAC // the VRID's virtual router MAC
 	vmacSeen bool       // a frame came from it
 	speakers []*speaker
 	vips     []netip.Addr
 
 	master      *speaker
-	masterships []Mastership
+	masterships []mastership
 	// msBase is the master's advert count before its mastership began.
 	msBase int
 	// prev is the master before the current (or before none), how its
@@ -45,6 +46,100 @@ type group struct {
 	unans     map[netip.Addr]*unanswered
 	pending   []pendingClaim // claims from the virtual MAC not yet attributed
 	resolving resolutionRun  // the latest run of clients resolving a VIP
+
+	// Its place in the table of virtual routers (limits.go): on probation
+	// or not, and its neighbours in its list.
+	probation    bool
+	newer, older *group
+	// held are the timeline events of a group on probation, heldMaster its
+	// first master's event, made when it is emitted: a flood of groups
+	// seen once costs no text.
+	held       []Event
+	heldMaster masterNote
+	// spareSpeakers and spareTrains are a forgotten group's, for reuse.
+	spareSpeakers []*speaker
+	spareTrains   []*garpTrain
+}
+
+// mastership is one period during which a speaker was master (Mastership
+// in the analysis).
+type mastership struct {
+	ip                 netip.Addr
+	mac                decode.MAC
+	fromFrame, toFrame uint64
+	from, to           time.Time
+	adverts            int
+}
+
+func (m *mastership) model() Mastership {
+	return Mastership{Endpoint: Endpoint{IP: m.ip.String(), MAC: m.mac.String()}, FromFrame: m.fromFrame, From: m.from, ToFrame: m.toFrame, To: m.to, Adverts: m.adverts}
+}
+
+// masterNote is what the event of a router becoming master says.
+type masterNote struct {
+	s        *speaker
+	frame    uint64
+	t        time.Time
+	priority int
+	interval time.Duration
+	version  int
+	vips     []netip.Addr
+	seenAt   []Sighting // where its frame was seen (merged analyses)
+}
+
+func (n *masterNote) event(g *group) Event {
+	return g.event(n.frame, n.t, "master",
+		fmt.Sprintf("%s is master (priority %d, every %s, VRRPv%d, VIP %s)", n.s.ip, n.priority, fmtDur(n.interval), n.version, addrList(n.vips))).between(n.s.ip, nil)
+}
+
+// emit adds an event of the group to the timeline, or holds it while the
+// group is on probation.
+func (g *group) emit(e *Engine, ev Event) {
+	if g.probation && (!e.finishing || g.unlisted(e)) {
+		ev.SeenAt = e.seenAt(ev.Frame)
+		g.held = append(g.held, ev)
+		return
+	}
+	e.emit(ev)
+}
+
+// emitMaster emits the event of a router becoming master; a group on
+// probation notes what it will say.
+func (g *group) emitMaster(e *Engine, n masterNote) {
+	if g.probation && (!e.finishing || g.unlisted(e)) && g.heldMaster.s == nil && len(g.held) == 0 {
+		n.seenAt = e.seenAt(n.frame)
+		g.heldMaster = n
+		return
+	}
+	g.emit(e, n.event(g))
+}
+
+// unlisted reports whether the group is left out of the analysis: on
+// probation when the capture ends, while others on probation were
+// forgotten.
+func (g *group) unlisted(e *Engine) bool {
+	return g.probation && e.finishing && e.groups.onProbation > 0
+}
+
+// release emits the events a group held on probation.
+func (g *group) release(e *Engine) {
+	if n := &g.heldMaster; n.s != nil {
+		ev := n.event(g)
+		ev.SeenAt = n.seenAt
+		e.record(ev)
+		*n = masterNote{}
+	}
+	for _, ev := range g.held {
+		e.record(ev)
+	}
+	clear(g.held)
+	g.held = g.held[:0]
+}
+
+// eventful reports whether the group saw two routers or a change of
+// master: the table of virtual routers passes over it when it can.
+func (g *group) eventful() bool {
+	return len(g.speakers) > 1 || len(g.masterships) > 1
 }
 
 // advertRun folds a master's periodic adverts into one timeline event.
@@ -57,7 +152,66 @@ type advertRun struct {
 }
 
 func newGroup(k groupKey) *group {
-	return &group{key: k, vmac: decode.MAC(vrrp.VirtualMAC(k.vrid, k.v6)), resolving: resolutionRun{idx: -1}}
+	g := &group{}
+	g.init(k)
+	return g
+}
+
+func (g *group) init(k groupKey) {
+	*g = group{key: k, vmac: decode.MAC(vrrp.VirtualMAC(k.vrid, k.v6)), resolving: resolutionRun{idx: -1}}
+}
+
+// maxSpare bounds the routers and GARP trains a reused group keeps for
+// its own.
+const maxSpare = 4
+
+// reuse makes a forgotten group the new group of k, keeping the memory of
+// its lists, routers and GARP trains: once forgotten (forgetGroup) nothing
+// refers to them. A flood of groups seen once then allocates nothing.
+func (g *group) reuse(k groupKey) {
+	spareS, spareT := g.spareSpeakers, g.spareTrains
+	for _, s := range g.speakers {
+		if len(spareS) < maxSpare {
+			spareS = append(spareS, s)
+		}
+	}
+	for _, tr := range g.trains {
+		if len(spareT) < maxSpare {
+			spareT = append(spareT, tr)
+		}
+	}
+	speakers, trains, masterships, vips, changes, held := g.speakers, g.trains, g.masterships, g.vips, g.changes, g.held
+	g.init(k)
+	clear(speakers)
+	clear(trains)
+	clear(held)
+	g.speakers, g.trains, g.masterships, g.vips, g.changes, g.held = speakers[:0], trains[:0], masterships[:0], vips[:0], changes[:0], held[:0]
+	g.spareSpeakers, g.spareTrains = spareS, spareT
+}
+
+// newSpeaker returns a router of ip, reusing a spare one.
+func (g *group) newSpeaker(ip netip.Addr) *speaker {
+	n := len(g.spareSpeakers)
+	if n == 0 {
+		return &speaker{ip: ip}
+	}
+	s := g.spareSpeakers[n-1]
+	g.spareSpeakers[n-1] = nil
+	g.spareSpeakers = g.spareSpeakers[:n-1]
+	*s = speaker{ip: ip, runs: s.runs[:0], vips: s.vips[:0]}
+	return s
+}
+
+// newTrain returns a GARP train to fill, reusing a spare one.
+func (g *group) newTrain() *garpTrain {
+	n := len(g.spareTrains)
+	if n == 0 {
+		return new(garpTrain)
+	}
+	p := g.spareTrains[n-1]
+	g.spareTrains[n-1] = nil
+	g.spareTrains = g.spareTrains[:n-1]
+	return p
 }
 
 // speaker returns the router advertising from ip, creating it.
@@ -70,13 +224,19 @@ func (g *group) speaker(e *Engine, ip netip.Addr) *speaker {
 	if len(g.speakers) >= MaxSpeakers && !g.forgetOldestSpeaker(e) {
 		return nil
 	}
-	s := &speaker{ip: ip}
+	s := g.newSpeaker(ip)
 	k := memberKey{vlan: g.key.vlan, outer: g.key.outer, ip: ip}
 	if mb := e.members.get(k); mb != nil {
 		s.own = mb.mac
 	}
 	g.speakers = append(g.speakers, s)
-	e.routers[k] = append(e.routers[k], s)
+	rl := e.routers[k]
+	if rl == nil {
+		rl = &routerSet{}
+		e.routers[k] = rl
+	}
+	s.routerSlot = len(rl.s)
+	rl.s = append(rl.s, s)
 	return s
 }
 
@@ -102,30 +262,41 @@ func (g *group) forgetOldestSpeaker(e *Engine) bool {
 	return true
 }
 
-// forgetSpeaker drops the engine's references to a router no longer
-// followed.
+// forgetSpeaker drops the engine's and the group's references to a router
+// no longer followed.
 func (e *Engine) forgetSpeaker(g *group, s *speaker) {
-	k := memberKey{vlan: g.key.vlan, outer: g.key.outer, ip: s.ip}
-	rs := e.routers[k][:0]
-	for _, r := range e.routers[k] {
-		if r != s {
-			rs = append(rs, r)
-		}
-	}
-	if len(rs) == 0 {
-		delete(e.routers, k)
-	} else {
-		e.routers[k] = rs
-	}
-	if !s.virtual {
-		e.speakerOf.remove(s.mac)
-	}
+	e.unlistSpeaker(g, s)
 	for i, tr := range g.trains {
 		if tr.s == s {
 			g.trains[i] = nil
 		}
 	}
 	g.trains = compactTrains(g.trains)
+}
+
+// routerSet holds the speakers of one router address, each at its
+// routerSlot.
+type routerSet struct{ s []*speaker }
+
+// unlistSpeaker drops the engine's references to a router no longer
+// followed.
+func (e *Engine) unlistSpeaker(g *group, s *speaker) {
+	k := memberKey{vlan: g.key.vlan, outer: g.key.outer, ip: s.ip}
+	if rl := e.routers[k]; rl != nil {
+		if i := s.routerSlot; i < len(rl.s) && rl.s[i] == s {
+			last := len(rl.s) - 1
+			rl.s[i] = rl.s[last]
+			rl.s[i].routerSlot = i
+			rl.s[last] = nil
+			rl.s = rl.s[:last]
+		}
+		if len(rl.s) == 0 {
+			delete(e.routers, k)
+		}
+	}
+	if !s.virtual {
+		e.speakerOf.remove(s.mac)
+	}
 }
 
 func compactTrains(ts []*garpTrain) []*garpTrain {
@@ -180,7 +351,7 @@ func (g *group) flushRun(e *Engine) {
 		ev.Summary = fmt.Sprintf("%s advertised (priority %d)", r.s.ip, r.prio)
 	}
 	*r = advertRun{}
-	e.emit(ev)
+	g.emit(e, ev)
 }
 
 func (g *group) event(frame uint64, t time.Time, kind, summary string) Event {
@@ -253,7 +424,7 @@ func (g *group) finish(e *Engine, end time.Time) {
 	g.finishContest(e, end)
 	g.flushRun(e)
 	if m := g.master; m != nil && len(g.masterships) > 0 {
-		g.masterships[len(g.masterships)-1].Adverts = m.adverts - g.msBase
+		g.masterships[len(g.masterships)-1].adverts = m.adverts - g.msBase
 	}
 	e.finishTrains(g, end)
 	if len(g.speakers) == 1 && !e.hasOtherMember(g) {
@@ -285,7 +456,9 @@ func (g *group) model() Group {
 		}
 		out.Speakers = append(out.Speakers, sp)
 	}
-	out.Masterships = append(out.Masterships, g.masterships...)
+	for i := range g.masterships {
+		out.Masterships = append(out.Masterships, g.masterships[i].model())
+	}
 	if m := g.master; m != nil {
 		if n := len(out.Masterships); n > 0 && out.Masterships[n-1].To.IsZero() {
 			out.Masterships[n-1].Adverts = m.adverts - g.msBase

@@ -1,6 +1,8 @@
 package analyze_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/netip"
@@ -135,8 +137,9 @@ func TestFloodOfClients(t *testing.T) {
 	}
 }
 
-// Adverts for every VRID on hundreds of VLANs: the virtual routers stay
-// within their limit, and the last ones heard are followed.
+// Adverts for every VRID on hundreds of VLANs, three rounds: the virtual
+// routers stay within their limit, those that come back are recognised,
+// and the list is bounded.
 func TestFloodOfGroups(t *testing.T) {
 	e := analyze.NewEngine(analyze.Options{})
 	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
@@ -159,18 +162,216 @@ func TestFloodOfGroups(t *testing.T) {
 	if heap := heapMiB(); heap > 64 {
 		t.Errorf("live heap %.1f MiB, want under 64", heap)
 	}
-	a := e.Finish()
-	if len(a.Groups) > analyze.MaxGroups || len(a.Groups) < analyze.MaxGroups/2 {
-		t.Errorf("%d groups, want at most (and near) %d", len(a.Groups), analyze.MaxGroups)
+	if n := len(e.Groups()); n != analyze.MaxGroups {
+		t.Errorf("%d groups followed, want the table full (%d)", n, analyze.MaxGroups)
 	}
-	var evicted uint64
+	a := e.Finish()
+	if len(a.Groups) != analyze.MaxListedGroups {
+		t.Errorf("%d groups listed, want %d", len(a.Groups), analyze.MaxListedGroups)
+	}
+	evicted := map[string]uint64{}
 	for _, ev := range a.Evictions {
-		if ev.Table == "groups" {
-			evicted = ev.Evicted
+		evicted[ev.Table] = ev.Evicted
+	}
+	if evicted["groups"] != 3*200*255-analyze.MaxGroups || evicted["listed groups"] != analyze.MaxGroups-analyze.MaxListedGroups {
+		t.Errorf("evictions %+v, want %d groups forgotten and %d not listed", a.Evictions, 3*200*255-analyze.MaxGroups, analyze.MaxGroups-analyze.MaxListedGroups)
+	}
+	// 51000 groups: each is forgotten before the next round, and the
+	// ghosts remember it then.
+	notes := strings.Join(a.Notes, "\n")
+	if !strings.Contains(notes, "came back after they were forgotten") || !strings.Contains(notes, "virtual routers are not listed") {
+		t.Errorf("notes %q", a.Notes)
+	}
+}
+
+// floodGroups feeds adverts for every VRID on VLANs 1..2000, round-robin,
+// spaced evenly between prev and next, each numbered as prev (the capture's
+// own frames keep their numbers): perSecond of them a second of the gap,
+// or perGap when perSecond is zero.
+type floodGroups struct {
+	e                 *analyze.Engine
+	perSecond, perGap int
+	sent              int
+	v                 decode.VRRP
+	addr              [1]netip.Addr
+}
+
+func (fl *floodGroups) between(prev, next *decode.Frame) {
+	n := fl.perGap
+	if fl.perSecond > 0 {
+		n = int(next.Time.Sub(prev.Time).Seconds() * float64(fl.perSecond))
+	}
+	step := next.Time.Sub(prev.Time) / time.Duration(n+1)
+	for i := range n {
+		grp := fl.sent % (2000 * 255)
+		fl.sent++
+		vlan, vrid := uint16(1+grp/255), uint8(1+grp%255)
+		fl.addr[0] = netip.AddrFrom4([4]byte{10, byte(vlan >> 8), byte(vlan), vrid})
+		fl.v = decode.VRRP{Version: 2, Type: 1, VRID: vrid, Priority: 100, CountAddr: 1, AdverInt: 1, Addrs: fl.addr[:]}
+		f := decode.Frame{Number: prev.Number, Time: prev.Time.Add(time.Duration(i+1) * step), LinkType: next.LinkType, VLAN: vlan,
+			SrcMAC: decode.MAC{0x02, 0x56, byte(vlan >> 8), byte(vlan), 0, 1}, DstMAC: decode.MAC{0x01, 0x00, 0x5e, 0, 0, 0x12}, HasDstMAC: true,
+			Kind: decode.KindVRRP, VRRP: &fl.v, VRRPChecksum: decode.ChecksumOK,
+			IP: decode.IPHeader{Version: 4, Src: netip.AddrFrom4([4]byte{100, 64 | byte(vlan>>8), byte(vlan), 1}), Dst: netip.MustParseAddr("224.0.0.18"), TTL: 255, Protocol: 112}}
+		fl.e.Feed(&f)
+	}
+}
+
+// The failover capture interleaved with adverts for every VRID on 2000
+// VLANs (510 000 virtual routers, 20 000 adverts a second, as
+// bench/out/vlans.pcap): the capture's own virtual router is followed as
+// if alone, with the same failovers, findings and timeline; the memory
+// stays flat and the notes say what was forgotten and left out.
+func TestFloodOfGroupsAroundFailover(t *testing.T) {
+	clean := analyze.NewEngine(analyze.Options{})
+	replayFailover(t, clean, func(prev, next *decode.Frame) {})
+	want := clean.Finish()
+
+	e := analyze.NewEngine(analyze.Options{})
+	fl := &floodGroups{e: e, perSecond: 20000}
+	var peak float64
+	replayFailover(t, e, func(prev, next *decode.Frame) {
+		fl.between(prev, next)
+		if next.Number%50 == 0 {
+			peak = max(peak, heapMiB())
+		}
+	})
+	peak = max(peak, heapMiB())
+	a := e.Finish()
+	if fl.sent < 500000 {
+		t.Fatalf("only %d flood adverts", fl.sent)
+	}
+	if peak > 64 {
+		t.Errorf("live heap reached %.1f MiB, want under 64", peak)
+	}
+	same := func(what string, got, want any) {
+		t.Helper()
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(want)
+		if !bytes.Equal(g, w) {
+			t.Errorf("%s differ from the capture's alone:\n got %s\nwant %s", what, g, w)
 		}
 	}
-	if evicted < 3*200*255-analyze.MaxGroups {
-		t.Errorf("groups evicted %d, want about %d", evicted, 3*200*255-analyze.MaxGroups)
+	same("failovers", a.Failovers, want.Failovers)
+	same("findings", a.Findings, want.Findings)
+	same("groups", a.Groups, want.Groups)
+	same("timeline", a.Timeline, want.Timeline)
+	same("clients", a.Clients, want.Clients)
+	if len(a.Failovers) != 2 {
+		t.Errorf("failovers %+v, want the capture's two", a.Failovers)
+	}
+	evicted := map[string]uint64{}
+	for _, ev := range a.Evictions {
+		evicted[ev.Table] = ev.Evicted
+	}
+	if evicted["groups"] < uint64(fl.sent-analyze.MaxGroups) || evicted["listed groups"] == 0 {
+		t.Errorf("evictions %+v after %d flood adverts", a.Evictions, fl.sent)
+	}
+	notes := strings.Join(a.Notes, "\n")
+	if !strings.Contains(notes, "The table of virtual routers is limited to 4096 entries") || !strings.Contains(notes, "seen in one advert only") {
+		t.Errorf("notes do not say what was forgotten: %q", a.Notes)
+	}
+	live := map[string]uint64{}
+	for _, ev := range e.Evictions() {
+		live[ev.Table] = ev.Evicted
+	}
+	if live["groups"] != evicted["groups"] {
+		t.Errorf("Engine.Evictions %+v disagrees with the analysis %+v", e.Evictions(), a.Evictions)
+	}
+}
+
+// A flood so dense that the capture's virtual router is forgotten between
+// its first two adverts (more new groups in between than probation holds):
+// it is recognised when it comes back, and its failovers are found.
+func TestGroupForgottenOnProbationComesBack(t *testing.T) {
+	e := analyze.NewEngine(analyze.Options{})
+	fl := &floodGroups{e: e, perGap: analyze.MaxGroups / 2}
+	replayFailover(t, e, fl.between)
+	a := e.Finish()
+	if len(a.Failovers) != 2 || a.Failovers[0].Frame != 43 || a.Failovers[0].Cause != "resign" || a.Failovers[1].Frame != 185 || a.Failovers[1].Cause != "preempt" {
+		t.Errorf("failovers %+v, want the capture's two (frames 43, 185)", a.Failovers)
+	}
+	if len(a.Groups) != 1 || a.Groups[0].VRID != 51 {
+		t.Errorf("groups %+v, want the capture's only", a.Groups)
+	}
+	if !strings.Contains(strings.Join(a.Notes, "\n"), "1 came back after they were forgotten") {
+		t.Errorf("notes %q do not say the group came back", a.Notes)
+	}
+}
+
+// A capture of a few virtual routers, some seen in one advert only: no
+// table forgets anything, all are listed with their events.
+func TestFewGroupsNothingForgotten(t *testing.T) {
+	e := analyze.NewEngine(analyze.Options{})
+	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	n := uint64(0)
+	for sec := range 5 {
+		for vlan := uint16(10); vlan < 13; vlan++ {
+			for vrid := uint8(1); vrid <= 4; vrid++ {
+				if vrid == 4 && sec > 0 {
+					continue // VRID 4 advertises once
+				}
+				n++
+				v := decode.VRRP{Version: 2, Type: 1, VRID: vrid, Priority: 100, CountAddr: 1, AdverInt: 1,
+					Addrs: []netip.Addr{netip.AddrFrom4([4]byte{10, byte(vlan), vrid, 1})}}
+				f := decode.Frame{Number: n, Time: t0.Add(time.Duration(sec)*time.Second + time.Duration(n)*time.Millisecond), LinkType: 1, VLAN: vlan,
+					SrcMAC: floodMAC(int(vlan)<<8 | int(vrid)), HasDstMAC: true, Kind: decode.KindVRRP, VRRP: &v, VRRPChecksum: decode.ChecksumOK,
+					IP: decode.IPHeader{Version: 4, Src: netip.AddrFrom4([4]byte{10, byte(vlan), vrid, 2}), Dst: netip.MustParseAddr("224.0.0.18"), TTL: 255, Protocol: 112}}
+				e.Feed(&f)
+			}
+		}
+	}
+	a := e.Finish()
+	if len(a.Evictions) != 0 || len(a.Notes) != 0 {
+		t.Errorf("evictions %+v, notes %q: want none", a.Evictions, a.Notes)
+	}
+	if len(a.Groups) != 12 {
+		t.Errorf("%d groups listed, want 12", len(a.Groups))
+	}
+	masters := 0
+	for _, ev := range a.Timeline {
+		if ev.Kind == "master" {
+			masters++
+		}
+	}
+	if masters != 12 {
+		t.Errorf("%d master events, want one per group (those seen once too)", masters)
+	}
+	for _, ev := range e.Evictions() {
+		if ev.Evicted != 0 {
+			t.Errorf("Engine.Evictions: %+v", ev)
+		}
+	}
+}
+
+// Every virtual router sees two routers (the table would rather keep them
+// all): the table still holds no more than its limit.
+func TestGroupsBoundedWhenAllEventful(t *testing.T) {
+	e := analyze.NewEngine(analyze.Options{})
+	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	n := uint64(0)
+	for grp := range 3 * analyze.MaxGroups {
+		vlan, vrid := uint16(1+grp/255), uint8(1+grp%255)
+		for r := byte(1); r <= 2; r++ {
+			n++
+			v := decode.VRRP{Version: 2, Type: 1, VRID: vrid, Priority: 100 + r, CountAddr: 1, AdverInt: 1,
+				Addrs: []netip.Addr{netip.AddrFrom4([4]byte{10, byte(vlan >> 8), byte(vlan), vrid})}}
+			f := decode.Frame{Number: n, Time: t0.Add(time.Duration(n) * time.Millisecond), LinkType: 1, VLAN: vlan,
+				SrcMAC: decode.MAC{2, 0, byte(vlan >> 8), byte(vlan), vrid, r}, HasDstMAC: true, Kind: decode.KindVRRP, VRRP: &v, VRRPChecksum: decode.ChecksumOK,
+				IP: decode.IPHeader{Version: 4, Src: netip.AddrFrom4([4]byte{100, byte(vlan >> 8), byte(vlan), r}), Dst: netip.MustParseAddr("224.0.0.18"), TTL: 255, Protocol: 112}}
+			e.Feed(&f)
+		}
+		if grp%512 != 511 {
+			continue
+		}
+		if got := len(e.Groups()); got > analyze.MaxGroups {
+			t.Fatalf("%d groups followed after %d, want at most %d", got, grp+1, analyze.MaxGroups)
+		}
+	}
+	a := e.Finish()
+	for _, ev := range a.Evictions {
+		if ev.Table == "groups" && ev.Evicted != 2*analyze.MaxGroups {
+			t.Errorf("groups forgotten %d, want %d", ev.Evicted, 2*analyze.MaxGroups)
+		}
 	}
 }
 

@@ -106,8 +106,14 @@ func (e *Engine) onAdvert(f *decode.Frame) {
 	if v.Version == 2 && v.AuthType == 1 {
 		s.authPass = v.AuthPassword()
 	}
-	if len(s.vips) != len(v.Addrs) || addrList(s.vips) != addrList(sortedCopy(v.Addrs)) {
-		s.vips = sortedCopy(v.Addrs)
+	if !sameAddrs(s.vips, v.Addrs) {
+		if len(s.vips) == 0 {
+			// A new router, maybe reused: its list is its own.
+			s.vips = append(s.vips, v.Addrs...)
+			sortAddrs(s.vips)
+		} else {
+			s.vips = sortedCopy(v.Addrs)
+		}
 	}
 	e.learnVIPs(g, v.Addrs)
 	e.checkHeader(g, s, f)
@@ -118,7 +124,7 @@ func (e *Engine) onAdvert(f *decode.Frame) {
 	} else {
 		if old, changed := s.heard(int(v.Priority), f.Time, f.Number); changed {
 			g.flushRun(e)
-			e.emit(g.event(f.Number, f.Time, "priority",
+			g.emit(e, g.event(f.Number, f.Time, "priority",
 				fmt.Sprintf("%s's priority changed from %d to %d", s.ip, old, s.priority)).between(s.ip, nil))
 		}
 		s.lastLive, s.lastLiveFrame = f.Time, f.Number
@@ -170,7 +176,7 @@ func (g *group) startContest(e *Engine, m, s *speaker, t time.Time, frame uint64
 		holderLast: m.lastLive, holderLastNum: m.lastLiveFrame, grace: contestGrace(m, s), challengerAds: 1, splitFinding: -1}
 	e.startTrains(g, s, t, frame)
 	e.followClients(g, -1, m, s, t)
-	e.emit(g.event(frame, t, "contend",
+	g.emit(e, g.event(frame, t, "contend",
 		fmt.Sprintf("%s advertises (priority %d) while %s (priority %d) is master", s.ip, s.priority, m.ip, m.priority)).between(s.ip, m.ip))
 }
 
@@ -204,7 +210,7 @@ func (g *group) noteClaim(e *Engine, s *speaker, t time.Time, frame uint64) {
 // since its last claim.
 func (g *group) resign(e *Engine, s *speaker, f *decode.Frame) {
 	g.flushRun(e)
-	e.emit(g.event(f.Number, f.Time, "resign", fmt.Sprintf("%s sent a priority-0 advert: it is giving up mastership", s.ip)).between(s.ip, g.vrrpGroup()))
+	g.emit(e, g.event(f.Number, f.Time, "resign", fmt.Sprintf("%s sent a priority-0 advert: it is giving up mastership", s.ip)).between(s.ip, g.vrrpGroup()))
 	if ct := g.contest; ct != nil && (s == ct.holder || s == ct.challenger) {
 		other, before := ct.holder, s.lastClaim
 		if other == s {
@@ -257,7 +263,7 @@ func (g *group) advance(e *Engine, now time.Time) {
 		return
 	}
 	if now.Sub(m.lastLive) > vrrp.MasterDownInterval(m.version, 1, m.interval) {
-		e.emit(g.event(m.lastLiveFrame, m.lastLive, "silent", fmt.Sprintf("master %s went silent (last advert at frame %d)", m.ip, m.lastLiveFrame)).between(m.ip, nil))
+		g.emit(e, g.event(m.lastLiveFrame, m.lastLive, "silent", fmt.Sprintf("master %s went silent (last advert at frame %d)", m.ip, m.lastLiveFrame)).between(m.ip, nil))
 		g.endMastership(e, m.lastLive, m.lastLiveFrame, false)
 	}
 }
@@ -314,7 +320,7 @@ func (g *group) finishContest(e *Engine, end time.Time) {
 		g.reportSplit(e, nil, end, 0)
 		g.endContest()
 		g.endMastership(e, h.lastLive, h.lastLiveFrame, false)
-		e.emit(g.event(max(h.lastClaimFrame, c.lastClaimFrame), end, "split-brain", "the capture ends with both routers still master").between(h.ip, c.ip))
+		g.emit(e, g.event(max(h.lastClaimFrame, c.lastClaimFrame), end, "split-brain", "the capture ends with both routers still master").between(h.ip, c.ip))
 	case !ct.holderOn && (c.outranks(h) || hQuiet):
 		// The master made no claim after a higher priority spoke: it
 		// stopped at once, as the RFCs say it must.
@@ -332,7 +338,7 @@ func (g *group) contenderGaveUp(e *Engine) {
 	ct := g.contest
 	g.endContest()
 	c := ct.challenger
-	e.emit(g.event(c.lastClaimFrame, c.lastClaim, "contend",
+	g.emit(e, g.event(c.lastClaimFrame, c.lastClaim, "contend",
 		fmt.Sprintf("%s stopped after %d advert(s); %s stays master", c.ip, ct.challengerAds, ct.holder.ip)).between(c.ip, ct.holder.ip))
 	e.endTrains(g, c, c.lastClaim)
 	if f := g.follow; f != nil && f.failover < 0 {
@@ -357,8 +363,8 @@ func (g *group) closeMastership(e *Engine, m *speaker, last time.Time, lastNum u
 	g.flushRun(e)
 	if n := len(g.masterships); n > 0 {
 		ms := &g.masterships[n-1]
-		ms.To, ms.ToFrame = last, lastNum
-		ms.Adverts = m.adverts - g.msBase
+		ms.to, ms.toFrame = last, lastNum
+		ms.adverts = m.adverts - g.msBase
 	}
 	e.endTrains(g, m, last)
 }
@@ -386,22 +392,20 @@ func (g *group) takeover(e *Engine, s *speaker, t time.Time, frame uint64, cause
 	election := cause == CausePreempt && g.isElection(prev, t)
 	g.master = s
 	g.msBase = s.adverts - adverts
-	g.masterships = append(g.masterships, Mastership{Endpoint: s.endpoint(), FromFrame: frame, From: t})
+	g.masterships = append(g.masterships, mastership{ip: s.ip, mac: s.mac, fromFrame: frame, from: t})
 	e.startTrains(g, s, t, frame)
 	switch {
 	case prev == s:
-		e.emit(g.event(frame, t, "master",
+		g.emit(e, g.event(frame, t, "master",
 			fmt.Sprintf("%s advertises again after %.2f s of silence; no other router took over", s.ip, t.Sub(g.prevLast).Seconds())).between(s.ip, nil))
 		return
 	case fromNone:
-		e.emit(g.event(frame, t, "master",
-			fmt.Sprintf("%s is master (priority %d, every %s, VRRPv%d, VIP %s)", s.ip, s.priority, fmtDur(s.interval), s.version, s.vipList())).between(s.ip, nil))
+		g.emitMaster(e, masterNote{s: s, frame: frame, t: t, priority: s.priority, interval: s.interval, version: s.version, vips: s.vips})
 		return
 	case election:
-		e.emit(g.event(frame, t, "election",
-			fmt.Sprintf("start-up election: %s (priority %d) advertised first, %s (priority %d) won %.0f ms later", prev.ip, prev.priority, s.ip, s.priority, ms(t.Sub(g.masterships[len(g.masterships)-2].From)))).between(prev.ip, s.ip))
-		e.emit(g.event(frame, t, "master",
-			fmt.Sprintf("%s is master (priority %d, every %s, VRRPv%d, VIP %s)", s.ip, s.priority, fmtDur(s.interval), s.version, s.vipList())).between(s.ip, nil))
+		g.emit(e, g.event(frame, t, "election",
+			fmt.Sprintf("start-up election: %s (priority %d) advertised first, %s (priority %d) won %.0f ms later", prev.ip, prev.priority, s.ip, s.priority, ms(t.Sub(g.masterships[len(g.masterships)-2].from)))).between(prev.ip, s.ip))
+		g.emitMaster(e, masterNote{s: s, frame: frame, t: t, priority: s.priority, interval: s.interval, version: s.version, vips: s.vips})
 		return
 	}
 	fo := g.failover(e, prev, s, t, frame, cause)
@@ -411,7 +415,7 @@ func (g *group) takeover(e *Engine, s *speaker, t time.Time, frame uint64, cause
 	if fo.Reason != "" {
 		summary += ": " + fo.Reason
 	}
-	e.emit(g.event(frame, t, "failover", summary).between(prev.ip, s.ip))
+	g.emit(e, g.event(frame, t, "failover", summary).between(prev.ip, s.ip))
 	if fo.ExpectedMS > 0 && fo.DetectMS > fo.ExpectedMS*1.25+100 {
 		e.find(g.finding(CodeSlowFailover, []uint64{g.prevLastNum, frame}, t,
 			fmt.Sprintf("%s took over from %s after %.0f ms; the RFC time for %s is %.0f ms", s.ip, prev.ip, fo.DetectMS, fo.Cause, fo.ExpectedMS)))
@@ -465,7 +469,7 @@ func (g *group) failover(e *Engine, prev, s *speaker, t time.Time, frame uint64,
 		// its own and takes over Master_Down_Interval after the last one it
 		// did not discard: a master whose priority fell is preempted then.
 		if prev.priority < s.priority {
-			if r, ok := prev.lastAtLeast(s.priority); ok && !r.last.Before(g.masterships[len(g.masterships)-2].From) {
+			if r, ok := prev.lastAtLeast(s.priority); ok && !r.last.Before(g.masterships[len(g.masterships)-2].from) {
 				fo.PriorityDrop = true
 				fo.DetectMS = ms(g.firstSign(s, t).Sub(r.last))
 				fo.ExpectedMS = ms(vrrp.MasterDownInterval(s.version, s.priority, prev.interval))
@@ -517,14 +521,14 @@ func (g *group) firstSign(s *speaker, t time.Time) time.Time {
 // half of prev's advert intervals.
 func (g *group) isElection(prev *speaker, t time.Time) bool {
 	n := len(g.masterships)
-	if prev == nil || n == 0 || g.masterships[n-1].IP != prev.ip.String() {
+	if prev == nil || n == 0 || g.masterships[n-1].ip != prev.ip {
 		return false
 	}
-	ms := g.masterships[n-1]
-	if n >= 2 && !g.masterships[n-2].To.IsZero() && ms.From.Sub(g.masterships[n-2].To) < 4*prev.interval {
+	cur := g.masterships[n-1]
+	if n >= 2 && !g.masterships[n-2].to.IsZero() && cur.from.Sub(g.masterships[n-2].to) < 4*prev.interval {
 		return false // it followed another master: a failover, not a start
 	}
-	return t.Sub(ms.From) < prev.interval+prev.interval/2
+	return t.Sub(cur.from) < prev.interval+prev.interval/2
 }
 
 func expectedText(fo Failover) string {
@@ -570,7 +574,7 @@ func (g *group) startSplit(e *Engine, t time.Time, frame uint64) {
 	h, c := ct.holder, ct.challenger
 	ct.splitFinding = e.find(g.finding(CodeSplitBrain, []uint64{ct.startFrame, frame}, ct.start,
 		fmt.Sprintf("%s and %s both hold the VIP since frame %d. %s", h.ip, c.ip, ct.startFrame, g.splitCause(h, c))))
-	e.emit(g.event(frame, t, "split-brain", fmt.Sprintf("two masters: %s and %s both hold the VIP", h.ip, c.ip)).between(h.ip, c.ip))
+	g.emit(e, g.event(frame, t, "split-brain", fmt.Sprintf("two masters: %s and %s both hold the VIP", h.ip, c.ip)).between(h.ip, c.ip))
 }
 
 // endSplit closes a split brain given up by loser at end (its last claim):
@@ -642,7 +646,7 @@ func (g *group) reportSplit(e *Engine, loser *speaker, end time.Time, endFrame u
 			}
 		}
 	}
-	e.emit(g.event(sb.EndFrame, end, "split-brain", fmt.Sprintf("split brain over after %s", fmtSpan(end.Sub(ct.start)))).between(h.ip, c.ip))
+	g.emit(e, g.event(sb.EndFrame, end, "split-brain", fmt.Sprintf("split brain over after %s", fmtSpan(end.Sub(ct.start)))).between(h.ip, c.ip))
 }
 
 func containsFrame(list []uint64, n uint64) bool {

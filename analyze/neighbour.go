@@ -123,7 +123,7 @@ func (e *Engine) judgeLocal(le *localEntry, t time.Time) {
 			}
 		}
 		if d >= localStaleAfter {
-			e.emit(Event{Time: t, Kind: "neighbour", VRID: int(g.key.vrid), VLAN: int(g.key.vlan), Target: le.vip.String(),
+			g.emit(e, Event{Time: t, Kind: "neighbour", VRID: int(g.key.vrid), VLAN: int(g.key.vlan), Target: le.vip.String(),
 				Summary: fmt.Sprintf("this host's ARP entry for %s is right again after %.2f s", le.vip, d.Seconds())})
 		}
 		le.wrong = time.Time{}

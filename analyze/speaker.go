@@ -3,6 +3,7 @@ package analyze
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,6 +60,9 @@ type speaker struct {
 	ttlSeen  uint8
 	// seenAt is when each capture of a merged analysis last saw its advert.
 	seenAt []time.Time
+	// routerSlot is its place among the routers of its address
+	// (Engine.routers).
+	routerSlot int
 }
 
 // priorityRun is a stretch of adverts at one priority.
@@ -130,6 +134,18 @@ func sortedCopy(a []netip.Addr) []netip.Addr {
 	c := append([]netip.Addr(nil), a...)
 	sortAddrs(c)
 	return c
+}
+
+// sameAddrs reports whether a, in any order, holds the addresses of
+// sorted.
+func sameAddrs(sorted, a []netip.Addr) bool {
+	if len(a) != len(sorted) {
+		return false
+	}
+	var buf [8]netip.Addr
+	c := append(buf[:0], a...)
+	sortAddrs(c)
+	return slices.Equal(c, sorted)
 }
 
 func (s *speaker) vipList() string { return addrList(s.vips) }
