@@ -249,13 +249,6 @@ func (t *clientTable) grow() {
 	}
 }
 
-// each calls f for every entry, in slot order.
-func (t *clientTable) each(f func(*client)) {
-	for i := range t.slots {
-		f(&t.slots[i])
-	}
-}
-
 // freqSketch estimates how often each client was seen (TinyLFU): a
 // doorkeeper bit notes a client's first frame, a count-min sketch of four
 // rows of saturating counters the next ones; every twice the table's size
