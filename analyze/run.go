@@ -30,6 +30,13 @@ type frameLinkTyper interface {
 	FrameLinkType() layers.LinkType
 }
 
+// refNexter is implemented by sources that lend the frame's capture info
+// rather than copy it out (a copy less per frame): valid, like the data,
+// until the next call.
+type refNexter interface {
+	NextRef() (data []byte, ci *gopacket.CaptureInfo, err error)
+}
+
 // noter is implemented by sources that have something to say about the
 // input (records they read leniently): one note each.
 type noter interface {
@@ -69,8 +76,18 @@ func run(src PacketSource, opt Options, prefiltered bool) (*Analysis, error) {
 	var pf prefilter
 	var n, skipped uint64
 	var readErr error
+	ref, _ := src.(refNexter)
+	var copied gopacket.CaptureInfo
 	for {
-		data, ci, err := src.Next()
+		var data []byte
+		var ci *gopacket.CaptureInfo
+		var err error
+		if ref != nil {
+			data, ci, err = ref.NextRef()
+		} else {
+			data, copied, err = src.Next()
+			ci = &copied
+		}
 		if err == io.EOF {
 			break
 		}
@@ -95,7 +112,7 @@ func run(src PacketSource, opt Options, prefiltered bool) (*Analysis, error) {
 			e.Feed(b)
 			continue
 		}
-		if err := dec.Decode(data, ci, num, &f); err != nil {
+		if err := dec.DecodeAt(data, ci.Timestamp, ci.Length, num, &f); err != nil {
 			e.DecodeError(num, ci.Timestamp, err)
 			continue
 		}

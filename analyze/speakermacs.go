@@ -1,6 +1,10 @@
 package analyze
 
-import "github.com/vrrpctl/vrrpctl/decode"
+import (
+	"encoding/binary"
+
+	"github.com/vrrpctl/vrrpctl/decode"
+)
 
 // maxSpeakerMACs bounds the MACs remembered as advertising.
 const maxSpeakerMACs = 65536
@@ -14,7 +18,7 @@ type macSet struct {
 }
 
 func macBit(mac decode.MAC) (word int, bit uint64) {
-	h := (uint64(mac[2])<<24 | uint64(mac[3])<<16 | uint64(mac[4])<<8 | uint64(mac[5])) * 0x9e3779b97f4a7c15
+	h := uint64(binary.LittleEndian.Uint32(mac[2:])) * 0x9e3779b97f4a7c15
 	return int(h >> 61), 1 << (h >> 55 & 63)
 }
 

@@ -255,6 +255,17 @@ func (f *File) u32(b []byte) uint32 {
 // the next call. It returns io.EOF at the clean end of the file, and an *Error
 // if the file is damaged; after an error it keeps returning that error.
 func (f *File) Next() (data []byte, ci gopacket.CaptureInfo, err error) {
+	data, cp, err := f.NextRef()
+	if err != nil {
+		return nil, gopacket.CaptureInfo{}, err
+	}
+	return data, *cp, nil
+}
+
+// NextRef is Next without copying the frame's metadata out: like data, ci
+// is valid until the next call. A reader of millions of frames saves a
+// copy each.
+func (f *File) NextRef() (data []byte, ci *gopacket.CaptureInfo, err error) {
 	for f.err == nil {
 		if f.ng {
 			f.err = f.nextNg()
@@ -270,9 +281,9 @@ func (f *File) Next() (data []byte, ci gopacket.CaptureInfo, err error) {
 		}
 		f.matched++
 		f.last = f.read
-		return f.data, f.ci, nil
+		return f.data, &f.ci, nil
 	}
-	return nil, gopacket.CaptureInfo{}, f.err
+	return nil, nil, f.err
 }
 
 // endOfInput is the error for running out of input where a record would

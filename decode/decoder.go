@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -82,10 +83,16 @@ func (d *Decoder) LinkType() layers.LinkType { return d.link }
 // Decode does not panic on any input; f refers to data only through the
 // layers' Contents and Payload, valid until the next call.
 func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, number uint64, f *Frame) error {
+	return d.DecodeAt(data, ci.Timestamp, ci.Length, number, f)
+}
+
+// DecodeAt is Decode given the two fields of the capture info it reads: the
+// frame's time and its length on the wire (0: its captured length).
+func (d *Decoder) DecodeAt(data []byte, ts time.Time, length int, number uint64, f *Frame) error {
 	*f = Frame{}
 	f.Number = number
-	f.Time = ci.Timestamp
-	f.Length = ci.Length
+	f.Time = ts
+	f.Length = length
 	f.CapLen = len(data)
 	f.LinkType = d.link
 	if f.Length == 0 {
