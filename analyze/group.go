@@ -294,8 +294,9 @@ func (e *Engine) unlistSpeaker(g *group, s *speaker) {
 			delete(e.routers, k)
 		}
 	}
-	if !s.virtual {
-		e.speakerOf.remove(s.mac)
+	e.releaseMACs(s)
+	if e.vant != nil {
+		delete(e.vant.lost, s)
 	}
 }
 

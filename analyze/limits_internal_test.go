@@ -1,6 +1,11 @@
 package analyze
 
-import "testing"
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/vrrpctl/vrrpctl/decode"
+)
 
 // An lru whose every entry should be kept still holds no more than its
 // limit: after a few tries it forgets the least recently touched.
@@ -83,5 +88,24 @@ func TestGhosts(t *testing.T) {
 		if c, ok := gh.take(key(i)); !ok || c != i {
 			t.Fatalf("key %d: %d, %v", i, c, ok)
 		}
+	}
+}
+
+// In a merged analysis, what a forgotten router's adverts missed at each
+// vantage is forgotten with it: the table follows the routers, whatever
+// their number.
+func TestLostAdvertsForgottenWithRouter(t *testing.T) {
+	e := NewEngine(Options{})
+	e.UseVantages([]Vantage{{Name: "a"}, {Name: "b"}})
+	ip := netip.MustParseAddr("192.168.33.2")
+	advertFrom(e, 1, 1, ip, netip.MustParseAddr("192.168.33.100"), decode.MAC{0x52, 0x54, 0, 0, 0, 1})
+	g := groupOf(t, e, 1)
+	if len(g.speakers) != 1 {
+		t.Fatalf("%d routers, want 1", len(g.speakers))
+	}
+	e.vant.lost[g.speakers[0]] = make([]advertMiss, 2)
+	e.forgetGroup(g)
+	if n := len(e.vant.lost); n != 0 {
+		t.Errorf("%d routers' lost adverts remembered after their virtual router was forgotten", n)
 	}
 }

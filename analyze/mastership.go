@@ -90,9 +90,7 @@ func (e *Engine) onAdvert(f *decode.Frame) {
 	} else {
 		s.own = f.SrcMAC
 	}
-	if !e.speakerOf.add(f.SrcMAC) {
-		e.evicted("speaker MACs", 1)
-	}
+	e.holdMAC(g, s, f.SrcMAC)
 	prevLive, prevLiveFrame := s.lastLive, s.lastLiveFrame
 	if s.adverts == 0 {
 		s.firstFrame, s.firstTime = f.Number, f.Time

@@ -23,6 +23,10 @@ type speaker struct {
 	// not sent from the virtual MAC, of its IGMP/MLD reports, of ARP for
 	// its own address.
 	own decode.MAC
+	// macs are the MACs it advertised from that it holds in the engine's
+	// speakerOf (holdMAC).
+	macs  [2]decode.MAC
+	nmacs uint8
 
 	priority    int // last non-zero priority
 	maxPriority int
