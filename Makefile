@@ -32,7 +32,7 @@ readme:
 # package brings is started (Prometheus among them: the tests run their own
 # server in a namespace): a policy-rc.d that denies every start is put in
 # place for the install when the machine has none, and removed after;
-# where systemd runs, the prometheus units the install enabled are
+# where systemd runs, the prometheus and frr units the install enabled are
 # disabled again.
 deps:
 	@$(call install-missing,$(PKGS))
@@ -56,6 +56,11 @@ if [ -n "$$missing" ]; then \
 	case " $$missing " in *" prometheus "*) \
 		if [ -d /run/systemd/system ]; then \
 			systemctl disable --now prometheus.service prometheus-node-exporter.service >/dev/null 2>&1 || true; \
+		fi;; \
+	esac; \
+	case " $$missing " in *" frr "*) \
+		if [ -d /run/systemd/system ]; then \
+			systemctl disable --now frr.service >/dev/null 2>&1 || true; \
 		fi;; \
 	esac; \
 fi
