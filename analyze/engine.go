@@ -51,6 +51,11 @@ type Engine struct {
 	byVIP    map[vipKey]*group
 	lastVIP  vipHit                // the latest VIP found in byVIP
 	byAddr   map[netip.Addr]*group // the latest group of each VIP, on any VLAN
+	// allVIPs counts the addresses of all groups (MaxAllVIPs), advertised
+	// those of the routers' kept lists (MaxAdvertisedAddrs).
+	allVIPs, advertised int
+	// speakers counts the routers of all groups (MaxAllSpeakers).
+	speakers int
 	clients  *clientTable
 	// resolutions are clients' resolutions of a VIP, for the client list.
 	resolutions *lru[clientKey, []resolution]
@@ -460,6 +465,8 @@ func (e *Engine) forgetGroup(g *group) {
 			delete(e.byAddr, v)
 		}
 	}
+	e.allVIPs -= len(g.vips)
+	g.vips = g.vips[:0]
 	for _, s := range g.speakers {
 		e.unlistSpeaker(g, s)
 	}
@@ -473,6 +480,7 @@ func (e *Engine) forgetGroup(g *group) {
 }
 
 func (e *Engine) learnVIPs(g *group, addrs []netip.Addr) {
+	added := false
 	for _, a := range addrs {
 		k := vipKey{vlan: g.key.vlan, outer: g.key.outer, addr: a}
 		if e.byVIP[k] == nil {
@@ -480,12 +488,55 @@ func (e *Engine) learnVIPs(g *group, addrs []netip.Addr) {
 				e.evicted("vips", 1)
 				continue
 			}
+			if e.allVIPs >= MaxAllVIPs {
+				e.evicted("all vips", 1)
+				continue
+			}
 			e.byVIP[k] = g
 			e.byAddr[a] = g
 			g.vips = append(g.vips, a)
-			sortAddrs(g.vips)
+			e.allVIPs++
+			added = true
 		}
 	}
+	if added {
+		sortAddrs(g.vips)
+	}
+}
+
+// advertisedVIPs notes the address list of router s's advert: its hash and
+// length always, the list itself shared with a router of g that advertises
+// the same, or copied while the routers' lists together stay within
+// MaxAdvertisedAddrs.
+func (e *Engine) advertisedVIPs(g *group, s *speaker, addrs []netip.Addr) {
+	sum := addrsSum(addrs)
+	if sum == s.vipsSum && len(addrs) == s.nvips {
+		return // the same list: kept, or not while it stays the same
+	}
+	e.releaseVIPs(s)
+	s.vipsSum, s.nvips = sum, len(addrs)
+	if len(addrs) == 0 {
+		return
+	}
+	for _, o := range g.speakers {
+		if o != s && o.vips != nil && sameVIPs(o, s) && sameAddrs(o.vips, addrs) {
+			s.vips = o.vips
+			e.advertised += len(addrs)
+			return
+		}
+	}
+	if e.advertised+len(addrs) > MaxAdvertisedAddrs {
+		e.evicted("advertised lists", 1)
+		return
+	}
+	s.vips = sortedCopy(addrs)
+	e.advertised += len(addrs)
+}
+
+// releaseVIPs gives up router s's kept address list.
+func (e *Engine) releaseVIPs(s *speaker) {
+	e.advertised -= len(s.vips)
+	s.vips = nil
 }
 
 func sortAddrs(a []netip.Addr) { slices.SortFunc(a, netip.Addr.Compare) }

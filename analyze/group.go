@@ -84,12 +84,13 @@ type masterNote struct {
 	interval time.Duration
 	version  int
 	vips     []netip.Addr
+	nvips    int
 	seenAt   []Sighting // where its frame was seen (merged analyses)
 }
 
 func (n *masterNote) event(g *group) Event {
 	return g.event(n.frame, n.t, "master",
-		fmt.Sprintf("%s is master (priority %d, every %s, VRRPv%d, VIP %s)", n.s.ip, n.priority, fmtDur(n.interval), n.version, addrList(n.vips))).between(n.s.ip, nil)
+		fmt.Sprintf("%s is master (priority %d, every %s, VRRPv%d, VIP %s)", n.s.ip, n.priority, fmtDur(n.interval), n.version, vipText(n.vips, n.nvips))).between(n.s.ip, nil)
 }
 
 // emit adds an event of the group to the timeline, or holds it while the
@@ -198,7 +199,7 @@ func (g *group) newSpeaker(ip netip.Addr) *speaker {
 	s := g.spareSpeakers[n-1]
 	g.spareSpeakers[n-1] = nil
 	g.spareSpeakers = g.spareSpeakers[:n-1]
-	*s = speaker{ip: ip, runs: s.runs[:0], vips: s.vips[:0]}
+	*s = speaker{ip: ip, runs: s.runs[:0]} // vips may be shared: not reused
 	return s
 }
 
@@ -224,6 +225,12 @@ func (g *group) speaker(e *Engine, ip netip.Addr) *speaker {
 	if len(g.speakers) >= MaxSpeakers && !g.forgetOldestSpeaker(e) {
 		return nil
 	}
+	if e.speakers >= MaxAllSpeakers && !g.forgetOldestSpeaker(e) {
+		// Routers of other virtual routers are not forgotten for this one.
+		e.evicted("all speakers", 1)
+		return nil
+	}
+	e.speakers++
 	s := g.newSpeaker(ip)
 	k := memberKey{vlan: g.key.vlan, outer: g.key.outer, ip: ip}
 	if mb := e.members.get(k); mb != nil {
@@ -295,6 +302,8 @@ func (e *Engine) unlistSpeaker(g *group, s *speaker) {
 		}
 	}
 	e.releaseMACs(s)
+	e.releaseVIPs(s)
+	e.speakers--
 	if e.vant != nil {
 		delete(e.vant.lost, s)
 	}

@@ -60,10 +60,18 @@ const (
 	MaxGhosts = 1 << (ghostBits - 1)
 	// MaxListedGroups bounds the virtual routers listed in the analysis.
 	MaxListedGroups = 1024
-	// MaxSpeakers bounds the routers of one virtual router.
-	MaxSpeakers = 32
+	// MaxSpeakers bounds the routers of one virtual router, MaxAllSpeakers
+	// those of all virtual routers together.
+	MaxSpeakers    = 32
+	MaxAllSpeakers = 16384
 	// MaxVIPs bounds the addresses of one virtual router.
 	MaxVIPs = 256
+	// MaxAllVIPs bounds the addresses of all virtual routers together, and
+	// MaxAdvertisedAddrs the addresses kept of each router's latest list,
+	// all routers together (a list equal to another router's of the same
+	// virtual router is shared, and counted for each).
+	MaxAllVIPs         = 32768
+	MaxAdvertisedAddrs = 32768
 	// MaxMembers bounds the hosts followed as members of the VRRP groups
 	// (224.0.0.18, ff02::12).
 	MaxMembers = 4096
@@ -101,7 +109,10 @@ var tables = []struct {
 	{"groups", MaxGroups, "virtual routers"},
 	{"listed groups", MaxListedGroups, "virtual routers listed"},
 	{"speakers", MaxSpeakers, "routers of one virtual router"},
+	{"all speakers", MaxAllSpeakers, "routers of all virtual routers"},
 	{"vips", MaxVIPs, "addresses of one virtual router"},
+	{"all vips", MaxAllVIPs, "addresses of all virtual routers"},
+	{"advertised lists", MaxAdvertisedAddrs, "addresses of the routers' advertised lists, all routers"},
 	{"members", MaxMembers, "members of 224.0.0.18 and ff02::12"},
 	{"resolutions", maxResolving, "clients whose resolutions of a VIP are listed"},
 	{"speaker MACs", maxSpeakerMACs, "MACs known to advertise (never taken for clients)"},

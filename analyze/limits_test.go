@@ -411,3 +411,97 @@ func TestFloodOfSpeakers(t *testing.T) {
 		t.Errorf("master at end %+v, want %s", g.Master, master)
 	}
 }
+
+// loadedAdvert feeds e an advert of virtual router gi (VLAN and VRID from
+// it) from its router r, listing addrs.
+func loadedAdvert(e *analyze.Engine, n uint64, gi, r int, addrs []netip.Addr) {
+	v := decode.VRRP{Version: 2, Type: 1, VRID: uint8(1 + gi%255), Priority: uint8(100 + r), CountAddr: uint8(len(addrs)), AdverInt: 1, Addrs: addrs}
+	f := decode.Frame{Number: n, Time: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Microsecond),
+		LinkType: 1, VLAN: uint16(1 + gi/255), SrcMAC: decode.MAC{2, byte(gi >> 8), byte(gi), byte(r), 0, 1}, HasDstMAC: true,
+		Kind: decode.KindVRRP, VRRP: &v, VRRPChecksum: decode.ChecksumOK,
+		IP: decode.IPHeader{Version: 4, Src: netip.AddrFrom4([4]byte{100, byte(gi >> 8), byte(gi), byte(r)}), Dst: netip.MustParseAddr("224.0.0.18"), TTL: 255, Protocol: 112}}
+	e.Feed(&f)
+}
+
+// Every virtual router the table holds, each with as many routers and
+// addresses as one may have (32 routers, 256 addresses in two adverts of
+// 128): the routers and addresses of all of them together stay within
+// their limits, and the memory flat. Before those limits, this input took
+// 1 GiB and five minutes.
+func TestFloodOfLoadedGroups(t *testing.T) {
+	e := analyze.NewEngine(analyze.Options{})
+	addrs := make([]netip.Addr, 128)
+	n := uint64(0)
+	for range 2 {
+		for gi := range analyze.MaxGroups {
+			for half := range 2 {
+				for i := range addrs {
+					addrs[i] = netip.AddrFrom4([4]byte{10, byte(gi >> 4), byte(gi&15)<<4 | byte(half)<<3, byte(i)})
+				}
+				for r := range analyze.MaxSpeakers {
+					n++
+					loadedAdvert(e, n, gi, r, addrs)
+				}
+			}
+		}
+	}
+	if heap := heapMiB(); heap > 48 {
+		t.Errorf("live heap %.1f MiB, want under 48", heap)
+	}
+	a := e.Finish()
+	evicted := map[string]uint64{}
+	for _, ev := range a.Evictions {
+		evicted[ev.Table] = ev.Evicted
+	}
+	for _, table := range []string{"all speakers", "all vips", "advertised lists"} {
+		if evicted[table] == 0 {
+			t.Errorf("nothing evicted from %q: %+v", table, a.Evictions)
+		}
+	}
+	vips, speakers := 0, 0
+	for _, g := range a.Groups {
+		vips += len(g.VIPs)
+		speakers += len(g.Speakers)
+	}
+	if vips > analyze.MaxAllVIPs || speakers > analyze.MaxAllSpeakers {
+		t.Errorf("%d addresses and %d routers listed, limits %d and %d", vips, speakers, analyze.MaxAllVIPs, analyze.MaxAllSpeakers)
+	}
+}
+
+// Past the limit of the advertised lists kept, two routers of a virtual
+// router that advertise different addresses are still told apart (by a
+// hash of each list), and the finding gives the number of addresses of a
+// list not kept.
+func TestVIPMismatchPastListLimit(t *testing.T) {
+	e := analyze.NewEngine(analyze.Options{})
+	addrs := make([]netip.Addr, 256)
+	n := uint64(0)
+	fill := analyze.MaxAdvertisedAddrs / len(addrs)
+	for gi := range fill {
+		for i := range addrs {
+			addrs[i] = netip.AddrFrom4([4]byte{10, byte(gi >> 4), byte(gi&15)<<4 | byte(i>>7), byte(i)})
+		}
+		n++
+		loadedAdvert(e, n, gi, 0, addrs[:255])
+	}
+	for r := range 2 {
+		for i := range addrs {
+			addrs[i] = netip.AddrFrom4([4]byte{172, 16, byte(r), byte(i)})
+		}
+		n++
+		loadedAdvert(e, n, fill, r, addrs[:200])
+	}
+	a := e.Finish()
+	var found bool
+	for _, f := range a.Findings {
+		if f.Code == analyze.CodeVIPMismatch {
+			found = true
+			if !strings.Contains(f.Summary, "200 addresses") {
+				t.Errorf("vip-mismatch %q: want the number of addresses of the lists not kept", f.Summary)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no vip-mismatch past the limit of the lists kept; findings %+v, evictions %+v", a.Findings, a.Evictions)
+	}
+}

@@ -104,15 +104,7 @@ func (e *Engine) onAdvert(f *decode.Frame) {
 	if v.Version == 2 && v.AuthType == 1 {
 		s.authPass = v.AuthPassword()
 	}
-	if !sameAddrs(s.vips, v.Addrs) {
-		if len(s.vips) == 0 {
-			// A new router, maybe reused: its list is its own.
-			s.vips = append(s.vips, v.Addrs...)
-			sortAddrs(s.vips)
-		} else {
-			s.vips = sortedCopy(v.Addrs)
-		}
-	}
+	e.advertisedVIPs(g, s, v.Addrs)
 	e.learnVIPs(g, v.Addrs)
 	e.checkHeader(g, s, f)
 	e.checkMismatch(g, s, f)
@@ -398,12 +390,12 @@ func (g *group) takeover(e *Engine, s *speaker, t time.Time, frame uint64, cause
 			fmt.Sprintf("%s advertises again after %.2f s of silence; no other router took over", s.ip, t.Sub(g.prevLast).Seconds())).between(s.ip, nil))
 		return
 	case fromNone:
-		g.emitMaster(e, masterNote{s: s, frame: frame, t: t, priority: s.priority, interval: s.interval, version: s.version, vips: s.vips})
+		g.emitMaster(e, masterNote{s: s, frame: frame, t: t, priority: s.priority, interval: s.interval, version: s.version, vips: s.vips, nvips: s.nvips})
 		return
 	case election:
 		g.emit(e, g.event(frame, t, "election",
 			fmt.Sprintf("start-up election: %s (priority %d) advertised first, %s (priority %d) won %.0f ms later", prev.ip, prev.priority, s.ip, s.priority, ms(t.Sub(g.masterships[len(g.masterships)-2].from)))).between(prev.ip, s.ip))
-		g.emitMaster(e, masterNote{s: s, frame: frame, t: t, priority: s.priority, interval: s.interval, version: s.version, vips: s.vips})
+		g.emitMaster(e, masterNote{s: s, frame: frame, t: t, priority: s.priority, interval: s.interval, version: s.version, vips: s.vips, nvips: s.nvips})
 		return
 	}
 	fo := g.failover(e, prev, s, t, frame, cause)

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -38,8 +39,14 @@ type speaker struct {
 	interval time.Duration
 	authType uint8
 	authPass string
-	vips     []netip.Addr
-	adverts  int
+	// vips is the sorted address list of its latest advert, shared with
+	// other routers of its virtual router that advertise the same and
+	// never written in place; nil when the list is not kept (the engine's
+	// MaxAdvertisedAddrs), vipsSum and nvips tell it then.
+	vips    []netip.Addr
+	vipsSum uint64
+	nvips   int
+	adverts int
 
 	firstFrame, lastFrame uint64
 	firstTime, lastTime   time.Time
@@ -152,7 +159,32 @@ func sameAddrs(sorted, a []netip.Addr) bool {
 	return slices.Equal(c, sorted)
 }
 
-func (s *speaker) vipList() string { return addrList(s.vips) }
+// vipList writes its advertised addresses, or their number when the list
+// was not kept.
+func (s *speaker) vipList() string { return vipText(s.vips, s.nvips) }
+
+// vipText writes a router's advertised list, or the number n of its
+// addresses when the list was not kept.
+func vipText(vips []netip.Addr, n int) string {
+	if vips == nil && n > 0 {
+		return fmt.Sprintf("%d addresses", n)
+	}
+	return addrList(vips)
+}
+
+// sameVIPs reports whether a and b advertised the same addresses.
+func sameVIPs(a, b *speaker) bool { return a.nvips == b.nvips && a.vipsSum == b.vipsSum }
+
+// addrsSum is a hash of a list of addresses that does not depend on their
+// order.
+func addrsSum(a []netip.Addr) uint64 {
+	var sum uint64
+	for _, x := range a {
+		b := x.As16()
+		sum += mix64(binary.LittleEndian.Uint64(b[:8]) ^ mix64(binary.LittleEndian.Uint64(b[8:])+uint64(x.BitLen())))
+	}
+	return sum
+}
 
 func addrList(a []netip.Addr) string {
 	parts := make([]string, len(a))
