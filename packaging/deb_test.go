@@ -161,7 +161,7 @@ func commands(t *testing.T, bin string) []string {
 // nothing. The package is purged on every way out of the test.
 func TestDebianPackage(t *testing.T) {
 	testenv.NeedRoot(t)
-	testenv.NeedTool(t, "dpkg", "dpkg-query", "dpkg-deb", "systemd-analyze", "man", "bash")
+	testenv.NeedTool(t, "dpkg", "dpkg-query", "dpkg-deb", "systemd-analyze", "man", "bash", "zsh", "fish")
 	takeMachine(t)
 
 	deb := strings.TrimSpace(run(t, nil, "bash", "build-deb", t.TempDir()))
@@ -260,6 +260,28 @@ printf '%%s\n' "${COMPREPLY[@]}"`, strings.Join(words, " "), len(words)-1)
 	}
 	if got := complete("vrrpctl", "watch", "--metr"); !slices.Equal(got, []string{"--metrics-addr"}) {
 		t.Errorf("vrrpctl watch --metr<Tab>: %v; want --metrics-addr", got)
+	}
+
+	// zsh finds the completion in its vendor directory (compinit reads the
+	// #compdef line), and fish completes a command and a flag through the
+	// installed binary, as on a <Tab>, with no set-up of either shell.
+	zsh := exec.Command("zsh", "-f", "-c", `autoload -U compinit; compinit -u -D; print -r -- ${_comps[vrrpctl]:-none}`)
+	if out, err := zsh.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "_vrrpctl" {
+		t.Errorf("zsh: vrrpctl's completion function %q (%v), want _vrrpctl", out, err)
+	}
+	fishHome := t.TempDir() // no user configuration
+	for _, tc := range []struct{ line, want string }{{"vrrpctl an", "analyze"}, {"vrrpctl watch --metr", "--metrics-addr"}} {
+		fish := exec.Command("fish", "-c", "complete --do-complete "+strconv.Quote(tc.line))
+		fish.Env = append(os.Environ(), "HOME="+fishHome, "XDG_CONFIG_HOME="+fishHome, "XDG_DATA_HOME="+fishHome)
+		out, err := fish.Output()
+		var got []string
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			word, _, _ := strings.Cut(line, "\t")
+			got = append(got, word)
+		}
+		if err != nil || !slices.Equal(got, []string{tc.want}) {
+			t.Errorf("fish: %s<Tab>: %q (%v); want %s", tc.line, got, err, tc.want)
+		}
 	}
 
 	// The rest of what the package holds.
