@@ -63,15 +63,15 @@ const (
 	// MaxSpeakers bounds the routers of one virtual router, MaxAllSpeakers
 	// those of all virtual routers together.
 	MaxSpeakers    = 32
-	MaxAllSpeakers = 16384
+	MaxAllSpeakers = 8192
 	// MaxVIPs bounds the addresses of one virtual router.
 	MaxVIPs = 256
 	// MaxAllVIPs bounds the addresses of all virtual routers together, and
 	// MaxAdvertisedAddrs the addresses kept of each router's latest list,
 	// all routers together (a list equal to another router's of the same
 	// virtual router is shared, and counted for each).
-	MaxAllVIPs         = 32768
-	MaxAdvertisedAddrs = 32768
+	MaxAllVIPs         = 16384
+	MaxAdvertisedAddrs = 16384
 	// MaxMembers bounds the hosts followed as members of the VRRP groups
 	// (224.0.0.18, ff02::12).
 	MaxMembers = 4096

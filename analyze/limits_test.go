@@ -445,8 +445,8 @@ func TestFloodOfLoadedGroups(t *testing.T) {
 			}
 		}
 	}
-	if heap := heapMiB(); heap > 48 {
-		t.Errorf("live heap %.1f MiB, want under 48", heap)
+	if heap := heapMiB(); heap > 32 {
+		t.Errorf("live heap %.1f MiB, want under 32", heap)
 	}
 	a := e.Finish()
 	evicted := map[string]uint64{}

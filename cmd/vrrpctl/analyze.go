@@ -90,6 +90,7 @@ could not be read or the usage was wrong.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			limitMemory()
 			ropt, err := out.options()
 			if err != nil {
 				return withStatus(exitUnusable, err)

@@ -92,6 +92,19 @@ func main() {
 	os.Exit(exitCode(err))
 }
 
+// memoryLimit is the Go runtime's soft memory limit for analyze and watch:
+// the engine's tables are bounded (README, Limits) so that the process
+// stays under 64 MiB; the limit makes the garbage collector work harder
+// near it rather than let garbage take the process past it.
+const memoryLimit = 48 << 20
+
+// limitMemory sets memoryLimit, unless GOMEMLIMIT says otherwise.
+func limitMemory() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
+}
+
 // exitCode prints err (if it has a message) and returns the status to exit with.
 func exitCode(err error) int {
 	if err == nil {

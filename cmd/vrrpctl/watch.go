@@ -45,6 +45,7 @@ capturing needs CAP_NET_RAW - or a bad filter) or the usage was wrong.`,
   vrrpctl watch -i eth1 not host 192.168.33.7`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			limitMemory()
 			if cfg.Interface == "" {
 				return withStatus(exitUnusable, fmt.Errorf("-i IFACE is required (see '%s --help')", cmd.CommandPath()))
 			}
