@@ -78,7 +78,7 @@ func (e *Engine) checkMismatch(g *group, s *speaker, f *decode.Frame) {
 			g.mismatchOnce(e, CodeAuthMismatch, frames, f,
 				fmt.Sprintf("%s uses %s, %s uses %s", o.ip, authText(o), s.ip, authText(s)))
 		}
-		if o.nvips > 0 && s.nvips > 0 && !sameVIPs(o, s) {
+		if o.list.n > 0 && s.list.n > 0 && o.list != s.list {
 			g.mismatchOnce(e, CodeVIPMismatch, frames, f,
 				fmt.Sprintf("%s advertises %s, %s advertises %s", o.ip, o.vipList(), s.ip, s.vipList()))
 		}

@@ -504,22 +504,22 @@ func (e *Engine) learnVIPs(g *group, addrs []netip.Addr) {
 	}
 }
 
-// advertisedVIPs notes the address list of router s's advert: its hash and
-// length always, the list itself shared with a router of g that advertises
+// advertisedVIPs notes the address list of router s's advert: its ID
+// always, the list itself shared with a router of g that advertises
 // the same, or copied while the routers' lists together stay within
 // MaxAdvertisedAddrs.
 func (e *Engine) advertisedVIPs(g *group, s *speaker, addrs []netip.Addr) {
-	sum := addrsSum(addrs)
-	if sum == s.vipsSum && len(addrs) == s.nvips {
+	id := listID(addrs)
+	if id == s.list {
 		return // the same list: kept, or not while it stays the same
 	}
 	e.releaseVIPs(s)
-	s.vipsSum, s.nvips = sum, len(addrs)
+	s.list = id
 	if len(addrs) == 0 {
 		return
 	}
 	for _, o := range g.speakers {
-		if o != s && o.vips != nil && sameVIPs(o, s) && sameAddrs(o.vips, addrs) {
+		if o != s && o.vips != nil && o.list == id && sameAddrs(o.vips, addrs) {
 			s.vips = o.vips
 			e.advertised += len(addrs)
 			return

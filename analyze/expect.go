@@ -91,7 +91,7 @@ func (x *expectations) compare(e *Engine) {
 			vips = append(vips, v.Prefix.Addr())
 		}
 		sortAddrs(vips)
-		if len(vips) > 0 && s.nvips > 0 && (len(vips) != s.nvips || addrsSum(vips) != s.vipsSum) {
+		if len(vips) > 0 && s.list.n > 0 && listID(vips) != s.list {
 			diffs = append(diffs, fmt.Sprintf("virtual_ipaddress %s configured, %s advertised", addrList(vips), s.vipList()))
 		}
 		if len(diffs) == 0 {

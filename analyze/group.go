@@ -84,7 +84,7 @@ type masterNote struct {
 	interval time.Duration
 	version  int
 	vips     []netip.Addr
-	nvips    int
+	nvips    int        // how many addresses it advertised: written when vips was not kept
 	seenAt   []Sighting // where its frame was seen (merged analyses)
 }
 

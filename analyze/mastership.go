@@ -390,12 +390,12 @@ func (g *group) takeover(e *Engine, s *speaker, t time.Time, frame uint64, cause
 			fmt.Sprintf("%s advertises again after %.2f s of silence; no other router took over", s.ip, t.Sub(g.prevLast).Seconds())).between(s.ip, nil))
 		return
 	case fromNone:
-		g.emitMaster(e, masterNote{s: s, frame: frame, t: t, priority: s.priority, interval: s.interval, version: s.version, vips: s.vips, nvips: s.nvips})
+		g.emitMaster(e, masterNote{s: s, frame: frame, t: t, priority: s.priority, interval: s.interval, version: s.version, vips: s.vips, nvips: s.list.n})
 		return
 	case election:
 		g.emit(e, g.event(frame, t, "election",
 			fmt.Sprintf("start-up election: %s (priority %d) advertised first, %s (priority %d) won %.0f ms later", prev.ip, prev.priority, s.ip, s.priority, ms(t.Sub(g.masterships[len(g.masterships)-2].from)))).between(prev.ip, s.ip))
-		g.emitMaster(e, masterNote{s: s, frame: frame, t: t, priority: s.priority, interval: s.interval, version: s.version, vips: s.vips, nvips: s.nvips})
+		g.emitMaster(e, masterNote{s: s, frame: frame, t: t, priority: s.priority, interval: s.interval, version: s.version, vips: s.vips, nvips: s.list.n})
 		return
 	}
 	fo := g.failover(e, prev, s, t, frame, cause)

@@ -42,10 +42,9 @@ type speaker struct {
 	// vips is the sorted address list of its latest advert, shared with
 	// other routers of its virtual router that advertise the same and
 	// never written in place; nil when the list is not kept (the engine's
-	// MaxAdvertisedAddrs), vipsSum and nvips tell it then.
+	// MaxAdvertisedAddrs), list tells which it was then.
 	vips    []netip.Addr
-	vipsSum uint64
-	nvips   int
+	list    addrListID
 	adverts int
 
 	firstFrame, lastFrame uint64
@@ -161,7 +160,7 @@ func sameAddrs(sorted, a []netip.Addr) bool {
 
 // vipList writes its advertised addresses, or their number when the list
 // was not kept.
-func (s *speaker) vipList() string { return vipText(s.vips, s.nvips) }
+func (s *speaker) vipList() string { return vipText(s.vips, s.list.n) }
 
 // vipText writes a router's advertised list, or the number n of its
 // addresses when the list was not kept.
@@ -172,18 +171,20 @@ func vipText(vips []netip.Addr, n int) string {
 	return addrList(vips)
 }
 
-// sameVIPs reports whether a and b advertised the same addresses.
-func sameVIPs(a, b *speaker) bool { return a.nvips == b.nvips && a.vipsSum == b.vipsSum }
+// addrListID tells address lists apart without keeping them: two lists
+// with the same addresses, in any order, have the same ID.
+type addrListID struct {
+	sum uint64 // of a hash of each address
+	n   int
+}
 
-// addrsSum is a hash of a list of addresses that does not depend on their
-// order.
-func addrsSum(a []netip.Addr) uint64 {
-	var sum uint64
+func listID(a []netip.Addr) addrListID {
+	id := addrListID{n: len(a)}
 	for _, x := range a {
 		b := x.As16()
-		sum += mix64(binary.LittleEndian.Uint64(b[:8]) ^ mix64(binary.LittleEndian.Uint64(b[8:])+uint64(x.BitLen())))
+		id.sum += mix64(binary.LittleEndian.Uint64(b[:8]) ^ mix64(binary.LittleEndian.Uint64(b[8:])+uint64(x.BitLen())))
 	}
-	return sum
+	return id
 }
 
 func addrList(a []netip.Addr) string {
