@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,20 +21,15 @@ var vrrpctlBin string
 func TestMain(m *testing.M) {
 	code := func() int {
 		if os.Geteuid() == 0 {
-			dir, err := os.MkdirTemp("", "vrrpctl-lab-test")
+			// One test runs it as an unprivileged user: BuildVrrpctl's
+			// directory is open to everyone.
+			bin, remove, err := testenv.BuildVrrpctl()
 			if err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				return 1
 			}
-			defer os.RemoveAll(dir)
-			// Readable by everyone: one test runs it as an unprivileged user.
-			os.Chmod(dir, 0o755)
-			vrrpctlBin = filepath.Join(dir, "vrrpctl")
-			out, err := exec.Command("go", "build", "-o", vrrpctlBin, "../cmd/vrrpctl").CombinedOutput()
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "build vrrpctl: %v\n%s", err, out)
-				return 1
-			}
+			defer remove()
+			vrrpctlBin = bin
 		}
 		return m.Run()
 	}()

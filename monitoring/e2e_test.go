@@ -11,7 +11,6 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -57,26 +56,13 @@ func TestMain(m *testing.M) {
 		if os.Geteuid() != 0 {
 			return m.Run()
 		}
-		dir, err := os.MkdirTemp("", "vrrpctl-monitoring-")
+		// nobody runs it: BuildVrrpctl's directory is open to it.
+		bin, remove, err := testenv.BuildVrrpctl()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		defer os.RemoveAll(dir)
-		// nobody runs it: the directory must be open to it.
-		if err := os.Chmod(dir, 0o755); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		goTool, err := exec.LookPath("go")
-		if err != nil {
-			goTool = "/usr/local/go/bin/go"
-		}
-		bin := filepath.Join(dir, "vrrpctl")
-		if out, err := exec.Command(goTool, "build", "-o", bin, "../cmd/vrrpctl").CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "building vrrpctl: %v\n%s", err, out)
-			return 1
-		}
+		defer remove()
 		vrrpctlBin = bin
 		return m.Run()
 	}()

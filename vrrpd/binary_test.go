@@ -36,21 +36,12 @@ var vrrpctlBin string
 func TestMain(m *testing.M) {
 	code := func() int {
 		if os.Geteuid() == 0 {
-			dir, err := os.MkdirTemp("", "vrrpd-bin-")
+			bin, remove, err := testenv.BuildVrrpctl()
 			if err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				return 1
 			}
-			defer os.RemoveAll(dir)
-			goTool, err := exec.LookPath("go")
-			if err != nil {
-				goTool = "/usr/local/go/bin/go"
-			}
-			bin := filepath.Join(dir, "vrrpctl")
-			if out, err := exec.Command(goTool, "build", "-o", bin, "../cmd/vrrpctl").CombinedOutput(); err != nil {
-				fmt.Fprintf(os.Stderr, "building vrrpctl: %v\n%s", err, out)
-				return 1
-			}
+			defer remove()
 			vrrpctlBin = bin
 		}
 		return m.Run()
