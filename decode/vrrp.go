@@ -317,7 +317,9 @@ func (v *VRRP) SerializeTo(b gopacket.SerializeBuffer, opts gopacket.SerializeOp
 			a4 := a.Unmap().As4()
 			copy(buf[off:], a4[:])
 		} else {
-			if !a.Is6() || a.Is4In6() {
+			// An IPv4-mapped address is still 16 bytes on the wire
+			// and is written back as it was read.
+			if !a.Is6() {
 				return fmt.Errorf("vrrp: address %d (%v) is not IPv6", i, a)
 			}
 			a16 := a.As16()
