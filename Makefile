@@ -99,11 +99,12 @@ race:
 # fuzz runs every fuzz target for FUZZTIME; a package whose targets cannot
 # be listed (it does not build) fails the run.
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./...); do \
+	@set -e; pkgs=$$($(GO) list ./...) || exit 1; log=$$(mktemp); trap 'rm -f $$log' EXIT; \
+	for pkg in $$pkgs; do \
 		list=$$($(GO) test -list '^Fuzz' $$pkg 2>&1) || { echo "go test -list $$pkg failed:"; echo "$$list"; exit 1; }; \
 		for t in $$(echo "$$list" | grep '^Fuzz' || true); do \
 			echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
-			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg >/tmp/vrrpctl-fuzz.log 2>&1 || { cat /tmp/vrrpctl-fuzz.log; exit 1; }; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg >$$log 2>&1 || { cat $$log; exit 1; }; \
 		done; \
 	done
 
