@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -396,5 +397,53 @@ func TestBinaryUnsupported(t *testing.T) {
 	p.proc.Signal(syscall.SIGTERM)
 	if code := p.wait(t, 5*time.Second); code != 0 {
 		t.Errorf("exit status %d after SIGTERM", code)
+	}
+}
+
+// TestBinaryKilledSpeakerLeftover: a speaker killed outright (SIGKILL)
+// leaves its VIP on the interface. Started again, as a backup beside a
+// master, it removes that VIP (it carries the speaker's label), and keeps
+// the address an administrator put there by hand, saying so.
+func TestBinaryKilledSpeakerLeftover(t *testing.T) {
+	l := newLab(t, "a", "b")
+	args := []string{"speaker", "--interface", "eth1", "--vrid", "51", "--vrrp-version", "3", "--advert-int", "100ms", "--vip", "192.168.33.100/24"}
+	first := l.startBinary("a", append(args, "--priority", "200")...)
+	waitFor(t, 5*time.Second, "the VIP on a", func() bool { return l.hasVIP("a", testVIP) })
+	first.proc.Signal(syscall.SIGKILL)
+	first.wait(t, 5*time.Second)
+	if addrs := l.addrOn("a", "eth1"); !strings.Contains(addrs, "192.168.33.100/24") || !strings.Contains(addrs, "eth1:vrrp51") {
+		t.Fatalf("after SIGKILL the VIP should still be on a, labelled eth1:vrrp51:\n%s", addrs)
+	}
+
+	// The same address list on both (a backup drops adverts whose list
+	// differs from its own, as keepalived does).
+	l.startBinary("b", append(args, "--priority", "200", "--vip", "192.168.33.150/24")...)
+	waitFor(t, 5*time.Second, "the VIP on b", func() bool { return l.hasVIP("b", testVIP) })
+	byHand := netip.MustParseAddr("192.168.33.150")
+	l.run("a", "ip", "addr", "add", "192.168.33.150/24", "dev", "eth1")
+	again := l.startBinary("a", append(args, "--priority", "100", "--vip", "192.168.33.150/24")...)
+	waitFor(t, 5*time.Second, "the leftover VIP removed from a", func() bool { return !l.hasVIP("a", testVIP) })
+	time.Sleep(500 * time.Millisecond) // several adverts of b: a stays a backup
+	if l.hasVIP("a", testVIP) {
+		t.Errorf("VIP back on a, a backup:\n%s", l.addrOn("a", "eth1"))
+	}
+	if !l.hasVIP("b", testVIP) {
+		t.Error("VIP gone from b, the master")
+	}
+	again.proc.Signal(syscall.SIGTERM)
+	if code := again.wait(t, 5*time.Second); code != 0 {
+		t.Errorf("exit status %d after SIGTERM; want 0", code)
+	}
+	out := again.out.String()
+	for _, want := range []string{
+		`removed a virtual address left by an earlier run of the speaker" router=VR_eth1_51 address=192.168.33.100/24`,
+		`taken as configured by hand, never added or removed by the speaker" router=VR_eth1_51 address=192.168.33.150`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in the speaker's log:\n%s", want, out)
+		}
+	}
+	if !l.hasVIP("a", byHand) {
+		t.Errorf("the address added by hand was removed:\n%s", l.addrOn("a", "eth1"))
 	}
 }

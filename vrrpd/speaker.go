@@ -470,7 +470,8 @@ type groupRun struct {
 
 // addRouters opens what the routers need on the host (interfaces, sockets,
 // macvlans) and adds them; it runs in the speaker's namespace and changes
-// nothing on the host but the macvlans.
+// nothing on the host but the macvlans and the virtual addresses a killed
+// run left behind.
 func (h *runState) addRouters(cfgs []RouterConfig) error {
 	for _, cfg := range cfgs {
 		if err := h.addRouter(cfg); err != nil {
@@ -501,9 +502,15 @@ func (h *runState) addRouter(cfg RouterConfig) error {
 		ip, _ := netip.AddrFromSlice(a.IP)
 		ip = ip.Unmap()
 		for _, p := range append(slices.Clone(cfg.VIPs), cfg.ExcludedVIPs...) {
-			if p.Addr() == ip {
-				vr.had[ip] = true
+			if p.Addr() != ip {
+				continue
 			}
+			if h.leftover(vr, a) {
+				break
+			}
+			vr.had[ip] = true
+			h.s.log.Warn("virtual address already on the interface at start: taken as configured by hand, never added or removed by the speaker",
+				"router", cfg.Name, "address", ip.String(), "interface", ifc.name)
 		}
 		if v6 && ip.IsLinkLocalUnicast() && !ifc.linkLocal.IsValid() {
 			ifc.linkLocal = ip
@@ -831,6 +838,25 @@ func vipLabel(ifname string, vrid uint8) string {
 		}
 	}
 	return ""
+}
+
+// leftover removes a, a virtual address on the router's interface at
+// start, if an earlier run of the speaker left it there (killed before it
+// could remove it): an IPv4 address with the label the speaker gives its
+// virtual addresses. Kept, it would make this host answer for the VIP
+// while it is a backup. An address without that label (and any IPv6
+// address, which has no label) is the administrator's.
+func (h *runState) leftover(vr *vrouter, a netlink.Addr) bool {
+	if a.IP.To4() == nil || a.Label == "" || a.Label != vipLabel(vr.ifc.name, vr.cfg.VRID) {
+		return false
+	}
+	err := h.nl.AddrDel(vr.ifc.link, &a)
+	if err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
+		h.s.log.Error("removing a virtual address left by an earlier run", "router", vr.cfg.Name, "address", a.IPNet.String(), "interface", vr.ifc.name, "err", err)
+		return false
+	}
+	h.s.log.Warn("removed a virtual address left by an earlier run of the speaker", "router", vr.cfg.Name, "address", a.IPNet.String(), "interface", vr.ifc.name)
+	return true
 }
 
 // addVIPs adds the router's virtual and excluded addresses that are not on
