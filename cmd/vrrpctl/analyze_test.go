@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,24 +13,22 @@ import (
 	"testing"
 
 	"github.com/vrrpctl/vrrpctl/analyze"
+	"github.com/vrrpctl/vrrpctl/internal/testenv"
 )
 
 var bin string
 
 // TestMain builds the vrrpctl binary once: these tests run it as a user does.
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "vrrpctl-cmd")
+	var remove func()
+	var err error
+	bin, remove, err = testenv.BuildVrrpctl()
 	if err != nil {
-		panic(err)
-	}
-	bin = filepath.Join(dir, "vrrpctl")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		os.Stderr.Write(out)
-		os.RemoveAll(dir)
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	remove()
 	os.Exit(code)
 }
 
