@@ -44,9 +44,9 @@ type Config struct {
 	// Mode is what the generated frames are (see Mode); the zero value is
 	// ModeBackground. Clients, VLANs and StaleShare apply to their modes.
 	Mode       Mode
-	Clients    int     // ModeClients: distinct client MACs
-	VLANs      int     // ModeVLANs: 802.1Q VLANs 1..VLANs, each with VRIDs 1..255
-	StaleShare float64 // ModeClients: share of clients that keep the old MAC after a failover
+	Clients    int     // ModeClients, ModeLoaded: distinct client MACs
+	VLANs      int     // ModeVLANs, ModeLoaded: 802.1Q VLANs 1..VLANs, each with VRIDs 1..255
+	StaleShare float64 // ModeClients, ModeLoaded: share of clients that keep the old MAC after a failover
 }
 
 // Stats summarizes what Generate wrote.

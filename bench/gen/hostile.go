@@ -31,6 +31,13 @@ const (
 	// ModeSourceIPs: one client MAC sending TCP to the VIP from a different
 	// IPv4 source address in every frame.
 	ModeSourceIPs
+	// ModeLoaded: the worst case of the engine's tables at once. Every
+	// other frame is an advert of a fully loaded virtual router (VRIDs
+	// 1..255 on VLANs 1..Config.VLANs, each from 32 routers, each router
+	// advertising 256 addresses in two adverts of 128), the others come
+	// from Config.Clients distinct client MACs sending to the VIP over the
+	// whole capture, a share of them stale (Config.StaleShare).
+	ModeLoaded
 )
 
 // Modes names the modes as the -mode flag spells them.
@@ -40,6 +47,7 @@ var Modes = map[string]Mode{
 	"arp":        ModeARP,
 	"vlans":      ModeVLANs,
 	"source-ips": ModeSourceIPs,
+	"loaded":     ModeLoaded,
 }
 
 func (m Mode) String() string {
@@ -63,6 +71,10 @@ const (
 	staleFor = 3 * time.Second
 	// ModeClients: a client's first frame is a SYN, every synEvery-th after too.
 	synEvery = 4
+	// ModeLoaded: routers of each virtual router, and addresses in each of
+	// their two adverts.
+	loadedRouters = 32
+	loadedAddrs   = 128
 )
 
 // traffic makes the generated frames: frame m (0-based, of the generated
@@ -160,13 +172,14 @@ func aroundChanges(changes []int64, total int64) timeline {
 // hostile makes the frames of the modes other than ModeBackground.
 type hostile struct {
 	*background
-	mode  Mode
-	vip   [4]byte
-	seed  uint64
-	n     int // ModeClients: clients; ModeVLANs: groups
-	stale int // ModeClients: every stale-th client is stale; 0: none
-	mac   [6]byte
-	taken map[[6]byte]bool // MACs of the base capture
+	mode   Mode
+	vip    [4]byte
+	seed   uint64
+	n      int // ModeClients, ModeLoaded: clients; ModeVLANs: groups
+	groups int // ModeLoaded: virtual routers
+	stale  int // ModeClients: every stale-th client is stale; 0: none
+	mac    [6]byte
+	taken  map[[6]byte]bool // MACs of the base capture
 }
 
 func newHostile(g *background, cfg Config, base []baseFrame, nBG int) (*hostile, error) {
@@ -197,6 +210,20 @@ func newHostile(g *background, cfg Config, base []baseFrame, nBG int) (*hostile,
 			return nil, fmt.Errorf("-vlans %d: want 1..%d", cfg.VLANs, maxVLANs)
 		}
 		h.n = cfg.VLANs * 255
+	case ModeLoaded:
+		if cfg.VLANs < 1 || cfg.VLANs > maxVLANs {
+			return nil, fmt.Errorf("-vlans %d: want 1..%d", cfg.VLANs, maxVLANs)
+		}
+		if cfg.Clients < 1 || cfg.Clients > maxClients {
+			return nil, fmt.Errorf("-clients %d: want 1..%d", cfg.Clients, maxClients)
+		}
+		if nBG/2 < cfg.Clients {
+			return nil, fmt.Errorf("-frames %d leaves %d client frames for %d clients: each client sends at least one", cfg.Frames, nBG/2, cfg.Clients)
+		}
+		h.groups, h.n = cfg.VLANs*255, cfg.Clients
+		if cfg.StaleShare > 0 {
+			h.stale = max(1, int(math.Round(1/cfg.StaleShare)))
+		}
 	case ModeARP:
 	case ModeSourceIPs:
 		h.mac = h.clientMAC(0)
@@ -214,6 +241,11 @@ func (h *hostile) next(m int, ts int64) ([]byte, bool) {
 		return h.arpRequest()
 	case ModeVLANs:
 		return h.advert(m), false
+	case ModeLoaded:
+		if m%2 == 0 {
+			return h.loadedAdvert(m / 2), false
+		}
+		return h.client(m/2, ts), true
 	default: // ModeSourceIPs
 		return h.sourceIP(m), true
 	}
@@ -344,6 +376,40 @@ func (h *hostile) advert(m int) []byte {
 	v[0], v[1], v[2], v[3] = 0x21, vrid, 100, 1 // VRRPv2 advert, priority 100, one address
 	v[4], v[5] = 0, 1                           // no authentication, every second
 	copy(v[8:12], []byte{10, byte(vlan >> 8), byte(vlan), vrid})
+	binary.BigEndian.PutUint16(v[6:], fold(sum16(v)))
+	return b
+}
+
+// loadedAdvert builds the k-th advert of ModeLoaded: virtual routers in
+// turn, each from its 32 routers (100.64.0.0/10 + VLAN<<8 + router), their
+// first 128 addresses then the next 128, out of 11.0.0.0/8 (virtual router
+// × 256 + address, wrapping past 65 536 virtual routers), apart from the
+// clients' 10.0.0.0/8.
+func (h *hostile) loadedAdvert(k int) []byte {
+	r, half, grp := k%loadedRouters, k/loadedRouters%2, k/(2*loadedRouters)%h.groups
+	vlan, vrid := 1+grp/255, byte(1+grp%255)
+	const size = 18 + 20 + 8 + 4*loadedAddrs + 8 // 802.1Q Ethernet, IPv4, VRRPv2 with authentication data
+	b := h.buf[:size]
+	clear(b)
+	copy(b[0:6], []byte{0x01, 0x00, 0x5e, 0x00, 0x00, 0x12})
+	copy(b[6:12], []byte{0x02, 0x56, byte(vlan >> 8), byte(vlan), byte(r), 0x02})
+	b[12], b[13] = 0x81, 0x00
+	binary.BigEndian.PutUint16(b[14:], uint16(vlan))
+	b[16], b[17] = 0x08, 0x00
+	ip := b[18:38]
+	ip[0], ip[1] = 0x45, 0xc0
+	binary.BigEndian.PutUint16(ip[2:], uint16(size-18))
+	binary.BigEndian.PutUint16(ip[4:], uint16(k))
+	ip[8], ip[9] = 255, 112
+	binary.BigEndian.PutUint32(ip[12:], uint32(100<<24|64<<16)+uint32(vlan)<<8+uint32(r)+1)
+	copy(ip[16:20], []byte{224, 0, 0, 18})
+	binary.BigEndian.PutUint16(ip[10:], fold(sum16(ip)))
+	v := b[38:]
+	v[0], v[1], v[2], v[3] = 0x21, vrid, byte(100+r), loadedAddrs
+	v[4], v[5] = 0, 1 // no authentication, every second
+	for i := range loadedAddrs {
+		binary.BigEndian.PutUint32(v[8+4*i:], 11<<24|uint32(grp*256+half*loadedAddrs+i)&(1<<24-1))
+	}
 	binary.BigEndian.PutUint16(v[6:], fold(sum16(v)))
 	return b
 }

@@ -176,10 +176,63 @@ func TestModes(t *testing.T) {
 			t.Errorf("%d source MACs and %d source addresses in %d frames, want 1 and %d", len(macs), len(ips), len(gen), len(gen))
 		}
 	})
+
+	t.Run("loaded", func(t *testing.T) {
+		gen := generated(t, readAll(t, generate(t, hostileConfig(ModeLoaded, FormatPcap)), FormatPcap))
+		routers := map[[3]int]int{} // VLAN, VRID, router: adverts
+		clients := map[[6]byte]bool{}
+		for i, f := range gen {
+			d := f.data
+			if i%2 == 1 {
+				checkBackground(t, i, d)
+				if [4]byte(d[30:34]) != [4]byte{192, 168, 33, 100} {
+					t.Fatalf("generated frame %d: a client frame not to the VIP: % x", i, d)
+				}
+				clients[[6]byte(d[6:12])] = true
+				continue
+			}
+			if len(d) != 566 || binary.BigEndian.Uint16(d[12:]) != 0x8100 || binary.BigEndian.Uint16(d[16:]) != 0x0800 {
+				t.Fatalf("generated frame %d is not an 802.1Q IPv4 frame of 566 bytes: % x", i, d[:min(len(d), 40)])
+			}
+			if onesSum(d[18:38]) != 0xffff || d[27] != 112 || d[26] != 255 || onesSum(d[38:]) != 0xffff || d[38] != 0x21 || d[41] != loadedAddrs {
+				t.Fatalf("generated frame %d: bad IPv4 header or VRRPv2 advert of 128 addresses", i)
+			}
+			r := int(d[33]) - 1
+			if d[40] != byte(100+r) || d[43] != 1 {
+				t.Fatalf("generated frame %d: router %d with priority %d, interval %d", i, r, d[40], d[43])
+			}
+			for a := 0; a < loadedAddrs; a++ {
+				if d[46+4*a] != 11 {
+					t.Fatalf("generated frame %d: address %d not in 11.0.0.0/8", i, a)
+				}
+			}
+			routers[[3]int{int(binary.BigEndian.Uint16(d[14:]) & 0xfff), int(d[39]), r}]++
+		}
+		// Every virtual router advertised is advertised in full: its 32
+		// routers, each with both halves of its list.
+		groups := map[[2]int]int{}
+		for k, n := range routers {
+			if n >= 2 {
+				groups[[2]int{k[0], k[1]}]++
+			}
+		}
+		full := 0
+		for _, n := range groups {
+			if n == loadedRouters {
+				full++
+			}
+		}
+		if want := len(gen) / 2 / (2 * loadedRouters); full < want {
+			t.Errorf("%d virtual routers advertised by all %d routers, want %d", full, loadedRouters, want)
+		}
+		if want := min(hostileClients, len(gen)/2); len(clients) != want {
+			t.Errorf("%d distinct clients, want %d", len(clients), want)
+		}
+	})
 }
 
 func TestModesDeterministic(t *testing.T) {
-	for _, m := range []Mode{ModeClients, ModeARP, ModeVLANs, ModeSourceIPs} {
+	for _, m := range []Mode{ModeClients, ModeARP, ModeVLANs, ModeSourceIPs, ModeLoaded} {
 		cfg := hostileConfig(m, FormatPcapng)
 		a := sha256.Sum256(generate(t, cfg))
 		if b := sha256.Sum256(generate(t, cfg)); a != b {
@@ -206,6 +259,8 @@ func TestModesTcpdump(t *testing.T) {
 		{ModeARP, "vrrp or arp or igmp", hostileFrames - 289 + base},
 		{ModeVLANs, "vlan and vrrp", hostileFrames - 289},
 		{ModeSourceIPs, "vrrp or arp or igmp", base},
+		{ModeLoaded, "vlan and vrrp", (hostileFrames - 289 + 1) / 2},
+		{ModeLoaded, "dst host 192.168.33.100 and tcp", (hostileFrames - 289) / 2},
 	} {
 		out := writeTemp(t, c.mode.String()+".pcapng", generate(t, hostileConfig(c.mode, FormatPcapng)))
 		if got := countLines(tool(t, "tcpdump", "-r", out, "-n", c.filter)); got != c.want {

@@ -3,7 +3,7 @@
 // testdata/) whose frames are kept unchanged and in order, with seeded
 // generated frames spread between them: background traffic (unicast IPv4
 // TCP/UDP among many hosts, a share of it to the virtual address), or one of
-// the hostile modes (-mode clients, arp, vlans, source-ips; see Mode).
+// the hostile modes (-mode clients, arp, vlans, source-ips, loaded; see Mode).
 //
 //	go run ./bench/gen -base testdata/failover.pcap -frames 1000000 \
 //	    -format pcap -o bench/out/1m.pcap [-seed 1] [-vip 192.168.33.100] \
@@ -45,9 +45,9 @@ func main() {
 	flag.IntVar(&cfg.Repeat, "repeat", 1, "how many times the base capture's story is played (shifted in time)")
 	flag.DurationVar(&cfg.Shift, "shift", 0, "move every timestamp by this much, as a capture host's clock off by it (e.g. 2.5s, -1h)")
 	flag.StringVar(&mode, "mode", "background", "generated frames: "+strings.Join(modeNames(), ", ")+" (see bench/README.md)")
-	flag.IntVar(&cfg.Clients, "clients", 100000, "-mode clients: distinct client MACs sending to the VIP")
-	flag.Float64Var(&cfg.StaleShare, "stale-share", 0.01, "-mode clients: share of clients that keep sending to the old master's MAC for 3 s after a failover")
-	flag.IntVar(&cfg.VLANs, "vlans", 2000, "-mode vlans: VLANs 1..N, each with adverts for VRIDs 1..255")
+	flag.IntVar(&cfg.Clients, "clients", 100000, "-mode clients, loaded: distinct client MACs sending to the VIP")
+	flag.Float64Var(&cfg.StaleShare, "stale-share", 0.01, "-mode clients, loaded: share of clients that keep sending to the old master's MAC for 3 s after a failover")
+	flag.IntVar(&cfg.VLANs, "vlans", 2000, "-mode vlans, loaded: VLANs 1..N, each with adverts for VRIDs 1..255")
 	flag.Parse()
 
 	if out == "" || flag.NArg() != 0 {
