@@ -66,26 +66,29 @@ func (e *Engine) checkMismatch(g *group, s *speaker, f *decode.Frame) {
 			continue
 		}
 		frames := []uint64{o.lastFrame, f.Number}
-		if o.interval != s.interval && o.version == s.version {
+		// The summaries are written only for a finding not reported yet:
+		// a flood of mismatched routers would otherwise format lists of
+		// hundreds of addresses for every advert.
+		if o.interval != s.interval && o.version == s.version && !g.mismatch[CodeIntervalMismatch] {
 			g.mismatchOnce(e, CodeIntervalMismatch, frames, f,
 				fmt.Sprintf("%s advertises every %s, %s every %s", o.ip, fmtDur(o.interval), s.ip, fmtDur(s.interval)))
 		}
-		if o.version != s.version {
+		if o.version != s.version && !g.mismatch[CodeVersionMismatch] {
 			g.mismatchOnce(e, CodeVersionMismatch, frames, f,
 				fmt.Sprintf("%s speaks VRRPv%d, %s VRRPv%d", o.ip, o.version, s.ip, s.version))
 		}
-		if o.version == 2 && s.version == 2 && (o.authType != s.authType || o.authPass != s.authPass) {
+		if o.version == 2 && s.version == 2 && (o.authType != s.authType || o.authPass != s.authPass) && !g.mismatch[CodeAuthMismatch] {
 			g.mismatchOnce(e, CodeAuthMismatch, frames, f,
 				fmt.Sprintf("%s uses %s, %s uses %s", o.ip, authText(o), s.ip, authText(s)))
 		}
-		if o.list.n > 0 && s.list.n > 0 && o.list != s.list {
+		if o.list.n > 0 && s.list.n > 0 && o.list != s.list && !g.mismatch[CodeVIPMismatch] {
 			g.mismatchOnce(e, CodeVIPMismatch, frames, f,
 				fmt.Sprintf("%s advertises %s, %s advertises %s", o.ip, o.vipList(), s.ip, s.vipList()))
 		}
 		// Priorities that meet while tracking moves one of them are
 		// ordinary: only routers whose highest priorities are the same
 		// share one.
-		if p := int(f.VRRP.Priority); p != 0 && p >= s.maxPriority && o.maxPriority == p && o.priority == p {
+		if p := int(f.VRRP.Priority); p != 0 && p >= s.maxPriority && o.maxPriority == p && o.priority == p && !g.mismatch[CodeEqualPriority] {
 			fd := g.finding(CodeEqualPriority, []uint64{o.lastLiveFrame, f.Number}, f.Time,
 				fmt.Sprintf("%s and %s share priority %d: the higher address (%s) wins elections and the VIP will not move back", o.ip, s.ip, o.priority, maxAddr(o, s)))
 			g.reportOnce(e, CodeEqualPriority, fd)

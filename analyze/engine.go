@@ -51,6 +51,11 @@ type Engine struct {
 	byVIP    map[vipKey]*group
 	lastVIP  vipHit                // the latest VIP found in byVIP
 	byAddr   map[netip.Addr]*group // the latest group of each VIP, on any VLAN
+	// trains counts the GARP trains of all groups (MaxTrains).
+	trains int
+	// richSpeakers and richVIPs are the groups above their share of
+	// routers and addresses (richSet).
+	richSpeakers, richVIPs richSet
 	// allVIPs counts the addresses of all groups (MaxAllVIPs), advertised
 	// those of the routers' kept lists (MaxAdvertisedAddrs).
 	allVIPs, advertised int
@@ -102,6 +107,8 @@ func NewEngine(opt Options) *Engine {
 		routers:     make(map[memberKey]*routerSet),
 	}
 	e.groups.forget = e.forgetGroup
+	e.richSpeakers.at = func(g *group) *int { return &g.richS }
+	e.richVIPs.at = func(g *group) *int { return &g.richV }
 	e.a.Schema = Schema
 	e.a.Source.File = opt.File
 	e.a.Source.HasDstMAC = true
@@ -235,8 +242,9 @@ func (e *Engine) sortedGroups() []*group {
 
 // listedGroups bounds the groups listed in the analysis (limits.go):
 // none still on probation when groups on probation were forgotten, then
-// those that saw two routers or a change of master first, then those with
-// most adverts, in the order they appeared.
+// those that saw two routers or a change of master first, then those that
+// advertised over the most intervals (group.beat), in the order they
+// appeared.
 func (e *Engine) listedGroups(groups []*group) []*group {
 	out := make([]*group, 0, len(groups))
 	for _, g := range groups {
@@ -250,6 +258,9 @@ func (e *Engine) listedGroups(groups []*group) []*group {
 		sort.SliceStable(out, func(i, j int) bool {
 			if a, b := out[i].eventful(), out[j].eventful(); a != b {
 				return a
+			}
+			if a, b := out[i].beats, out[j].beats; a != b {
+				return a > b
 			}
 			return out[i].adverts > out[j].adverts
 		})
@@ -269,7 +280,7 @@ func (e *Engine) listedNote(n uint64) string {
 		why = append(why, fmt.Sprintf("%d seen in one advert only were on probation when the capture ended, like the %d forgotten on probation: they are counted here, and their timeline events are left out", e.unlisted, e.groups.onProbation))
 	}
 	if beyond := n - e.unlisted; beyond > 0 {
-		why = append(why, fmt.Sprintf("%d are beyond the %d listed, which are those that saw two routers or a change of master, then those with most adverts", beyond, MaxListedGroups))
+		why = append(why, fmt.Sprintf("%d are beyond the %d listed, which are those that saw two routers or a change of master, then those that advertised over the most intervals", beyond, MaxListedGroups))
 	}
 	return fmt.Sprintf("%d virtual routers are not listed: %s.", n, strings.Join(why, "; "))
 }
@@ -455,18 +466,11 @@ func (e *Engine) promote(g *group) {
 
 // forgetGroup drops what refers to an evicted virtual router.
 func (e *Engine) forgetGroup(g *group) {
-	if e.lastVIP.g == g {
-		e.lastVIP = vipHit{}
+	for len(g.vips) > 0 {
+		e.dropVIP(g, g.vips[len(g.vips)-1])
 	}
-	for _, v := range g.vips {
-		// g.vips holds the addresses whose byVIP entry is g (learnVIPs).
-		delete(e.byVIP, vipKey{vlan: g.key.vlan, outer: g.key.outer, addr: v})
-		if e.byAddr[v] == g {
-			delete(e.byAddr, v)
-		}
-	}
-	e.allVIPs -= len(g.vips)
-	g.vips = g.vips[:0]
+	e.trains -= len(g.trains) // kept as spares when g is reused
+	e.richSpeakers.note(g, false)
 	for _, s := range g.speakers {
 		e.unlistSpeaker(g, s)
 	}
@@ -479,17 +483,45 @@ func (e *Engine) forgetGroup(g *group) {
 	}
 }
 
-func (e *Engine) learnVIPs(g *group, addrs []netip.Addr) {
-	added := false
+// dropVIP forgets v, one of g's addresses (g.vips holds those whose byVIP
+// entry is g); g learns it again from its next advert that lists it.
+func (e *Engine) dropVIP(g *group, v netip.Addr) {
+	if e.lastVIP.g == g && e.lastVIP.k.addr == v {
+		e.lastVIP = vipHit{}
+	}
+	delete(e.byVIP, vipKey{vlan: g.key.vlan, outer: g.key.outer, addr: v})
+	if e.byAddr[v] == g {
+		delete(e.byAddr, v)
+	}
+	if i, found := slices.BinarySearchFunc(g.vips, v, netip.Addr.Compare); found {
+		g.vips = slices.Delete(g.vips, i, i+1)
+		e.allVIPs--
+	}
+	g.learnt = [len(g.learnt)]addrListID{}
+	e.richVIPs.note(g, len(g.vips) > vipShare)
+}
+
+// learnVIPs makes addrs, the list id advertised for g, g's VIPs, unless
+// they are another virtual router's of the same VLAN already. Once every
+// one is either, the list is not looked at again: g remembers the last
+// few lists learnt (its routers advertise one list, or two while they
+// change it).
+func (e *Engine) learnVIPs(g *group, id addrListID, addrs []netip.Addr) {
+	if len(addrs) == 0 || slices.Contains(g.learnt[:], id) {
+		return
+	}
+	added, complete := false, true
 	for _, a := range addrs {
 		k := vipKey{vlan: g.key.vlan, outer: g.key.outer, addr: a}
 		if e.byVIP[k] == nil {
 			if len(g.vips) >= MaxVIPs {
 				e.evicted("vips", 1)
+				complete = false
 				continue
 			}
-			if e.allVIPs >= MaxAllVIPs {
+			if e.allVIPs >= MaxAllVIPs && !e.robVIP(g) {
 				e.evicted("all vips", 1)
+				complete = false
 				continue
 			}
 			e.byVIP[k] = g
@@ -501,6 +533,11 @@ func (e *Engine) learnVIPs(g *group, addrs []netip.Addr) {
 	}
 	if added {
 		sortAddrs(g.vips)
+		e.richVIPs.note(g, len(g.vips) > vipShare)
+	}
+	if complete {
+		copy(g.learnt[1:], g.learnt[:])
+		g.learnt[0] = id
 	}
 }
 
@@ -526,6 +563,8 @@ func (e *Engine) advertisedVIPs(g *group, s *speaker, addrs []netip.Addr) {
 		}
 	}
 	if e.advertised+len(addrs) > MaxAdvertisedAddrs {
+		// Only kept to be shown (the list's ID serves the checks): not
+		// worth forgetting virtual routers for.
 		e.evicted("advertised lists", 1)
 		return
 	}

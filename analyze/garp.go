@@ -81,10 +81,16 @@ func (e *Engine) startTrains(g *group, s *speaker, t time.Time, frame uint64) {
 	if len(vips) == 0 {
 		vips = g.vips
 	}
-	for _, v := range vips {
+	for i, v := range vips {
+		// Every virtual router has its share, whatever the others hold.
+		if i >= vipShare && e.trains >= MaxTrains {
+			e.evicted("garp trains", uint64(len(vips)-i))
+			break
+		}
 		tr := g.newTrain()
 		*tr = garpTrain{s: s, vip: v, start: t, startFrame: frame, expect: expect, failover: -1}
 		g.trains = append(g.trains, tr)
+		e.trains++
 	}
 }
 
@@ -182,7 +188,7 @@ func (e *Engine) checkTrains(g *group, now time.Time) {
 		if tr.checked || !tr.expect {
 			continue
 		}
-		deadline := tr.start.Add(2*time.Second + tr.s.interval)
+		deadline := tr.deadline()
 		if now.Before(deadline) {
 			continue
 		}
@@ -205,23 +211,35 @@ func (e *Engine) checkTrains(g *group, now time.Time) {
 	}
 }
 
+// deadline is when a train that owes a GARP and has none is reported
+// (checkTrains).
+func (tr *garpTrain) deadline() time.Time { return tr.start.Add(2*time.Second + tr.s.interval) }
+
 func (e *Engine) endTrains(g *group, s *speaker, end time.Time) {
 	for _, tr := range g.openTrains(s) {
 		e.closeBurst(g, tr)
 		tr.end = end
 		e.judgeTrain(g, tr)
+		if end.Before(tr.deadline()) {
+			// Its mastership ended before the deadline: whether it sent a
+			// GARP or not, checkTrains would have nothing to report.
+			tr.checked = true
+		}
 	}
-	g.pruneTrains()
+	e.pruneTrains(g)
 }
 
-// pruneTrains keeps memory bounded: judged, closed trains are dropped.
-func (g *group) pruneTrains() {
+// pruneTrains keeps memory bounded: closed trains are dropped once
+// checkTrains has nothing left to look at in them.
+func (e *Engine) pruneTrains(g *group) {
 	kept := g.trains[:0]
 	for _, tr := range g.trains {
-		if tr.end.IsZero() || !tr.checked {
+		if tr.end.IsZero() || tr.expect && !tr.checked {
 			kept = append(kept, tr)
 		}
 	}
+	e.trains -= len(g.trains) - len(kept)
+	clear(g.trains[len(kept):])
 	g.trains = kept
 }
 

@@ -3,6 +3,7 @@ package analyze
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/vrrpctl/vrrpctl/decode"
@@ -20,6 +21,16 @@ type group struct {
 	vmacSeen bool       // a frame came from it
 	speakers []*speaker
 	vips     []netip.Addr
+	// beats counts its adverts at least half an interval apart (beat),
+	// the last of them at lastBeat.
+	beats    int
+	lastBeat time.Time
+	// richS and richV are its places in the engine's sets of groups above
+	// their share of routers and addresses (richSet).
+	richS, richV int
+	// learnt holds the IDs of the last address lists whose every address
+	// was learnt (learnVIPs); the zero ID of the empty list never is.
+	learnt [2]addrListID
 
 	master      *speaker
 	masterships []mastership
@@ -143,6 +154,16 @@ func (g *group) eventful() bool {
 	return len(g.speakers) > 1 || len(g.masterships) > 1
 }
 
+// beat counts an advert at t that came at least half an interval after the
+// last one counted: a virtual router that advertises all along counts one
+// an interval, a burst of adverts (a flood, a generator) one.
+func (g *group) beat(t time.Time, interval time.Duration) {
+	if g.beats == 0 || t.Sub(g.lastBeat) >= interval/2 {
+		g.beats++
+		g.lastBeat = t
+	}
+}
+
 // advertRun folds a master's periodic adverts into one timeline event.
 type advertRun struct {
 	s                   *speaker
@@ -222,13 +243,20 @@ func (g *group) speaker(e *Engine, ip netip.Addr) *speaker {
 			return s
 		}
 	}
-	if len(g.speakers) >= MaxSpeakers && !g.forgetOldestSpeaker(e) {
-		return nil
+	if len(g.speakers) >= MaxSpeakers {
+		if !g.forgetOldestSpeaker(e) {
+			return nil
+		}
+		e.evicted("speakers", 1)
 	}
-	if e.speakers >= MaxAllSpeakers && !g.forgetOldestSpeaker(e) {
-		// Routers of other virtual routers are not forgotten for this one.
+	if e.speakers >= MaxAllSpeakers && !e.robSpeaker(g) {
+		// Only a virtual router with fewer than its share takes a router of
+		// another: the routers of a flood make room among their own, or
+		// are refused.
 		e.evicted("all speakers", 1)
-		return nil
+		if !g.forgetOldestSpeaker(e) {
+			return nil
+		}
 	}
 	e.speakers++
 	s := g.newSpeaker(ip)
@@ -237,6 +265,7 @@ func (g *group) speaker(e *Engine, ip netip.Addr) *speaker {
 		s.own = mb.mac
 	}
 	g.speakers = append(g.speakers, s)
+	e.noteShares(g)
 	rl := e.routers[k]
 	if rl == nil {
 		rl = &routerSet{}
@@ -248,7 +277,8 @@ func (g *group) speaker(e *Engine, ip netip.Addr) *speaker {
 }
 
 // forgetOldestSpeaker makes room for a router by forgetting the one that
-// advertised least recently, unless it is master or in a contest.
+// advertised least recently, unless it is master or in a contest. It
+// reports whether it forgot one.
 func (g *group) forgetOldestSpeaker(e *Engine) bool {
 	oldest := -1
 	for i, s := range g.speakers {
@@ -265,7 +295,7 @@ func (g *group) forgetOldestSpeaker(e *Engine) bool {
 	s := g.speakers[oldest]
 	g.speakers = append(g.speakers[:oldest], g.speakers[oldest+1:]...)
 	e.forgetSpeaker(g, s)
-	e.evicted("speakers", 1)
+	e.noteShares(g)
 	return true
 }
 
@@ -276,6 +306,7 @@ func (e *Engine) forgetSpeaker(g *group, s *speaker) {
 	for i, tr := range g.trains {
 		if tr.s == s {
 			g.trains[i] = nil
+			e.trains--
 		}
 	}
 	g.trains = compactTrains(g.trains)
@@ -320,14 +351,12 @@ func compactTrains(ts []*garpTrain) []*garpTrain {
 	return kept
 }
 
-// isVIP reports whether a is one of the group's virtual addresses.
+// isVIP reports whether a is one of the group's virtual addresses (sorted
+// by learnVIPs: up to MaxVIPs of them, looked at for every router of
+// every advert).
 func (g *group) isVIP(a netip.Addr) bool {
-	for _, v := range g.vips {
-		if v == a {
-			return true
-		}
-	}
-	return false
+	_, found := slices.BinarySearchFunc(g.vips, a, netip.Addr.Compare)
+	return found
 }
 
 // usesVirtualMAC reports whether the routers of the group send from the

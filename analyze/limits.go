@@ -34,7 +34,8 @@ import "fmt"
 //     when the capture ends are like them: they are counted, not listed,
 //     and their events are left out.
 //   - The analysis lists at most MaxListedGroups groups: those that saw two
-//     routers or a change of master first, then those with most adverts.
+//     routers or a change of master first, then those that advertised over
+//     the most intervals (a burst of adverts counts as one).
 //
 // A real virtual router advertises every interval (a second by default),
 // so it leaves probation at its second advert unless more than a quarter of
@@ -63,15 +64,19 @@ const (
 	// MaxSpeakers bounds the routers of one virtual router, MaxAllSpeakers
 	// those of all virtual routers together.
 	MaxSpeakers    = 32
-	MaxAllSpeakers = 8192
+	MaxAllSpeakers = speakerShare * MaxGroups
 	// MaxVIPs bounds the addresses of one virtual router.
 	MaxVIPs = 256
 	// MaxAllVIPs bounds the addresses of all virtual routers together, and
 	// MaxAdvertisedAddrs the addresses kept of each router's latest list,
 	// all routers together (a list equal to another router's of the same
 	// virtual router is shared, and counted for each).
-	MaxAllVIPs         = 16384
+	MaxAllVIPs         = vipShare * MaxGroups
 	MaxAdvertisedAddrs = 16384
+	// MaxTrains bounds the GARP trains (one for each VIP of each change of
+	// master, until it is judged) of all virtual routers together, past
+	// every virtual router's share of vipShare at each change of master.
+	MaxTrains = 4096
 	// MaxMembers bounds the hosts followed as members of the VRRP groups
 	// (224.0.0.18, ff02::12).
 	MaxMembers = 4096
@@ -87,7 +92,103 @@ const (
 	// maxKeepTries bounds the entries a full table passes over because it
 	// should keep them, before it forgets the least recently seen anyway.
 	maxKeepTries = 8
+	// speakerShare and vipShare are every virtual router's share of the
+	// routers and addresses of all virtual routers (see richSet), and
+	// maxRobTries bounds the virtual routers looked at for one above it
+	// that can give.
+	speakerShare = 2
+	vipShare     = 4
+	maxRobTries  = 64
 )
+
+// The routers and the addresses of all virtual routers together are
+// bounded (MaxAllSpeakers, MaxAllVIPs), and a full table refuses
+// newcomers, with one exception: every virtual router has a share of each
+// (two routers, a master and its backup; four addresses), the limits
+// being the shares of the most virtual routers followed. One below its
+// share takes what it needs from one above it, so a flood of virtual
+// routers, each with 32 routers and hundreds of addresses, cannot keep
+// out the routers and addresses of an ordinary pair that come later, as a
+// backup's first advert at its takeover. The limits being the sum of the
+// shares, when one is below its share in a full table another is above
+// it: the groups above their share are kept in a set (richSet), so that
+// finding one costs the same whatever the number of groups.
+
+// richSet holds the groups above their share of one table, each knowing
+// its place in it (*at, 1-based; 0 when it is not in the set).
+type richSet struct {
+	g  []*group
+	at func(*group) *int
+}
+
+// note puts g in the set or takes it out, as rich says.
+func (r *richSet) note(g *group, rich bool) {
+	i := r.at(g)
+	switch {
+	case rich && *i == 0:
+		r.g = append(r.g, g)
+		*i = len(r.g)
+	case !rich && *i != 0:
+		last := r.g[len(r.g)-1]
+		r.g[*i-1] = last
+		*r.at(last) = *i
+		r.g[len(r.g)-1] = nil
+		r.g = r.g[:len(r.g)-1]
+		*i = 0
+	}
+}
+
+// rob calls take for the groups of the set other than g, the latest to
+// join it first, until one gives (take reports it), at most maxRobTries
+// of them. It reports whether one gave.
+func (r *richSet) rob(g *group, take func(*group) bool) bool {
+	for i, tries := len(r.g)-1, 0; i >= 0 && tries < maxRobTries; i-- {
+		if h := r.g[i]; h != g {
+			tries++
+			if take(h) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// noteShares files g in the sets of the groups above their share, after a
+// change to its routers or addresses.
+func (e *Engine) noteShares(g *group) {
+	e.richSpeakers.note(g, len(g.speakers) > speakerShare)
+	e.richVIPs.note(g, len(g.vips) > vipShare)
+}
+
+// robSpeaker makes room for a router of g, below its share, by forgetting
+// a router of a virtual router above it. It reports whether it did.
+func (e *Engine) robSpeaker(g *group) bool {
+	if len(g.speakers) >= speakerShare {
+		return false
+	}
+	return e.richSpeakers.rob(g, func(h *group) bool {
+		if !h.forgetOldestSpeaker(e) {
+			return false // its routers are master, or in a contest
+		}
+		e.noteShares(h)
+		e.evicted("all speakers", 1)
+		return true
+	})
+}
+
+// robVIP makes room for an address of g, below its share, by forgetting
+// the highest address of a virtual router above it, which learns it
+// again when there is room. It reports whether it did.
+func (e *Engine) robVIP(g *group) bool {
+	if len(g.vips) >= vipShare {
+		return false
+	}
+	return e.richVIPs.rob(g, func(h *group) bool {
+		e.dropVIP(h, h.vips[len(h.vips)-1])
+		e.evicted("all vips", 1)
+		return true
+	})
+}
 
 // Eviction counts the entries a bounded table forgot to stay within its
 // limit.
@@ -113,6 +214,7 @@ var tables = []struct {
 	{"vips", MaxVIPs, "addresses of one virtual router"},
 	{"all vips", MaxAllVIPs, "addresses of all virtual routers"},
 	{"advertised lists", MaxAdvertisedAddrs, "addresses of the routers' advertised lists, all routers"},
+	{"garp trains", MaxTrains, "GARP trains of all virtual routers (one for each VIP of a change of master, until judged)"},
 	{"members", MaxMembers, "members of 224.0.0.18 and ff02::12"},
 	{"resolutions", maxResolving, "clients whose resolutions of a VIP are listed"},
 	{"speaker MACs", maxSpeakerMACs, "MACs known to advertise (never taken for clients)"},

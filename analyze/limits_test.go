@@ -505,3 +505,98 @@ func TestVIPMismatchPastListLimit(t *testing.T) {
 		t.Errorf("no vip-mismatch past the limit of the lists kept; findings %+v, evictions %+v", a.Findings, a.Evictions)
 	}
 }
+
+// floodLoaded interleaves adverts of fully loaded virtual routers (32
+// routers each, every router listing 256 addresses in two adverts of 128,
+// as bench/out/loaded.pcap) with a capture, perSecond of them a second,
+// over groups virtual routers on VLANs from 1.
+type floodLoaded struct {
+	e         *analyze.Engine
+	perSecond int
+	groups    int
+	sent      int
+	v         decode.VRRP
+	addrs     [128]netip.Addr
+}
+
+func (fl *floodLoaded) between(prev, next *decode.Frame) {
+	n := int(next.Time.Sub(prev.Time).Seconds() * float64(fl.perSecond))
+	step := next.Time.Sub(prev.Time) / time.Duration(n+1)
+	for i := range n {
+		k := fl.sent
+		fl.sent++
+		r, half, grp := k%32, k/32%2, k/64%fl.groups
+		vlan, vrid := uint16(1+grp/255), uint8(1+grp%255)
+		for a := range fl.addrs {
+			fl.addrs[a] = netip.AddrFrom4([4]byte{11, byte(grp >> 7), byte(grp<<1 | half), byte(a)})
+		}
+		fl.v = decode.VRRP{Version: 2, Type: 1, VRID: vrid, Priority: uint8(100 + r), CountAddr: 128, AdverInt: 1, Addrs: fl.addrs[:]}
+		f := decode.Frame{Number: prev.Number, Time: prev.Time.Add(time.Duration(i+1) * step), LinkType: next.LinkType, VLAN: vlan,
+			SrcMAC: decode.MAC{0x02, 0x56, byte(vlan >> 8), byte(vlan), byte(r), 2}, DstMAC: decode.MAC{0x01, 0x00, 0x5e, 0, 0, 0x12}, HasDstMAC: true,
+			Kind: decode.KindVRRP, VRRP: &fl.v, VRRPChecksum: decode.ChecksumOK,
+			IP: decode.IPHeader{Version: 4, Src: netip.AddrFrom4([4]byte{100, 64 | byte(vlan>>8), byte(vlan), byte(r + 1)}), Dst: netip.MustParseAddr("224.0.0.18"), TTL: 255, Protocol: 112}}
+		fl.e.Feed(&f)
+	}
+}
+
+// The failover capture among 4335 fully loaded virtual routers, more than
+// are followed: they fill the routers and addresses of all virtual routers
+// together long before the capture's backup sends its first advert, at its
+// takeover. That backup and the VIP still take their places (every
+// virtual router has its share of both), so the capture's failovers are
+// found as if it were alone. Of the virtual routers, more than are listed,
+// each advertised in bursts of 64 adverts; the capture's, which advertised
+// every second, is listed, with its VIP and both routers. The counts of
+// GARP trains and of the groups above their share stay true throughout.
+func TestFloodOfLoadedGroupsAroundFailover(t *testing.T) {
+	clean := analyze.NewEngine(analyze.Options{})
+	replayFailover(t, clean, func(prev, next *decode.Frame) {})
+	want := clean.Finish()
+	if len(want.Evictions) != 0 {
+		t.Errorf("the capture alone forgets %+v", want.Evictions)
+	}
+
+	e := analyze.NewEngine(analyze.Options{})
+	fl := &floodLoaded{e: e, perSecond: 12000, groups: 17 * 255}
+	replayFailover(t, e, func(prev, next *decode.Frame) {
+		fl.between(prev, next)
+		if next.Number%20 == 0 {
+			if bad := e.CheckShares(); bad != "" {
+				t.Fatalf("at frame %d: %s", next.Number, bad)
+			}
+		}
+	})
+	a := e.Finish()
+	evicted := map[string]uint64{}
+	for _, ev := range a.Evictions {
+		evicted[ev.Table] = ev.Evicted
+	}
+	for _, table := range []string{"groups", "all speakers", "all vips", "garp trains", "listed groups"} {
+		if evicted[table] == 0 {
+			t.Errorf("nothing forgotten from %q after %d loaded adverts: %+v", table, fl.sent, a.Evictions)
+		}
+	}
+	var failovers []analyze.Failover
+	for _, fo := range a.Failovers {
+		if fo.VLAN == 0 {
+			failovers = append(failovers, fo)
+		}
+	}
+	g, _ := json.Marshal(failovers)
+	w, _ := json.Marshal(want.Failovers)
+	if !bytes.Equal(g, w) {
+		t.Errorf("the capture's failovers differ from the capture's alone:\n got %s\nwant %s", g, w)
+	}
+	var base *analyze.Group
+	for i := range a.Groups {
+		if a.Groups[i].VLAN == 0 {
+			base = &a.Groups[i]
+		}
+	}
+	if base == nil {
+		t.Fatalf("the capture's virtual router is not listed among %d", len(a.Groups))
+	}
+	if len(base.Speakers) != 2 || len(base.VIPs) != 1 || base.VIPs[0] != "192.168.33.100" {
+		t.Errorf("the capture's virtual router lists routers %+v and VIPs %v, want both routers and 192.168.33.100", base.Speakers, base.VIPs)
+	}
+}

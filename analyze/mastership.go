@@ -80,6 +80,7 @@ func (e *Engine) onAdvert(f *decode.Frame) {
 		return
 	}
 	g := e.group(f)
+	g.beat(f.Time, v.Interval())
 	s := g.speaker(e, f.IP.Src)
 	if s == nil {
 		return // a flood of routers: the ones followed are masters or contend
@@ -105,7 +106,7 @@ func (e *Engine) onAdvert(f *decode.Frame) {
 		s.authPass = v.AuthPassword()
 	}
 	e.advertisedVIPs(g, s, v.Addrs)
-	e.learnVIPs(g, v.Addrs)
+	e.learnVIPs(g, s.list, v.Addrs)
 	e.checkHeader(g, s, f)
 	e.checkMismatch(g, s, f)
 
