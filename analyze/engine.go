@@ -484,8 +484,18 @@ func (e *Engine) forgetGroup(g *group) {
 }
 
 // dropVIP forgets v, one of g's addresses (g.vips holds those whose byVIP
-// entry is g); g learns it again from its next advert that lists it.
+// entry is g), and its open GARP trains: a GARP for it is no longer g's
+// to judge. g learns it again from its next advert that lists it.
 func (e *Engine) dropVIP(g *group, v netip.Addr) {
+	kept := g.trains[:0]
+	for _, tr := range g.trains {
+		if tr.vip != v {
+			kept = append(kept, tr)
+		}
+	}
+	e.trains -= len(g.trains) - len(kept)
+	clear(g.trains[len(kept):])
+	g.trains = kept
 	if e.lastVIP.g == g && e.lastVIP.k.addr == v {
 		e.lastVIP = vipHit{}
 	}
@@ -502,10 +512,10 @@ func (e *Engine) dropVIP(g *group, v netip.Addr) {
 }
 
 // learnVIPs makes addrs, the list id advertised for g, g's VIPs, unless
-// they are another virtual router's of the same VLAN already. Once every
-// one is either, the list is not looked at again: g remembers the last
-// few lists learnt (its routers advertise one list, or two while they
-// change it).
+// they are another virtual router's of the same VLAN already (g takes one
+// from its next advert after the other lets it go). Once every one is
+// g's, the list is not looked at again: g remembers the last few lists
+// learnt (its routers advertise one list, or two while they change it).
 func (e *Engine) learnVIPs(g *group, id addrListID, addrs []netip.Addr) {
 	if len(addrs) == 0 || slices.Contains(g.learnt[:], id) {
 		return
@@ -513,7 +523,11 @@ func (e *Engine) learnVIPs(g *group, id addrListID, addrs []netip.Addr) {
 	added, complete := false, true
 	for _, a := range addrs {
 		k := vipKey{vlan: g.key.vlan, outer: g.key.outer, addr: a}
-		if e.byVIP[k] == nil {
+		if o := e.byVIP[k]; o != nil {
+			if o != g {
+				complete = false
+			}
+		} else {
 			if len(g.vips) >= MaxVIPs {
 				e.evicted("vips", 1)
 				complete = false

@@ -14,10 +14,18 @@ func RunWithoutPrefilter(src PacketSource, opt Options) (*Analysis, error) {
 // CheckShares reports how the engine's counts of GARP trains and its sets
 // of groups above their share disagree with its groups, if they do.
 func (e *Engine) CheckShares() string {
-	trains := 0
+	trains, speakers, vips, richS, richV := 0, 0, 0, 0, 0
 	var bad []string
 	e.eachGroup(func(g *group) {
 		trains += len(g.trains)
+		speakers += len(g.speakers)
+		vips += len(g.vips)
+		if len(g.speakers) > speakerShare {
+			richS++
+		}
+		if len(g.vips) > vipShare {
+			richV++
+		}
 		for _, c := range []struct {
 			set  *richSet
 			at   int
@@ -32,6 +40,12 @@ func (e *Engine) CheckShares() string {
 	})
 	if trains != e.trains {
 		bad = append(bad, fmt.Sprintf("%d GARP trains counted, %d held", e.trains, trains))
+	}
+	if speakers != e.speakers || vips != e.allVIPs {
+		bad = append(bad, fmt.Sprintf("%d routers and %d addresses counted, %d and %d held", e.speakers, e.allVIPs, speakers, vips))
+	}
+	if richS != len(e.richSpeakers.g) || richV != len(e.richVIPs.g) {
+		bad = append(bad, fmt.Sprintf("%d and %d groups in the sets, %d and %d above their shares", len(e.richSpeakers.g), len(e.richVIPs.g), richS, richV))
 	}
 	return strings.Join(bad, "; ")
 }

@@ -116,7 +116,14 @@ func (e *Engine) announce(g *group, s *speaker, pc pendingClaim) {
 		}
 	}
 	if tr == nil {
-		g.emit(e, g.event(pc.frame, pc.t, "garp", fmt.Sprintf("%s for %s from %s (%s), which is not master", announcement(pc.vip, 1), pc.vip, s.ip, pc.mac)).between(s.ip, broadcast))
+		if s != g.master && (g.contest == nil || g.contest.challenger != s) {
+			g.emit(e, g.event(pc.frame, pc.t, "garp", fmt.Sprintf("%s for %s from %s (%s), which is not master", announcement(pc.vip, 1), pc.vip, s.ip, pc.mac)).between(s.ip, broadcast))
+			return
+		}
+		// Its change of master opened no train for this VIP (past
+		// MaxTrains, or a VIP learnt since): told, not judged.
+		g.emit(e, g.event(pc.frame, pc.t, "garp", fmt.Sprintf("%s sent a %s for %s, not judged: no GARP train was opened for it at the change of master", s.ip, announcement(pc.vip, 1), pc.vip)).between(s.ip, broadcast))
+		e.followGARP(g, s, pc)
 		return
 	}
 	plan := e.garpPlan(g)
@@ -143,14 +150,7 @@ func (e *Engine) announce(g *group, s *speaker, pc pendingClaim) {
 	tr.count++
 	tr.last = pc.t
 	tr.frames = addEvidence(tr.frames, pc.frame)
-	if fl := g.follow; fl != nil && fl.to == s && !pc.t.Before(fl.t0.Add(-sameInstant)) {
-		if fl.garpAt.IsZero() {
-			fl.garpAt = pc.t
-		}
-		if e.vant != nil {
-			e.vant.garp(fl, s, pc)
-		}
-	}
+	e.followGARP(g, s, pc)
 	// A storm: ten or more GARPs a second for three seconds running.
 	if pc.t.Sub(tr.secStart) >= time.Second {
 		if tr.secCount >= 10 {
@@ -163,6 +163,19 @@ func (e *Engine) announce(g *group, s *speaker, pc pendingClaim) {
 	tr.secCount++
 	if tr.stormSecs >= 3 && !tr.storm {
 		tr.storm = true
+	}
+}
+
+// followGARP notes a GARP of the new master in the change of master
+// followed.
+func (e *Engine) followGARP(g *group, s *speaker, pc pendingClaim) {
+	if fl := g.follow; fl != nil && fl.to == s && !pc.t.Before(fl.t0.Add(-sameInstant)) {
+		if fl.garpAt.IsZero() {
+			fl.garpAt = pc.t
+		}
+		if e.vant != nil {
+			e.vant.garp(fl, s, pc)
+		}
 	}
 }
 

@@ -158,6 +158,9 @@ func (g *group) eventful() bool {
 // last one counted: a virtual router that advertises all along counts one
 // an interval, a burst of adverts (a flood, a generator) one.
 func (g *group) beat(t time.Time, interval time.Duration) {
+	if interval <= 0 {
+		interval = time.Second // a malformed advert's: not every advert a beat
+	}
 	if g.beats == 0 || t.Sub(g.lastBeat) >= interval/2 {
 		g.beats++
 		g.lastBeat = t

@@ -138,17 +138,31 @@ func (r *richSet) note(g *group, rich bool) {
 	}
 }
 
-// rob calls take for the groups of the set other than g, the latest to
-// join it first, until one gives (take reports it), at most maxRobTries
-// of them. It reports whether one gave.
+// rob calls take for groups of the set other than g until one gives
+// (take reports it): of the latest maxRobTries to join the set, the one
+// whose adverts were heard least recently first, so that a flood's
+// virtual routers, heard in bursts, give before a pair that advertises
+// every interval. It reports whether one gave.
 func (r *richSet) rob(g *group, take func(*group) bool) bool {
-	for i, tries := len(r.g)-1, 0; i >= 0 && tries < maxRobTries; i-- {
+	var cand [maxRobTries]*group
+	n := 0
+	for i := len(r.g) - 1; i >= 0 && n < maxRobTries; i-- {
 		if h := r.g[i]; h != g {
-			tries++
-			if take(h) {
-				return true
+			cand[n] = h
+			n++
+		}
+	}
+	for ; n > 0; n-- {
+		oldest := 0
+		for i := 1; i < n; i++ {
+			if cand[i].lastBeat.Before(cand[oldest].lastBeat) {
+				oldest = i
 			}
 		}
+		if take(cand[oldest]) {
+			return true
+		}
+		cand[oldest] = cand[n-1]
 	}
 	return false
 }
@@ -170,7 +184,6 @@ func (e *Engine) robSpeaker(g *group) bool {
 		if !h.forgetOldestSpeaker(e) {
 			return false // its routers are master, or in a contest
 		}
-		e.noteShares(h)
 		e.evicted("all speakers", 1)
 		return true
 	})
