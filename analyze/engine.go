@@ -466,10 +466,10 @@ func (e *Engine) promote(g *group) {
 
 // forgetGroup drops what refers to an evicted virtual router.
 func (e *Engine) forgetGroup(g *group) {
-	for len(g.vips) > 0 {
-		e.dropVIP(g, g.vips[len(g.vips)-1])
-	}
 	e.trains -= len(g.trains) // kept as spares when g is reused
+	for len(g.vips) > 0 {
+		e.forgetVIP(g, g.vips[len(g.vips)-1])
+	}
 	e.richSpeakers.note(g, false)
 	for _, s := range g.speakers {
 		e.unlistSpeaker(g, s)
@@ -483,19 +483,17 @@ func (e *Engine) forgetGroup(g *group) {
 	}
 }
 
-// dropVIP forgets v, one of g's addresses (g.vips holds those whose byVIP
-// entry is g), and its open GARP trains: a GARP for it is no longer g's
-// to judge. g learns it again from its next advert that lists it.
+// dropVIP forgets v, one of g's addresses, and its open GARP trains: a
+// GARP for it is no longer g's to judge. g learns it again from its next
+// advert that lists it.
 func (e *Engine) dropVIP(g *group, v netip.Addr) {
-	kept := g.trains[:0]
-	for _, tr := range g.trains {
-		if tr.vip != v {
-			kept = append(kept, tr)
-		}
-	}
-	e.trains -= len(g.trains) - len(kept)
-	clear(g.trains[len(kept):])
-	g.trains = kept
+	e.dropTrains(g, func(tr *garpTrain) bool { return tr.vip == v })
+	e.forgetVIP(g, v)
+}
+
+// forgetVIP forgets v, one of g's addresses (g.vips holds those whose
+// byVIP entry is g).
+func (e *Engine) forgetVIP(g *group, v netip.Addr) {
 	if e.lastVIP.g == g && e.lastVIP.k.addr == v {
 		e.lastVIP = vipHit{}
 	}
@@ -508,7 +506,7 @@ func (e *Engine) dropVIP(g *group, v netip.Addr) {
 		e.allVIPs--
 	}
 	g.learnt = [len(g.learnt)]addrListID{}
-	e.richVIPs.note(g, len(g.vips) > vipShare)
+	e.noteVIPs(g)
 }
 
 // learnVIPs makes addrs, the list id advertised for g, g's VIPs, unless
@@ -547,7 +545,7 @@ func (e *Engine) learnVIPs(g *group, id addrListID, addrs []netip.Addr) {
 	}
 	if added {
 		sortAddrs(g.vips)
-		e.richVIPs.note(g, len(g.vips) > vipShare)
+		e.noteVIPs(g)
 	}
 	if complete {
 		copy(g.learnt[1:], g.learnt[:])

@@ -245,9 +245,15 @@ func (e *Engine) endTrains(g *group, s *speaker, end time.Time) {
 // pruneTrains keeps memory bounded: closed trains are dropped once
 // checkTrains has nothing left to look at in them.
 func (e *Engine) pruneTrains(g *group) {
+	e.dropTrains(g, func(tr *garpTrain) bool { return !tr.end.IsZero() && (!tr.expect || tr.checked) })
+}
+
+// dropTrains drops g's GARP trains for which drop is true, counting them
+// out of the engine's (MaxTrains).
+func (e *Engine) dropTrains(g *group, drop func(*garpTrain) bool) {
 	kept := g.trains[:0]
 	for _, tr := range g.trains {
-		if tr.end.IsZero() || tr.expect && !tr.checked {
+		if !drop(tr) {
 			kept = append(kept, tr)
 		}
 	}

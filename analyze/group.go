@@ -268,7 +268,7 @@ func (g *group) speaker(e *Engine, ip netip.Addr) *speaker {
 		s.own = mb.mac
 	}
 	g.speakers = append(g.speakers, s)
-	e.noteShares(g)
+	e.noteSpeakers(g)
 	rl := e.routers[k]
 	if rl == nil {
 		rl = &routerSet{}
@@ -298,7 +298,7 @@ func (g *group) forgetOldestSpeaker(e *Engine) bool {
 	s := g.speakers[oldest]
 	g.speakers = append(g.speakers[:oldest], g.speakers[oldest+1:]...)
 	e.forgetSpeaker(g, s)
-	e.noteShares(g)
+	e.noteSpeakers(g)
 	return true
 }
 
@@ -306,13 +306,7 @@ func (g *group) forgetOldestSpeaker(e *Engine) bool {
 // no longer followed.
 func (e *Engine) forgetSpeaker(g *group, s *speaker) {
 	e.unlistSpeaker(g, s)
-	for i, tr := range g.trains {
-		if tr.s == s {
-			g.trains[i] = nil
-			e.trains--
-		}
-	}
-	g.trains = compactTrains(g.trains)
+	e.dropTrains(g, func(tr *garpTrain) bool { return tr.s == s })
 }
 
 // routerSet holds the speakers of one router address, each at its
@@ -341,17 +335,6 @@ func (e *Engine) unlistSpeaker(g *group, s *speaker) {
 	if e.vant != nil {
 		delete(e.vant.lost, s)
 	}
-}
-
-func compactTrains(ts []*garpTrain) []*garpTrain {
-	kept := ts[:0]
-	for _, t := range ts {
-		if t != nil {
-			kept = append(kept, t)
-		}
-	}
-	clear(ts[len(kept):])
-	return kept
 }
 
 // isVIP reports whether a is one of the group's virtual addresses (sorted

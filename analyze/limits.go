@@ -167,12 +167,10 @@ func (r *richSet) rob(g *group, take func(*group) bool) bool {
 	return false
 }
 
-// noteShares files g in the sets of the groups above their share, after a
-// change to its routers or addresses.
-func (e *Engine) noteShares(g *group) {
-	e.richSpeakers.note(g, len(g.speakers) > speakerShare)
-	e.richVIPs.note(g, len(g.vips) > vipShare)
-}
+// noteSpeakers and noteVIPs file g in the set of the groups above their
+// share of routers or addresses, after a change to them.
+func (e *Engine) noteSpeakers(g *group) { e.richSpeakers.note(g, len(g.speakers) > speakerShare) }
+func (e *Engine) noteVIPs(g *group)     { e.richVIPs.note(g, len(g.vips) > vipShare) }
 
 // robSpeaker makes room for a router of g, below its share, by forgetting
 // a router of a virtual router above it. It reports whether it did.
