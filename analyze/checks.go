@@ -65,33 +65,33 @@ func (e *Engine) checkMismatch(g *group, s *speaker, f *decode.Frame) {
 		if o == s || o.adverts == 0 || g.isVIP(o.ip) {
 			continue
 		}
-		frames := []uint64{o.lastFrame, f.Number}
-		// The summaries are written only for a finding not reported yet:
-		// a flood of mismatched routers would otherwise format lists of
-		// hundreds of addresses for every advert.
-		if o.interval != s.interval && o.version == s.version && !g.mismatch[CodeIntervalMismatch] {
-			g.mismatchOnce(e, CodeIntervalMismatch, frames, f,
-				fmt.Sprintf("%s advertises every %s, %s every %s", o.ip, fmtDur(o.interval), s.ip, fmtDur(s.interval)))
+		if o.interval != s.interval && o.version == s.version {
+			g.mismatchOnce(e, CodeIntervalMismatch, o.lastFrame, f, func() string {
+				return fmt.Sprintf("%s advertises every %s, %s every %s", o.ip, fmtDur(o.interval), s.ip, fmtDur(s.interval))
+			})
 		}
-		if o.version != s.version && !g.mismatch[CodeVersionMismatch] {
-			g.mismatchOnce(e, CodeVersionMismatch, frames, f,
-				fmt.Sprintf("%s speaks VRRPv%d, %s VRRPv%d", o.ip, o.version, s.ip, s.version))
+		if o.version != s.version {
+			g.mismatchOnce(e, CodeVersionMismatch, o.lastFrame, f, func() string {
+				return fmt.Sprintf("%s speaks VRRPv%d, %s VRRPv%d", o.ip, o.version, s.ip, s.version)
+			})
 		}
-		if o.version == 2 && s.version == 2 && (o.authType != s.authType || o.authPass != s.authPass) && !g.mismatch[CodeAuthMismatch] {
-			g.mismatchOnce(e, CodeAuthMismatch, frames, f,
-				fmt.Sprintf("%s uses %s, %s uses %s", o.ip, authText(o), s.ip, authText(s)))
+		if o.version == 2 && s.version == 2 && (o.authType != s.authType || o.authPass != s.authPass) {
+			g.mismatchOnce(e, CodeAuthMismatch, o.lastFrame, f, func() string {
+				return fmt.Sprintf("%s uses %s, %s uses %s", o.ip, authText(o), s.ip, authText(s))
+			})
 		}
-		if o.list.n > 0 && s.list.n > 0 && o.list != s.list && !g.mismatch[CodeVIPMismatch] {
-			g.mismatchOnce(e, CodeVIPMismatch, frames, f,
-				fmt.Sprintf("%s advertises %s, %s advertises %s", o.ip, o.vipList(), s.ip, s.vipList()))
+		if o.list.n > 0 && s.list.n > 0 && o.list != s.list {
+			g.mismatchOnce(e, CodeVIPMismatch, o.lastFrame, f, func() string {
+				return fmt.Sprintf("%s advertises %s, %s advertises %s", o.ip, o.vipList(), s.ip, s.vipList())
+			})
 		}
 		// Priorities that meet while tracking moves one of them are
 		// ordinary: only routers whose highest priorities are the same
 		// share one.
-		if p := int(f.VRRP.Priority); p != 0 && p >= s.maxPriority && o.maxPriority == p && o.priority == p && !g.mismatch[CodeEqualPriority] {
-			fd := g.finding(CodeEqualPriority, []uint64{o.lastLiveFrame, f.Number}, f.Time,
-				fmt.Sprintf("%s and %s share priority %d: the higher address (%s) wins elections and the VIP will not move back", o.ip, s.ip, o.priority, maxAddr(o, s)))
-			g.reportOnce(e, CodeEqualPriority, fd)
+		if p := int(f.VRRP.Priority); p != 0 && p >= s.maxPriority && o.maxPriority == p && o.priority == p {
+			g.mismatchOnce(e, CodeEqualPriority, o.lastLiveFrame, f, func() string {
+				return fmt.Sprintf("%s and %s share priority %d: the higher address (%s) wins elections and the VIP will not move back", o.ip, s.ip, o.priority, maxAddr(o, s))
+			})
 		}
 	}
 }
@@ -103,17 +103,17 @@ func maxAddr(a, b *speaker) string {
 	return b.ip.String()
 }
 
-func (g *group) mismatchOnce(e *Engine, code string, frames []uint64, f *decode.Frame, summary string) {
-	g.reportOnce(e, code, g.finding(code, frames, f.Time, summary))
-}
-
-func (g *group) reportOnce(e *Engine, code string, fd Finding) {
-	if g.mismatch == nil {
-		g.mismatch = make(map[string]bool)
-	}
+// mismatchOnce reports finding code of g once, with the other router's
+// frame other and frame f as evidence. The summary is written only then:
+// a flood of mismatched routers would otherwise format lists of hundreds
+// of addresses for every advert.
+func (g *group) mismatchOnce(e *Engine, code string, other uint64, f *decode.Frame, summary func() string) {
 	if g.mismatch[code] {
 		return
 	}
+	if g.mismatch == nil {
+		g.mismatch = make(map[string]bool)
+	}
 	g.mismatch[code] = true
-	e.find(fd)
+	e.find(g.finding(code, []uint64{other, f.Number}, f.Time, summary()))
 }
