@@ -95,11 +95,11 @@ func main() {
 // memoryLimit is the Go runtime's soft memory limit for analyze and watch:
 // the engine's tables are bounded (README, Limits) so that the process
 // stays under 64 MiB; the limit makes the garbage collector work harder
-// near it rather than let garbage take the process past it. On the worst
-// input measured (bench/out/loaded.pcap: every table full at once) the
-// live heap is about 35 MiB: 48 MiB let the process reach 66 MiB, 40 MiB
-// keeps it at 55 MiB for the same time; below 35 MiB the collector would
-// run without end.
+// near it rather than let garbage take the process past it. 40 MiB keeps
+// the 100 000-client benchmark files at 49 MiB (56 MiB with 48) for the
+// same time. On the worst input measured (bench/out/loaded.pcap: every
+// table full at once) the live heap reaches about 50 MiB and the process
+// 78 MiB, past the ceiling whatever this limit (README, Benchmarks).
 const memoryLimit = 40 << 20
 
 // limitMemory sets memoryLimit, unless GOMEMLIMIT says otherwise.
