@@ -355,29 +355,9 @@ func (h *hostile) arpRequest() ([]byte, bool) {
 func (h *hostile) advert(m int) []byte {
 	grp := m % h.n
 	vlan, vrid := 1+grp/255, byte(1+grp%255)
-	const size = 64 // 14 + 4 (802.1Q) + 20 (IPv4) + 20 (VRRP, one VIP) = 58, padded to 60 + 4
-	b := h.buf[:size]
-	clear(b)
-	copy(b[0:6], []byte{0x01, 0x00, 0x5e, 0x00, 0x00, 0x12})
-	copy(b[6:12], []byte{0x02, 0x56, byte(vlan >> 8), byte(vlan), 0x00, 0x01})
-	b[12], b[13] = 0x81, 0x00
-	binary.BigEndian.PutUint16(b[14:], uint16(vlan))
-	b[16], b[17] = 0x08, 0x00
-	ip := b[18:38]
-	ip[0], ip[1] = 0x45, 0xc0
-	binary.BigEndian.PutUint16(ip[2:], 40)
-	binary.BigEndian.PutUint16(ip[4:], uint16(m/h.n))
-	ip[8], ip[9] = 255, 112
-	src := uint32(100<<24|64<<16) + uint32(vlan)<<8 + 1
-	binary.BigEndian.PutUint32(ip[12:], src)
-	copy(ip[16:20], []byte{224, 0, 0, 18})
-	binary.BigEndian.PutUint16(ip[10:], fold(sum16(ip)))
-	v := b[38:58]
-	v[0], v[1], v[2], v[3] = 0x21, vrid, 100, 1 // VRRPv2 advert, priority 100, one address
-	v[4], v[5] = 0, 1                           // no authentication, every second
-	copy(v[8:12], []byte{10, byte(vlan >> 8), byte(vlan), vrid})
-	binary.BigEndian.PutUint16(v[6:], fold(sum16(v)))
-	return b
+	return h.taggedAdvert(vlan, 0, 1, uint16(m/h.n), vrid, 100, 1, func(int) uint32 {
+		return 10<<24 | uint32(vlan)<<8 | uint32(vrid)
+	})
 }
 
 // loadedAdvert builds the k-th advert of ModeLoaded: virtual routers in
@@ -388,27 +368,39 @@ func (h *hostile) advert(m int) []byte {
 func (h *hostile) loadedAdvert(k int) []byte {
 	r, half, grp := k%loadedRouters, k/loadedRouters%2, k/(2*loadedRouters)%h.groups
 	vlan, vrid := 1+grp/255, byte(1+grp%255)
-	const size = 18 + 20 + 8 + 4*loadedAddrs + 8 // 802.1Q Ethernet, IPv4, VRRPv2 with authentication data
-	b := h.buf[:size]
+	return h.taggedAdvert(vlan, byte(r), 2, uint16(k), vrid, byte(100+r), loadedAddrs, func(i int) uint32 {
+		return 11<<24 | uint32(grp*256+half*loadedAddrs+i)&(1<<24-1)
+	})
+}
+
+// taggedAdvert writes in h.buf a VRRPv2 advert (no authentication, every
+// second) of VRID vrid at priority prio, tagged for vlan, from router r of
+// the VLAN (MAC 02:56:VLAN:r:macLow, address 100.64.0.0/10 + VLAN<<8 +
+// r+1) with IP ID ipid, listing n addresses: addr(i) the i-th. A frame
+// shorter than 64 bytes (the 802.1Q minimum without FCS) is padded.
+func (h *hostile) taggedAdvert(vlan int, r, macLow byte, ipid uint16, vrid, prio byte, n int, addr func(i int) uint32) []byte {
+	const vrrpAt = 18 + 20 // 802.1Q Ethernet, IPv4
+	end := vrrpAt + 8 + 4*n + 8
+	b := h.buf[:max(end, 64)]
 	clear(b)
 	copy(b[0:6], []byte{0x01, 0x00, 0x5e, 0x00, 0x00, 0x12})
-	copy(b[6:12], []byte{0x02, 0x56, byte(vlan >> 8), byte(vlan), byte(r), 0x02})
+	copy(b[6:12], []byte{0x02, 0x56, byte(vlan >> 8), byte(vlan), r, macLow})
 	b[12], b[13] = 0x81, 0x00
 	binary.BigEndian.PutUint16(b[14:], uint16(vlan))
 	b[16], b[17] = 0x08, 0x00
-	ip := b[18:38]
+	ip := b[18:vrrpAt]
 	ip[0], ip[1] = 0x45, 0xc0
-	binary.BigEndian.PutUint16(ip[2:], uint16(size-18))
-	binary.BigEndian.PutUint16(ip[4:], uint16(k))
+	binary.BigEndian.PutUint16(ip[2:], uint16(end-18))
+	binary.BigEndian.PutUint16(ip[4:], ipid)
 	ip[8], ip[9] = 255, 112
 	binary.BigEndian.PutUint32(ip[12:], uint32(100<<24|64<<16)+uint32(vlan)<<8+uint32(r)+1)
 	copy(ip[16:20], []byte{224, 0, 0, 18})
 	binary.BigEndian.PutUint16(ip[10:], fold(sum16(ip)))
-	v := b[38:]
-	v[0], v[1], v[2], v[3] = 0x21, vrid, byte(100+r), loadedAddrs
-	v[4], v[5] = 0, 1 // no authentication, every second
-	for i := range loadedAddrs {
-		binary.BigEndian.PutUint32(v[8+4*i:], 11<<24|uint32(grp*256+half*loadedAddrs+i)&(1<<24-1))
+	v := b[vrrpAt:end]
+	v[0], v[1], v[2], v[3] = 0x21, vrid, prio, byte(n)
+	v[4], v[5] = 0, 1
+	for i := range n {
+		binary.BigEndian.PutUint32(v[8+4*i:], addr(i))
 	}
 	binary.BigEndian.PutUint16(v[6:], fold(sum16(v)))
 	return b
